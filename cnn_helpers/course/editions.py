@@ -1,0 +1,193 @@
+"""The two editions of a lesson, derived from one source notebook.
+
+The source is the solution edition. Cells are recognised by their tags:
+
+- ``exercise-L.K``: the solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
+- ``check-L.K``: calls a check from :mod:`cnn_helpers.checks` with the learner's function.
+
+Everything here is a pure function of notebook nodes, so tests can run it without a kernel.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+TAG_PATTERN = re.compile(r"^(exercise|check)-(\d+\.\d+)$")
+TITLE_PATTERN = re.compile(r"^#\s*Exercise\s+(\d+\.\d+)\s*:\s*(.+?)\s*$", re.MULTILINE)
+IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+WIDGET_TAG = "widget"
+META_KEY = "cnn_course"
+
+
+class EditionError(ValueError):
+    """A source notebook breaks the authoring conventions (CONTRIBUTING.md)."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    points: int
+
+
+def cell_role(cell) -> tuple[str, str] | None:
+    """Return ``("exercise" | "check", "L.K")`` for a tagged cell, else None."""
+    for tag in cell.get("metadata", {}).get("tags", []):
+        match = TAG_PATTERN.match(tag)
+        if match:
+            return match.group(1), match.group(2)
+    return None
+
+
+def lesson_id(notebook, path: Path | None = None) -> str:
+    """The two-digit lesson number, from the notebook's metadata or else its file name."""
+    stored = notebook.metadata.get(META_KEY, {}).get("lesson")
+    if stored:
+        return str(stored)
+    if path is not None:
+        match = re.match(r"^(\d\d)-", Path(path).name)
+        if match:
+            return match.group(1)
+    raise EditionError(f"cannot tell which lesson {path or 'this notebook'} is: no metadata and no NN- prefix")
+
+
+def exercises(notebook) -> list[Exercise]:
+    """The exercises of a solution notebook in order, with their titles and points."""
+    found = {}
+    for cell in notebook.cells:
+        role = cell_role(cell)
+        if role is None:
+            continue
+        kind, exercise_id = role
+        if kind == "exercise":
+            titles = dict(TITLE_PATTERN.findall(cell.source))
+            if exercise_id not in titles:
+                raise EditionError(f"exercise cell {exercise_id} must start with '# Exercise {exercise_id}: title'")
+            found.setdefault(exercise_id, {})["title"] = titles[exercise_id]
+        else:
+            points = int(cell.metadata.get(META_KEY, {}).get("points", 1))
+            found.setdefault(exercise_id, {}).setdefault("points", 0)
+            found[exercise_id]["points"] += points
+    for exercise_id, info in found.items():
+        if "title" not in info:
+            raise EditionError(f"check-{exercise_id} has no exercise cell")
+        if "points" not in info:
+            raise EditionError(f"exercise-{exercise_id} has no check cell")
+    return [Exercise(i, found[i]["title"], found[i]["points"]) for i in found]
+
+
+def stub_source(source: str, exercise_id: str, title: str) -> str:
+    """Replace each solution block with a ``raise NotImplementedError`` at the same indentation.
+
+    >>> print(stub_source("def f(x):\\n    ### BEGIN SOLUTION\\n    return x\\n    ### END SOLUTION", "1.1", "identity"))
+    def f(x):
+        # YOUR CODE HERE
+        raise NotImplementedError("Exercise 1.1: identity")
+    """
+    lines = source.split("\n")
+    output, inside, blocks = [], False, 0
+    for line in lines:
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise EditionError(f"exercise {exercise_id}: nested {BEGIN}")
+            inside, blocks = True, blocks + 1
+            indent = line[: len(line) - len(line.lstrip())]
+            output.append(f"{indent}# YOUR CODE HERE")
+            output.append(f'{indent}raise NotImplementedError("Exercise {exercise_id}: {title}")')
+        elif stripped == END:
+            if not inside:
+                raise EditionError(f"exercise {exercise_id}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            output.append(line)
+    if inside:
+        raise EditionError(f"exercise {exercise_id}: {BEGIN} without {END}")
+    if blocks == 0:
+        raise EditionError(f"exercise {exercise_id}: no {BEGIN} ... {END} block")
+    return "\n".join(output)
+
+
+def source_fingerprint(notebook) -> str:
+    """SHA-256 of every cell's type, source and tags: what a build's outputs were made from."""
+    digest = hashlib.sha256()
+    for cell in notebook.cells:
+        record = [cell.cell_type, cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
+        digest.update(json.dumps(record).encode())
+    return digest.hexdigest()
+
+
+def _clear(cell):
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
+
+
+def learner_edition(solution):
+    """Derive the learner edition: stubs in exercise cells, no stored outputs for exercises and checks.
+
+    Every other cell keeps the solution's outputs (its figures and numbers do not depend on the
+    learner's code, because demonstration cells use the package's reference functions).
+    """
+    exercise_titles = {e.id: e.title for e in exercises(solution)}
+    learner = copy.deepcopy(solution)
+    for cell in learner.cells:
+        role = cell_role(cell)
+        if role is None:
+            continue
+        kind, exercise_id = role
+        if kind == "exercise":
+            cell.source = stub_source(cell.source, exercise_id, exercise_titles[exercise_id])
+        _clear(cell)
+    learner.metadata[META_KEY] = {**solution.metadata.get(META_KEY, {}), "edition": "learner"}
+    return learner
+
+
+def grading_copy(solution, submission):
+    """The notebook that grading runs: the pristine solution with the learner's exercise code.
+
+    Every check cell, its expected output and every other cell come from the released solution,
+    so editing, emptying or deleting a check, or editing a stored output, changes nothing.
+    Returns the notebook and a dict of exercise id -> note (e.g. exercise cell missing).
+    """
+    learner_cells = {}
+    for cell in submission.cells:
+        role = cell_role(cell)
+        if role and role[0] == "exercise" and cell.cell_type == "code":
+            learner_cells.setdefault(role[1], cell.source)
+    stubbed = learner_edition(solution)
+    notes = {}
+    graded = copy.deepcopy(solution)
+    for cell, stub in zip(graded.cells, stubbed.cells):
+        role = cell_role(cell)
+        if role is None or role[0] != "exercise":
+            continue
+        exercise_id = role[1]
+        if exercise_id in learner_cells:
+            cell.source = learner_cells[exercise_id]
+        else:
+            cell.source = stub.source
+            notes[exercise_id] = f"no cell tagged exercise-{exercise_id} in your notebook; graded the empty stub"
+        tags = cell.metadata.setdefault("tags", [])
+        if IGNORE_OUTPUT_TAG not in tags:
+            tags.append(IGNORE_OUTPUT_TAG)  # the learner may print anything while working
+    return graded, notes
+
+
+def read(path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def write(notebook, path):
+    """Write with a trailing newline and stable key order, so rebuilding gives identical bytes."""
+    text = nbformat.writes(notebook) + "\n"
+    Path(path).write_text(text, encoding="utf-8")

@@ -1,0 +1,56 @@
+"""Lesson 01 checks: the stub fails, the solution passes, plausible mistakes fail with the right hint."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cnn_helpers.checks import lesson01
+
+from ._tools import assert_fails, assert_passes, load_exercise
+
+EXERCISES = [
+    ("1.1", "flatten", lesson01.check_flatten),
+    ("1.2", "count_features", lesson01.check_count_features),
+    ("1.3", "dense_weight_count", lesson01.check_dense_weights),
+]
+
+
+@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
+def test_solution_passes(exercise_id, name, check):
+    assert_passes(check, load_exercise("01", exercise_id, name))
+
+
+@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
+def test_learner_stub_fails(exercise_id, name, check):
+    stub = load_exercise("01", exercise_id, name, edition="learner")
+    assert_fails(check, stub, hint="not done yet")
+
+
+def test_flatten_mistakes():
+    assert_fails(lesson01.check_flatten, lambda image: np.asarray(image).T.reshape(-1), hint="column-major")
+    assert_fails(lesson01.check_flatten, lambda image: np.asarray(image).reshape(1, -1), hint="still 2-D")
+    assert_fails(lesson01.check_flatten, lambda image: np.asarray(image).reshape(-1)[:-1], hint="expected shape")
+
+
+def test_count_features_mistakes():
+    assert_fails(lesson01.check_count_features, lambda n, d: math.comb(n + d, d) - 1, hint="constant term")
+    assert_fails(lesson01.check_count_features, lambda n, d: sum(n ** k for k in range(d + 1)), hint="ordered products")
+    assert_fails(lesson01.check_count_features, lambda n, d: sum(math.comb(n, k) for k in range(d + 1)), hint="squares")
+    assert_fails(lesson01.check_count_features, lambda n, d: 3_128_751, hint="wrong count")  # hard-coded answer
+
+
+def test_dense_weight_mistakes():
+    assert_fails(lesson01.check_dense_weights, lambda n, u: n * u, hint="biases are missing")
+    assert_fails(lesson01.check_dense_weights, lambda n, u: n * u + n, hint="one bias per input")
+    assert_fails(lesson01.check_dense_weights, lambda n, u: "2501000", hint="expected a number")
+
+
+def test_calling_the_package_reference_fails():
+    from cnn_helpers import images
+
+    assert_fails(lesson01.check_flatten, images.flatten_image, hint="package's own implementation")
+    assert_fails(lesson01.check_flatten, lambda image: images.flatten_image(image), hint="called cnn_helpers.images.flatten_image")
+    assert_fails(lesson01.check_count_features, lambda n, d: images.count_polynomial_features(n, d), hint="called cnn_helpers.images")
+    # the guard restores the reference afterwards
+    assert images.flatten_image(np.eye(2)).tolist() == [1.0, 0.0, 0.0, 1.0]
