@@ -1,0 +1,658 @@
+"""Tests for cnn_helpers.data: shipped digits, the lecture's example, photo, shapes, shifts, MNIST."""
+
+import gzip
+import hashlib
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_helpers import data
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "make_digits.py"
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail any attempt to open a network connection."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("this test must not use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of the data folder in tmp_path, selected through CNN_COURSE_DATA."""
+    shutil.copy(data.DATA_DIR / data.DIGITS_FILE, tmp_path / data.DIGITS_FILE)
+    monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path))
+    return tmp_path
+
+
+def test_importing_data_and_images_loads_no_heavy_libraries():
+    code = (
+        "import sys, cnn_helpers.data, cnn_helpers.images; "
+        "print(sorted(m for m in ('matplotlib', 'sklearn', 'scipy') if m in sys.modules))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
+
+
+# ---------------------------------------------------------------- data folder and checksum
+
+
+def test_data_dir_is_the_repository_data_folder():
+    environment = {key: value for key, value in os.environ.items() if key != "CNN_COURSE_DATA"}
+    code = "import cnn_helpers.data as d; print(d.DATA_DIR); print(d.data_dir())"
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment
+    ).stdout
+    assert output.splitlines() == [str(ROOT / "data")] * 2
+
+
+def test_data_dir_follows_the_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path))
+    assert data.data_dir() == tmp_path
+
+
+def test_shipped_digits_file_has_the_documented_checksum():
+    path = ROOT / "data" / "digits.npz"
+    content = path.read_bytes()
+    assert hashlib.sha256(content).hexdigest() == data.DIGITS_SHA256
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert data.DIGITS_SHA256 in readme
+    assert f"{len(content):,} bytes" in readme
+    assert (ROOT / "data" / "LICENSE-digits.txt").is_file()
+
+
+def test_a_corrupted_digits_file_fails_clearly(data_copy):
+    path = data_copy / data.DIGITS_FILE
+    content = bytearray(path.read_bytes())
+    content[100] ^= 0xFF
+    path.write_bytes(bytes(content))
+    actual = hashlib.sha256(bytes(content)).hexdigest()
+    with pytest.raises(data.ChecksumError) as error:
+        data.load_digits()
+    message = str(error.value)
+    assert str(path) in message
+    assert f"its SHA-256 is {actual}, expected {data.DIGITS_SHA256}" in message
+    assert "git checkout -- data/digits.npz" in message and "scripts/make_digits.py" in message
+
+
+def test_a_missing_digits_file_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"handwritten digits file .*digits\.npz is missing\. Restore it"):
+        data.load_digits_arrays()
+
+
+def test_an_intact_copy_loads_from_the_environment_folder(data_copy):
+    images, labels = data.load_digits_arrays()
+    assert images.shape == (1797, 1, 8, 8)
+
+
+# ---------------------------------------------------------------- digits
+
+
+def test_digits_shapes_types_and_ranges(no_network):
+    images, labels = data.load_digits_arrays()
+    assert images.shape == (1797, 1, 8, 8) and images.dtype == np.float32
+    assert labels.shape == (1797,) and labels.dtype == np.int64
+    assert images.min() == 0.0 and images.max() == 1.0
+    np.testing.assert_array_equal(images * 16, np.round(images * 16))  # sixteenths of ink
+    assert sorted(np.unique(labels).tolist()) == list(range(10))
+    assert np.bincount(labels).min() >= 170
+
+
+def test_digits_equal_scikit_learns():
+    datasets = pytest.importorskip("sklearn.datasets")
+    bunch = datasets.load_digits()
+    images, labels = data.load_digits_arrays()
+    np.testing.assert_array_equal(images[:, 0] * 16, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
+
+
+def test_the_script_reproduces_the_shipped_data(tmp_path):
+    """Two runs give identical bytes; the output holds exactly the shipped arrays.
+
+    The shipped file's bytes are pinned by its SHA-256 on every load; here we compare the decoded
+    arrays, because another zlib build may compress the same arrays to different bytes.
+    """
+    pytest.importorskip("sklearn")
+    outputs = [tmp_path / "first.npz", tmp_path / "second.npz"]
+    for out in outputs:
+        subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], check=True, capture_output=True)
+    assert outputs[0].read_bytes() == outputs[1].read_bytes(), "two runs of the script differ"
+    with np.load(outputs[0]) as made, np.load(ROOT / "data" / "digits.npz") as shipped:
+        assert sorted(made.files) == sorted(shipped.files) == ["images", "labels"]
+        for name in made.files:
+            assert made[name].dtype == shipped[name].dtype
+            np.testing.assert_array_equal(made[name], shipped[name], err_msg=f"{name} differs from data/digits.npz")
+
+
+def test_load_digits_split_shapes_and_types():
+    split = data.load_digits()
+    x_train, y_train, x_test, y_test = split
+    assert x_train.shape[1:] == x_test.shape[1:] == (1, 8, 8)
+    assert x_train.dtype == x_test.dtype == np.float32
+    assert y_train.dtype == y_test.dtype == np.int64
+    assert len(x_train) == len(y_train) and len(x_test) == len(y_test)
+    assert len(x_train) + len(x_test) == 1797
+    assert split.x_test is x_test  # fields have names too
+
+
+def test_load_digits_is_reproducible_and_depends_on_the_seed():
+    first, again, other = data.load_digits(seed=1), data.load_digits(seed=1), data.load_digits(seed=2)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.y_test, other.y_test)
+
+
+def test_load_digits_uses_the_split_indices():
+    images, labels = data.load_digits_arrays()
+    train, test = data.stratified_split(labels, 0.3, seed=5)
+    split = data.load_digits(test_fraction=0.3, seed=5)
+    np.testing.assert_array_equal(split.x_train, images[train])
+    np.testing.assert_array_equal(split.y_test, labels[test])
+
+
+@pytest.mark.parametrize("test_fraction", [0.1, 0.25, 0.5, 0.9])
+def test_stratified_split_is_disjoint_complete_and_balanced(test_fraction):
+    _, labels = data.load_digits_arrays()
+    train, test = data.stratified_split(labels, test_fraction, seed=0)
+    assert len(np.intersect1d(train, test)) == 0
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(len(labels)))
+    per_class = np.bincount(labels)
+    np.testing.assert_allclose(np.bincount(labels[test]), test_fraction * per_class, atol=0.5)
+
+
+def test_stratified_split_shuffles_the_classes():
+    _, labels = data.load_digits_arrays()
+    train, _ = data.stratified_split(labels, 0.25, seed=0)
+    assert not np.all(np.diff(labels[train]) >= 0)
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1])
+def test_test_fraction_must_be_strictly_between_0_and_1(bad):
+    with pytest.raises(ValueError, match=f"test_fraction must be strictly between 0 and 1, got {bad}"):
+        data.load_digits(test_fraction=bad)
+
+
+def test_test_fraction_must_be_a_number():
+    with pytest.raises(TypeError, match="test_fraction must be a number between 0 and 1, got str '0.2'"):
+        data.load_digits(test_fraction="0.2")
+    with pytest.raises(TypeError, match="test_fraction must be a number between 0 and 1, got bool True"):
+        data.load_digits(test_fraction=True)
+
+
+def test_seed_must_be_a_non_negative_int():
+    with pytest.raises(ValueError, match="seed must be >= 0, got -3"):
+        data.load_digits(seed=-3)
+
+
+# ---------------------------------------------------------------- the lecture's example
+
+
+def multiply_and_sum(image, kernel, padding=0, stride=1):
+    """The test's own sliding-window cross-correlation, written out as loops."""
+    padded = np.pad(image, padding)
+    size = kernel.shape[0]
+    rows = (padded.shape[0] - size) // stride + 1
+    cols = (padded.shape[1] - size) // stride + 1
+    out = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            window = padded[i * stride : i * stride + size, j * stride : j * stride + size]
+            out[i, j] = np.sum(window * kernel)
+    return out
+
+
+def test_lecture_example_values():
+    example = data.lecture_example()
+    np.testing.assert_array_equal(
+        example.image,
+        [[0, 1, 1, 0, 0], [0, 1, 1, 0, 0], [1, 0, 0, 1, 1], [0, 1, 1, 0, 1], [1, 1, 1, 1, 1]],
+    )
+    np.testing.assert_array_equal(example.sharpen, [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    np.testing.assert_array_equal(example.one_to_nine, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    for array in (example.image, example.sharpen, example.one_to_nine):
+        assert array.dtype == np.float64
+
+
+def test_lecture_example_returns_fresh_arrays():
+    example = data.lecture_example()
+    example.image[0, 0] = 99
+    assert data.lecture_example().image[0, 0] == 0
+
+
+def test_the_one_to_nine_kernel_makes_the_flip_visible():
+    kernel = data.lecture_example().one_to_nine
+    assert not np.array_equal(kernel, np.flip(kernel))
+
+
+def test_lecture_valid_map_matches_the_lesson():
+    example = data.lecture_example()
+    np.testing.assert_array_equal(
+        multiply_and_sum(example.image, example.sharpen), [[3, 3, -2], [-3, -3, 4], [3, 3, -4]]
+    )
+
+
+def test_slide_padded_map_differs_from_multiply_and_sum_only_at_its_erratum():
+    example = data.lecture_example()
+    computed = multiply_and_sum(example.image, example.sharpen, padding=1)
+    printed = data.LECTURE_SLIDE_PADDED_MAP
+    assert printed.shape == (5, 5)
+    assert np.argwhere(computed != printed).tolist() == [[4, 0]]  # row 5, column 1
+    assert (computed[4, 0], printed[4, 0]) == (4, 5)
+
+
+def test_slide_stride2_map_differs_from_multiply_and_sum_only_at_its_erratum():
+    example = data.lecture_example()
+    computed = multiply_and_sum(example.image, example.sharpen, padding=1, stride=2)
+    printed = data.LECTURE_SLIDE_STRIDE2_MAP
+    assert printed.shape == (3, 3)
+    assert np.argwhere(computed != printed).tolist() == [[2, 0]]
+    assert (computed[2, 0], printed[2, 0]) == (4, 5)
+
+
+def test_slide_maps_are_read_only():
+    with pytest.raises(ValueError):
+        data.LECTURE_SLIDE_PADDED_MAP[4, 0] = 4
+
+
+# ---------------------------------------------------------------- the photograph
+
+
+def test_load_photo_is_a_colour_photo_in_0_1(no_network):
+    photo = data.load_photo()
+    assert photo.shape == (600, 512, 3) and photo.dtype == np.float64
+    assert 0.0 <= photo.min() and photo.max() <= 1.0
+    assert photo.std() > 0.1  # a real picture, not a blank
+
+
+def test_load_photo_grey_mixes_the_channels(no_network):
+    colour, grey = data.load_photo(), data.load_photo(grey=True)
+    assert grey.shape == (600, 512)
+    np.testing.assert_allclose(grey, colour @ data.GREY_WEIGHTS)
+
+
+def test_load_photo_size_averages_blocks(no_network):
+    full, small = data.load_photo(grey=True), data.load_photo(grey=True, size=64)
+    assert small.shape == (60, 51)  # blocks of ceil(600 / 64) = 10 pixels
+    assert small[3, 7] == pytest.approx(full[30:40, 70:80].mean())
+    assert data.load_photo(size=1000).shape == (600, 512, 3)
+    assert data.load_photo(size=100).shape == (100, 85, 3)
+
+
+def test_load_photo_validates():
+    with pytest.raises(ValueError, match="size must be >= 1, got 0"):
+        data.load_photo(size=0)
+    with pytest.raises(TypeError, match="grey must be True or False, got str 'yes'"):
+        data.load_photo(grey="yes")
+
+
+def test_block_average():
+    image = np.arange(16.0).reshape(4, 4)
+    np.testing.assert_array_equal(data.block_average(image, 2), [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(data.block_average(image[:3, :3], 2), [[2.5]])  # partial blocks dropped
+    with pytest.raises(ValueError, match=r"factor 5 is larger than the image of shape \(4, 4\)"):
+        data.block_average(image, 5)
+
+
+# ---------------------------------------------------------------- synthetic shapes
+
+
+@pytest.mark.parametrize("kind", data.SHAPE_KINDS)
+@pytest.mark.parametrize("size", [3, 5, 7, 9])
+def test_each_shape_fits_its_square_and_is_mirror_symmetric(kind, size):
+    shape = data.draw_shape(kind, canvas_size=15, center=(7, 7), size=size)
+    square = data.draw_shape("square", canvas_size=15, center=(7, 7), size=size)
+    assert set(np.unique(shape)) <= {0.0, 1.0}
+    assert np.all(shape <= square)
+    np.testing.assert_array_equal(shape, shape[:, ::-1])
+    rows, cols = np.nonzero(shape)
+    assert rows.max() - rows.min() + 1 == size and cols.max() - cols.min() + 1 == size
+
+
+def test_square_and_circle_and_cross_have_all_the_symmetries_of_a_square():
+    for kind in ("square", "circle", "cross"):
+        shape = data.draw_shape(kind, 11, (5, 5), 9)
+        np.testing.assert_array_equal(shape, shape.T)
+        np.testing.assert_array_equal(shape, shape[::-1])
+
+
+def test_square_has_size_squared_pixels():
+    assert data.draw_shape("square", 16, (7, 7), 5).sum() == 25
+
+
+def test_triangle_points_up():
+    triangle = data.draw_shape("triangle", 7, (3, 3), 7)
+    assert triangle.sum(axis=1).tolist() == [1, 1, 3, 3, 5, 5, 7]
+
+
+def test_cross_of_size_3_is_a_plus_sign():
+    np.testing.assert_array_equal(data.draw_shape("cross", 3, (1, 1), 3), [[0, 1, 0], [1, 1, 1], [0, 1, 0]])
+
+
+def test_even_size_on_a_half_pixel_centre_is_exactly_that_wide():
+    square = data.draw_shape("square", 8, (3.5, 3.5), 4)
+    assert square.sum() == 16 and square[2:6, 2:6].all()
+
+
+def test_draw_shape_defaults_to_the_middle_and_clips_at_the_edge():
+    middle = data.draw_shape("square", 5, size=3)
+    np.testing.assert_array_equal(np.argwhere(middle).min(axis=0), [1, 1])
+    corner = data.draw_shape("square", 5, center=(0, 0), size=3)
+    assert corner.sum() == 4 and corner[:2, :2].all()
+
+
+def test_draw_shape_validates():
+    with pytest.raises(ValueError, match=r"kind must be one of \('square', 'circle', 'cross', 'triangle'\), got 'hexagon'"):
+        data.draw_shape("hexagon")
+    with pytest.raises(TypeError, match="kind must be a string"):
+        data.draw_shape(3)
+    with pytest.raises(ValueError, match=r"center must be a \(row, col\) pair, got an array of shape \(3,\)"):
+        data.draw_shape("square", center=(1, 2, 3))
+    with pytest.raises(ValueError, match="size must be >= 1, got 0"):
+        data.draw_shape("square", size=0)
+    with pytest.raises(ValueError, match=r"canvas_size must be an int or an \(h, w\) pair"):
+        data.draw_shape("square", canvas_size=(1, 2, 3))
+
+
+def test_shapes_dataset_is_deterministic_for_a_seed():
+    first, again = data.make_shapes_dataset(40, seed=3, noise=0.1), data.make_shapes_dataset(40, seed=3, noise=0.1)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    other = data.make_shapes_dataset(40, seed=4)
+    assert not np.array_equal(first.centers, other.centers)
+
+
+def test_shapes_dataset_shapes_and_types():
+    shapes = data.make_shapes_dataset(12, canvas_size=(16, 20), size=5)
+    assert shapes.images.shape == (12, 1, 16, 20) and shapes.images.dtype == np.float32
+    assert shapes.labels.shape == (12,) and shapes.labels.dtype == np.int64
+    assert shapes.masks.shape == (12, 16, 20) and shapes.masks.dtype == bool
+    assert shapes.centers.shape == (12, 2) and shapes.boxes.shape == (12, 4)
+    assert shapes.kinds == data.SHAPE_KINDS
+
+
+def test_shapes_masks_match_images_and_the_drawn_shape():
+    shapes = data.make_shapes_dataset(30, canvas_size=16, size=7, seed=1)
+    np.testing.assert_array_equal(shapes.images[:, 0], shapes.masks.astype(np.float32))
+    for mask, label, center in zip(shapes.masks, shapes.labels, shapes.centers):
+        np.testing.assert_array_equal(mask, data.draw_shape(shapes.kinds[label], 16, center, 7) > 0)
+        whole = data.draw_shape(shapes.kinds[label], 31, (15, 15), 7)
+        assert mask.sum() == whole.sum()  # no part of the shape is cut off
+
+
+def test_shapes_boxes_are_tight_around_the_masks():
+    shapes = data.make_shapes_dataset(30, seed=2)
+    for mask, (top, left, bottom, right), center in zip(shapes.masks, shapes.boxes, shapes.centers):
+        assert mask[top:bottom, left:right].sum() == mask.sum()
+        assert mask[top].any() and mask[bottom - 1].any() and mask[:, left].any() and mask[:, right - 1].any()
+        assert top <= center[0] < bottom and left <= center[1] < right
+
+
+def test_shapes_labels_are_balanced():
+    shapes = data.make_shapes_dataset(102, kinds=("circle", "cross", "square"))
+    assert np.bincount(shapes.labels).tolist() == [34, 34, 34]
+
+
+def test_shift_range_limits_the_centres():
+    centred = data.make_shapes_dataset(20, canvas_size=16, shift_range=0)
+    assert np.all(centred.centers == 7)
+    moved = data.make_shapes_dataset(200, canvas_size=16, size=7, shift_range=4, seed=0)
+    assert moved.centers.min() == 3 and moved.centers.max() == 11
+
+
+def test_shift_range_that_leaves_the_canvas_is_refused():
+    with pytest.raises(
+        ValueError,
+        match=r"shift_range 5 would move a shape of size 7 off a canvas of size \(16, 16\); the largest that fits is 4",
+    ):
+        data.make_shapes_dataset(4, canvas_size=16, size=7, shift_range=5)
+
+
+def test_shapes_that_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match=r"a shape of size 9 does not fit in a canvas of size \(8, 8\)"):
+        data.make_shapes_dataset(4, canvas_size=8, size=9)
+
+
+def test_noise_changes_images_but_not_masks():
+    clean = data.make_shapes_dataset(10, seed=0)
+    noisy = data.make_shapes_dataset(10, seed=0, noise=0.2)
+    np.testing.assert_array_equal(clean.masks, noisy.masks)
+    assert 0.15 < np.std(noisy.images - clean.images) < 0.25
+
+
+def test_make_shapes_dataset_validates():
+    with pytest.raises(ValueError, match=r"kinds\[1\] must be one of"):
+        data.make_shapes_dataset(4, kinds=("square", "star"))
+    with pytest.raises(TypeError, match="kinds must be a tuple or list of shape names, got str 'square'"):
+        data.make_shapes_dataset(4, kinds="square")
+    with pytest.raises(ValueError, match="kinds must name at least one shape"):
+        data.make_shapes_dataset(4, kinds=())
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        data.make_shapes_dataset(0)
+    with pytest.raises(ValueError, match="noise must be >= 0, got -1"):
+        data.make_shapes_dataset(4, noise=-1)
+
+
+# ---------------------------------------------------------------- shifting and padding
+
+
+def shift_by_loops(image, dy, dx):
+    height, width = image.shape
+    out = np.zeros_like(image)
+    for r in range(height):
+        for c in range(width):
+            if 0 <= r + dy < height and 0 <= c + dx < width:
+                out[r + dy, c + dx] = image[r, c]
+    return out
+
+
+@pytest.mark.parametrize("dy", [-9, -8, -3, -1, 0, 2, 7, 8])
+@pytest.mark.parametrize("dx", [-5, 0, 1, 4, 12])
+def test_shift_images_matches_a_loop(rng, dy, dx):
+    image = rng.normal(size=(8, 6))
+    np.testing.assert_array_equal(data.shift_images(image, dy, dx), shift_by_loops(image, dy, dx))
+
+
+def test_shift_images_moves_every_image_and_channel_in_a_batch(rng):
+    batch = rng.normal(size=(3, 2, 5, 5))
+    shifted = data.shift_images(batch, -2, 1)
+    for n in range(3):
+        for c in range(2):
+            np.testing.assert_array_equal(shifted[n, c], shift_by_loops(batch[n, c], -2, 1))
+
+
+def test_shifting_digits_on_a_canvas_keeps_every_pixel(rng):
+    digits = rng.random(size=(4, 1, 8, 8))
+    moved = data.shift_images(digits, 2, -2, canvas=12)
+    assert moved.shape == (4, 1, 12, 12)
+    assert moved.sum() == pytest.approx(digits.sum())
+    back = data.shift_images(moved, -2, 2)
+    np.testing.assert_array_equal(back[..., 2:10, 2:10], digits)
+
+
+def test_shift_images_validates():
+    with pytest.raises(TypeError, match="dy must be an integer, got float 1.5"):
+        data.shift_images(np.zeros((3, 3)), 1.5, 0)
+    with pytest.raises(ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"):
+        data.shift_images(np.zeros(3), 1, 0)
+
+
+def test_pad_to_centres_the_images():
+    padded = data.pad_to(np.ones((2, 1, 8, 8)), 12)
+    assert padded.shape == (2, 1, 12, 12)
+    assert padded[..., 2:10, 2:10].all() and padded.sum() == 2 * 64
+
+
+def test_pad_to_puts_an_odd_extra_row_below():
+    padded = data.pad_to(np.ones((2, 2)), (5, 4))
+    np.testing.assert_array_equal(np.argwhere(padded).min(axis=0), [1, 1])
+    np.testing.assert_array_equal(np.argwhere(padded).max(axis=0), [2, 2])
+
+
+def test_pad_to_refuses_a_smaller_canvas():
+    with pytest.raises(ValueError, match=r"size \(6, 10\) is smaller than the images, which are \(8, 8\)"):
+        data.pad_to(np.zeros((8, 8)), (6, 10))
+
+
+# ---------------------------------------------------------------- IDX files and MNIST
+
+
+def write_idx(path, array):
+    """Write ``array`` (uint8) as an IDX file the way the format describes, gzipped if .gz."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    content = header + array.tobytes()
+    path = Path(path)
+    if path.suffix == ".gz":
+        # fixed mtime: the same array always gives the same bytes, hence the same SHA-256
+        content = gzip.compress(content, mtime=0)
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("name", ["plain.idx", "packed.gz"])
+@pytest.mark.parametrize("shape", [(7,), (3, 4, 5), (2, 1, 3, 2)])
+def test_read_idx_round_trips(tmp_path, rng, name, shape):
+    array = rng.integers(0, 256, size=shape, dtype=np.uint8)
+    result = data.read_idx(write_idx(tmp_path / name, array))
+    assert result.dtype == np.uint8
+    np.testing.assert_array_equal(result, array)
+    result[...] = 0  # the result is writable
+
+
+def test_read_idx_rejects_a_bad_magic_number(tmp_path):
+    path = tmp_path / "bad.idx"
+    path.write_bytes(bytes([0, 0, 0x0D, 1, 0, 0, 0, 1]) + b"\0\0\0\0")  # float32 type code
+    with pytest.raises(ValueError, match=r"bad\.idx is not an IDX file of unsigned bytes: it starts with 0x00000d01, expected 0x000008"):
+        data.read_idx(path)
+    path.write_bytes(b"PK")
+    with pytest.raises(ValueError, match="it starts with 0x504b, expected"):
+        data.read_idx(path)
+
+
+def test_read_idx_rejects_data_that_does_not_match_the_header(tmp_path):
+    path = tmp_path / "short.idx"
+    path.write_bytes(bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"holds 3 values, but its header gives shape \(2, 3\), which needs 6"):
+        data.read_idx(path)
+    path.write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 2]))
+    with pytest.raises(ValueError, match="ends inside its header: 3 dimensions need 16 bytes"):
+        data.read_idx(path)
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch, rng):
+    """Small MNIST-like files on a pretend server, with their checksums, and a recording downloader."""
+    server = tmp_path / "server"
+    server.mkdir()
+    arrays = {
+        "train_images": rng.integers(0, 256, size=(6, 4, 4), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, size=6, dtype=np.uint8),
+        "test_images": rng.integers(0, 256, size=(3, 4, 4), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, size=3, dtype=np.uint8),
+    }
+    files = {}
+    for key, (file_name, _) in data.MNIST_FILES.items():
+        path = write_idx(server / file_name, arrays[key])
+        files[key] = (file_name, hashlib.sha256(path.read_bytes()).hexdigest())
+    monkeypatch.setattr(data, "MNIST_FILES", files)
+
+    downloads = []
+
+    def pretend_download(url, path):
+        assert url.startswith("https://example.invalid/mnist/")
+        downloads.append(url.rsplit("/", 1)[1])
+        shutil.copy(server / url.rsplit("/", 1)[1], path)
+
+    monkeypatch.setattr(data, "download_file", pretend_download)
+    return {"server": server, "arrays": arrays, "downloads": downloads, "cache": tmp_path / "cache"}
+
+
+BASE_URL = "https://example.invalid/mnist/"
+
+
+def test_load_mnist_downloads_checks_and_caches(fake_mnist, no_network):
+    split = data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+    arrays = fake_mnist["arrays"]
+    assert split.x_train.shape == (6, 1, 4, 4) and split.x_train.dtype == np.float32
+    np.testing.assert_allclose(split.x_train[:, 0] * 255, arrays["train_images"], rtol=1e-6)
+    np.testing.assert_array_equal(split.y_test, arrays["test_labels"])
+    assert split.y_test.dtype == np.int64
+    assert len(fake_mnist["downloads"]) == 4
+    assert sorted(p.name for p in fake_mnist["cache"].iterdir()) == sorted(f for f, _ in data.MNIST_FILES.values())
+
+    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+    assert len(fake_mnist["downloads"]) == 4  # the second call uses the cache
+    data.load_mnist(cache_dir=fake_mnist["cache"], download=False)
+
+
+def test_a_corrupted_cached_file_is_downloaded_again(fake_mnist):
+    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+    file_name = data.MNIST_FILES["test_labels"][0]
+    (fake_mnist["cache"] / file_name).write_bytes(b"garbage")
+    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+    assert fake_mnist["downloads"][4:] == [file_name]
+
+
+def test_a_corrupted_cached_file_without_download_fails_clearly(fake_mnist):
+    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+    file_name, expected = data.MNIST_FILES["train_images"]
+    (fake_mnist["cache"] / file_name).write_bytes(b"garbage")
+    actual = hashlib.sha256(b"garbage").hexdigest()
+    with pytest.raises(data.ChecksumError, match=f"{file_name} is damaged .* its SHA-256 is {actual}, expected {expected}"):
+        data.load_mnist(cache_dir=fake_mnist["cache"], download=False)
+
+
+def test_missing_files_without_download_fail_clearly(fake_mnist):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\.gz is not in the cache and download=False"):
+        data.load_mnist(cache_dir=fake_mnist["cache"], download=False)
+    assert fake_mnist["downloads"] == []
+
+
+def test_a_wrong_download_is_refused_and_not_cached(fake_mnist):
+    file_name = data.MNIST_FILES["train_labels"][0]
+    (fake_mnist["server"] / file_name).write_bytes(b"not mnist")
+    with pytest.raises(data.ChecksumError, match=f"The download from {BASE_URL}{file_name} is not the expected file"):
+        data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+    assert not (fake_mnist["cache"] / file_name).exists()
+    assert not list(fake_mnist["cache"].glob("*.part"))
+
+
+def test_load_mnist_refuses_mismatched_files(fake_mnist, monkeypatch):
+    file_name = data.MNIST_FILES["train_labels"][0]
+    path = write_idx(fake_mnist["server"] / file_name, np.zeros(5, dtype=np.uint8))
+    files = dict(data.MNIST_FILES, train_labels=(file_name, hashlib.sha256(path.read_bytes()).hexdigest()))
+    monkeypatch.setattr(data, "MNIST_FILES", files)
+    with pytest.raises(ValueError, match=r"the MNIST training files do not match: images of shape \(6, 4, 4\), labels of shape \(5,\)"):
+        data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
+
+
+def test_download_file_copies_a_url(tmp_path):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"some bytes")
+    data.download_file(source.as_uri(), tmp_path / "copy.bin")  # a file:// URL needs no network
+    assert (tmp_path / "copy.bin").read_bytes() == b"some bytes"
+
+
+def test_default_cache_dir_follows_xdg_cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert data.default_cache_dir() == tmp_path / "cnn_course" / "mnist"
+
+
+def test_mnist_checksums_are_sha256_hex():
+    for file_name, sha256 in data.MNIST_FILES.values():
+        assert file_name.endswith("-ubyte.gz")
+        assert len(sha256) == 64 and int(sha256, 16) >= 0

@@ -1,0 +1,178 @@
+"""Tests for cnn_helpers.images (lesson 01: images as data)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from cnn_helpers.images import (
+    count_polynomial_features,
+    dense_weight_count,
+    flatten_image,
+    shuffle_pixels,
+    unflatten,
+)
+
+
+# ---------------------------------------------------------------- flatten_image and unflatten
+
+
+def test_flatten_image_reads_rows_one_after_another(rng):
+    image = rng.normal(size=(4, 7))
+    expected = [image[row, col] for row in range(4) for col in range(7)]
+    np.testing.assert_array_equal(flatten_image(image), expected)
+
+
+def test_flatten_image_of_a_50x50_image_has_2500_values():
+    assert flatten_image(np.zeros((50, 50))).shape == (2500,)
+
+
+def test_flatten_image_takes_channels_first_images(rng):
+    image = rng.normal(size=(3, 2, 5))
+    np.testing.assert_array_equal(flatten_image(image), image.reshape(-1))
+
+
+def test_flatten_image_returns_a_copy():
+    image = np.zeros((2, 2))
+    vector = flatten_image(image)
+    vector[0] = 1.0
+    assert image[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("ndim", [1, 4])
+def test_flatten_image_rejects_wrong_number_of_dimensions(ndim):
+    with pytest.raises(ValueError, match=r"image must be a 2-D or 3-D array, got shape"):
+        flatten_image(np.zeros((2,) * ndim))
+
+
+def test_flatten_image_rejects_text():
+    with pytest.raises(TypeError, match="image must hold real numbers"):
+        flatten_image([["a", "b"]])
+
+
+def test_unflatten_undoes_flatten_image(rng):
+    image = rng.normal(size=(6, 5))
+    np.testing.assert_array_equal(unflatten(flatten_image(image), image.shape), image)
+
+
+def test_unflatten_names_the_mismatch():
+    with pytest.raises(
+        ValueError, match=r"vector of length 2500 cannot become an image of shape \(50, 49\), which needs 2450"
+    ):
+        unflatten(np.zeros(2500), (50, 49))
+
+
+def test_unflatten_rejects_a_shape_that_is_not_a_tuple():
+    with pytest.raises(TypeError, match=r"shape must be a tuple of ints such as \(50, 50\), got int 2500"):
+        unflatten(np.zeros(2500), 2500)
+
+
+def test_unflatten_rejects_a_zero_side():
+    with pytest.raises(ValueError, match=r"shape\[1\] must be >= 1, got 0"):
+        unflatten(np.zeros(0), (3, 0))
+
+
+def test_unflatten_wants_a_vector():
+    with pytest.raises(ValueError, match="vector must be a 1-D array, got shape"):
+        unflatten(np.zeros((2, 2)), (4,))
+
+
+# ---------------------------------------------------------------- counting
+
+
+def brute_force_feature_count(n_inputs, degree, include_bias):
+    """Enumerate every monomial: a multiset of at most ``degree`` input indices."""
+    monomials = set()
+    for d in range(0 if include_bias else 1, degree + 1):
+        monomials.update(itertools.combinations_with_replacement(range(n_inputs), d))
+    return len(monomials)
+
+
+@pytest.mark.parametrize("n_inputs", range(1, 7))
+@pytest.mark.parametrize("degree", range(0, 5))
+@pytest.mark.parametrize("include_bias", [True, False])
+def test_count_polynomial_features_matches_enumeration(n_inputs, degree, include_bias):
+    assert count_polynomial_features(n_inputs, degree, include_bias) == brute_force_feature_count(
+        n_inputs, degree, include_bias
+    )
+
+
+def test_count_polynomial_features_answers_the_question_of_the_day():
+    # a 50x50 image: 1 constant + 2,500 linear terms + 2,500 * 2,501 / 2 degree-2 terms
+    assert count_polynomial_features(2500, degree=2) == 1 + 2500 + 2500 * 2501 // 2 == 3_128_751
+    assert count_polynomial_features(2500, degree=2, include_bias=False) == 3_128_750
+
+
+def test_count_polynomial_features_returns_a_python_int():
+    assert type(count_polynomial_features(10**6, degree=3)) is int
+
+
+def test_count_polynomial_features_validates():
+    with pytest.raises(ValueError, match="n_inputs must be >= 1, got 0"):
+        count_polynomial_features(0)
+    with pytest.raises(ValueError, match="degree must be >= 0, got -1"):
+        count_polynomial_features(5, degree=-1)
+    with pytest.raises(TypeError, match="degree must be an integer, got float 2.0"):
+        count_polynomial_features(5, degree=2.0)
+    with pytest.raises(TypeError, match="include_bias must be True or False, got str 'yes'"):
+        count_polynomial_features(5, include_bias="yes")
+
+
+def test_dense_weight_count():
+    assert dense_weight_count(2500, 100) == 250_100
+    assert dense_weight_count(2500, 100, bias=False) == 250_000
+    assert dense_weight_count(3, 1) == 4
+
+
+def test_dense_weight_count_validates():
+    with pytest.raises(ValueError, match="n_units must be >= 1, got 0"):
+        dense_weight_count(10, 0)
+    with pytest.raises(TypeError, match="bias must be True or False, got int 1"):
+        dense_weight_count(10, 2, bias=1)
+
+
+# ---------------------------------------------------------------- shuffle_pixels
+
+
+def test_shuffle_pixels_applies_one_permutation_to_every_image_and_channel(rng):
+    images = rng.normal(size=(5, 3, 4, 6))
+    shuffled, permutation = shuffle_pixels(images, seed=3)
+    assert shuffled.shape == images.shape
+    assert sorted(permutation.tolist()) == list(range(24))
+    for n in range(5):
+        for c in range(3):
+            np.testing.assert_array_equal(shuffled[n, c].reshape(-1), images[n, c].reshape(-1)[permutation])
+
+
+def test_shuffle_pixels_is_seeded(rng):
+    images = rng.normal(size=(2, 8, 8))
+    first, first_permutation = shuffle_pixels(images, seed=7)
+    again, again_permutation = shuffle_pixels(images, seed=7)
+    other, other_permutation = shuffle_pixels(images, seed=8)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first_permutation, again_permutation)
+    assert not np.array_equal(first_permutation, other_permutation)
+
+
+def test_argsort_of_the_permutation_undoes_the_shuffle(rng):
+    images = rng.normal(size=(3, 5, 5))
+    shuffled, permutation = shuffle_pixels(images, seed=1)
+    flat = shuffled.reshape(3, 25)[:, np.argsort(permutation)]
+    np.testing.assert_array_equal(flat.reshape(images.shape), images)
+
+
+def test_a_dense_layer_gives_the_same_outputs_on_shuffled_pixels_with_shuffled_weights(rng):
+    images = rng.normal(size=(10, 6, 6))
+    weights = rng.normal(size=(36, 4))
+    shuffled, permutation = shuffle_pixels(images, seed=0)
+    before = images.reshape(10, 36) @ weights
+    after = shuffled.reshape(10, 36) @ weights[permutation]
+    np.testing.assert_allclose(after, before)
+    assert not np.array_equal(shuffled, images)  # the picture itself has changed
+
+
+def test_shuffle_pixels_validates():
+    with pytest.raises(ValueError, match=r"images must be \(H, W\), \(N, H, W\) or \(N, C, H, W\), got shape \(4,\)"):
+        shuffle_pixels(np.zeros(4))
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        shuffle_pixels(np.zeros((2, 2)), seed=-1)
