@@ -140,3 +140,16 @@ def test_every_lesson_has_graded_exercises_with_registered_checks(source):
     for exercise in lesson_exercises:
         assert exercise.id in registered, f"exercise {exercise.id} has no check registered in cnn_helpers.checks"
         assert exercise.id.split(".")[0] == str(int(source.name[:2]))
+
+
+def test_learner_run_comparison_ignores_how_a_stream_was_chunked():
+    from cnn_helpers.course.build import _text_outputs
+
+    one = _code("print(1); print(2)")
+    one.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n2\n")]
+    two = _code("print(1); print(2)")
+    two.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                   nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    assert _text_outputs(one) == _text_outputs(two)
+    two.outputs[1]["text"] = "3\n"
+    assert _text_outputs(one) != _text_outputs(two)

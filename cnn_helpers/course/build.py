@@ -77,11 +77,19 @@ def normalise(notebook):
 
 
 def _text_outputs(cell):
-    """The parts of a cell's output that nbval compares (text, not images)."""
+    """The parts of a cell's output that nbval compares (text, not images).
+
+    Consecutive chunks of one stream are merged: a kernel may split the same printed text into
+    chunks differently from run to run.
+    """
     texts = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
-            texts.append((output.get("name"), output.get("text")))
+            name, text = output.get("name"), output.get("text")
+            if texts and texts[-1][0] == name:
+                texts[-1] = (name, texts[-1][1] + text)
+            else:
+                texts.append((name, text))
         elif output.get("output_type") == "error":
             texts.append(("error", output.get("ename")))
         else:
