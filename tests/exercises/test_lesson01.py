@@ -54,3 +54,26 @@ def test_calling_the_package_reference_fails():
     assert_fails(lesson01.check_count_features, lambda n, d: images.count_polynomial_features(n, d), hint="called cnn_helpers.images")
     # the guard restores the reference afterwards
     assert images.flatten_image(np.eye(2)).tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_an_allowed_package_function_may_use_blocked_ones_internally():
+    """The guard trips on calls from the learner's code, not on the package calling its helpers."""
+    from cnn_helpers import conv, filters
+    from cnn_helpers.checks._core import CheckFailure, reference_guard
+
+    image, kernel = np.arange(25.0).reshape(5, 5), np.ones((3, 3))
+
+    def learner_uses_allowed(img):
+        return filters.apply_kernel(img, kernel)  # apply_kernel calls conv.correlate2d and pad2d
+
+    expected = conv.correlate2d(image, kernel, padding=1)
+    with reference_guard(learner_uses_allowed, allowed=("apply_kernel",), exercise_id="9.9"):
+        received = learner_uses_allowed(image)
+    np.testing.assert_allclose(received, expected)
+
+    def learner_calls_blocked(img):
+        return conv.correlate2d(img, kernel)
+
+    with reference_guard(learner_calls_blocked, allowed=("apply_kernel",), exercise_id="9.9"):
+        with pytest.raises(CheckFailure, match="called cnn_helpers.conv.correlate2d"):
+            learner_calls_blocked(image)

@@ -1,0 +1,193 @@
+"""Lesson 03 checks: the stub fails, the solution passes, plausible mistakes fail with the right hint."""
+
+import re
+
+import numpy as np
+import pytest
+
+from cnn_helpers.checks import lesson03
+
+from ._tools import assert_fails, assert_passes, load_exercise
+
+EXERCISES = [
+    ("3.1", "filter_rgb", lesson03.check_filter_rgb),
+    ("3.2", "sobel_magnitude", lesson03.check_sobel_magnitude),
+    ("3.3", "make_edge_kernel", lesson03.check_edge_kernel),
+]
+
+
+@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
+def test_solution_passes(exercise_id, name, check):
+    assert_passes(check, load_exercise("03", exercise_id, name))
+
+
+@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
+def test_learner_stub_fails(exercise_id, name, check):
+    stub = load_exercise("03", exercise_id, name, edition="learner")
+    assert_fails(check, stub, hint="not done yet")
+
+
+# --------------------------------------------------------------------------------------------
+# 3.1 filter_rgb: plausible wrong answers, written the way a learner might
+
+
+def _correlate_same(channel, kernel, flip=False, pad=True, swap_padding=False):
+    channel, kernel = np.asarray(channel, float), np.asarray(kernel, float)
+    if flip:
+        kernel = kernel[::-1, ::-1]
+    kernel_h, kernel_w = kernel.shape
+    p_h, p_w = (kernel_h // 2, kernel_w // 2) if pad else (0, 0)
+    if swap_padding:
+        p_h, p_w = p_w, p_h
+    padded = np.pad(channel, ((p_h, p_h), (p_w, p_w)))
+    out_h, out_w = padded.shape[0] - kernel_h + 1, padded.shape[1] - kernel_w + 1
+    out = np.zeros((out_h, out_w))
+    for row in range(out_h):
+        for col in range(out_w):
+            out[row, col] = np.sum(padded[row:row + kernel_h, col:col + kernel_w] * kernel)
+    return out
+
+
+def _filter_rgb(**mistake):
+    def filter_rgb(image, kernel):
+        return np.stack([_correlate_same(image[..., c], kernel, **mistake) for c in range(3)], axis=-1)
+
+    return filter_rgb
+
+
+def test_filter_rgb_reference_written_here_passes():
+    assert_passes(lesson03.check_filter_rgb, _filter_rgb())
+
+
+def test_filter_rgb_mistakes():
+    check = lesson03.check_filter_rgb
+    assert_fails(check, _filter_rgb(flip=True), hint="kernel was flipped")
+    assert_fails(check, _filter_rgb(pad=False), hint="no padding")
+    summed = lambda image, kernel: sum(_correlate_same(image[..., c], kernel) for c in range(3))
+    assert_fails(check, summed, hint="channels were added together")
+    summed_three = lambda image, kernel: np.stack([summed(image, kernel)] * 3, axis=-1)
+    assert_fails(check, summed_three, hint="added together and copied")
+    channels_first = lambda image, kernel: np.stack([_correlate_same(image[..., c], kernel) for c in range(3)])
+    assert_fails(check, channels_first, hint="channels came out first")
+
+
+def test_filter_rgb_swapped_padding_is_named():
+    # square kernels hide this mistake, so it shows on the first non-square kernel
+    message = assert_fails(lesson03.check_filter_rgb, _filter_rgb(swap_padding=True), hint="padding per axis is swapped")
+    kernel_h, kernel_w = re.search(r"kernel \((\d+), (\d+)\)", message).groups()
+    assert kernel_h != kernel_w, message
+
+
+def test_filter_rgb_hard_coded_answer_fails():
+    from cnn_helpers import data, filters
+
+    lecture = data.lecture_example()
+    image = np.stack([lecture.image, 1 - lecture.image, lecture.image.T], axis=-1)
+    answer = filters.apply_kernel(image, lecture.sharpen)
+    assert_fails(lesson03.check_filter_rgb, lambda image, kernel: answer, hint="wrong filtered image")
+
+
+# --------------------------------------------------------------------------------------------
+# 3.2 sobel_magnitude
+
+
+def _sobel_parts(grey):
+    from cnn_helpers.filters import KERNELS
+
+    return _correlate_same(grey, KERNELS["sobel_top"]), _correlate_same(grey, KERNELS["sobel_left"])
+
+
+def test_sobel_magnitude_mistakes():
+    check = lesson03.check_sobel_magnitude
+
+    def abs_sum(grey):
+        top, left = _sobel_parts(grey)
+        return np.abs(top) + np.abs(left)
+
+    def no_root(grey):
+        top, left = _sobel_parts(grey)
+        return top ** 2 + left ** 2
+
+    def top_only(grey):
+        return np.abs(_sobel_parts(grey)[0])
+
+    def left_only(grey):
+        return _sobel_parts(grey)[1]
+
+    assert_fails(check, abs_sum, hint="absolute values were added")
+    assert_fails(check, no_root, hint="square root is missing")
+    assert_fails(check, top_only, hint="only the top sobel kernel")
+    assert_fails(check, left_only, hint="only the left sobel kernel")
+
+
+def test_sobel_magnitude_calling_the_package_fails():
+    from cnn_helpers import filters
+
+    via_apply_kernel = lambda grey: np.hypot(filters.apply_kernel(grey, "sobel_top"), filters.apply_kernel(grey, "sobel_left"))
+    assert_fails(lesson03.check_sobel_magnitude, via_apply_kernel, hint="called cnn_helpers")
+    assert_fails(lesson03.check_sobel_magnitude, filters.sobel_magnitude, hint="package's own implementation")
+    assert_fails(lesson03.check_sobel_magnitude, lambda grey: filters.sobel_magnitude(grey),
+                 hint="called cnn_helpers.filters.sobel_magnitude")
+    assert filters.sobel_magnitude(np.ones((3, 3))).shape == (3, 3)  # restored afterwards
+
+
+def test_sobel_magnitude_hard_coded_answer_fails():
+    from cnn_helpers import data, filters
+
+    answer = filters.sobel_magnitude(data.lecture_example().image)
+    assert_fails(lesson03.check_sobel_magnitude, lambda grey: answer, hint="wrong magnitude")
+
+
+# --------------------------------------------------------------------------------------------
+# 3.3 make_edge_kernel: judged by its effect, so several different kernels pass
+
+
+@pytest.mark.parametrize("kernel", [
+    [[-2, -1, 0], [-1, 0, 1], [0, 1, 2]],
+    [[-1, -1, 0], [-1, 0, 1], [0, 1, 1]],
+    [[0, 0, 0], [0, -1, 0], [0, 0, 1]],
+    [[0, -1, 0], [-1, 0, 1], [0, 1, 0]],
+    [[-0.2, -0.1, 0], [-0.1, 0, 0.1], [0, 0.1, 0.2]],   # any positive scale
+])
+def test_several_edge_kernels_pass(kernel):
+    assert_passes(lesson03.check_edge_kernel, lambda: np.array(kernel, dtype=float))
+
+
+def test_edge_kernel_mistakes():
+    from cnn_helpers.filters import KERNELS
+
+    check = lesson03.check_edge_kernel
+    assert_fails(check, lambda: np.array(KERNELS["emboss"]), hint="responds to flat areas")
+    assert_fails(check, lambda: -np.array([[-2, -1, 0], [-1, 0, 1], [0, 1, 2.0]]), hint="opposite edge")
+    assert_fails(check, lambda: -np.array(KERNELS["sobel_left"]), hint="horizontal or vertical edges")
+    assert_fails(check, lambda: -np.array(KERNELS["sobel_top"]), hint="horizontal or vertical edges")
+    assert_fails(check, lambda: np.array(KERNELS["laplacian"]), hint="both sides of an edge")
+    assert_fails(check, lambda: np.zeros((3, 3)), hint="all zeros")
+    assert_fails(check, lambda: np.array([[-1, 0], [0, 1.0]]), hint="shape (3, 3)")
+    assert_fails(check, lambda: "diagonal", hint="3x3 array of numbers")
+
+
+def test_edge_kernel_calling_the_package_fails():
+    from cnn_helpers import filters
+
+    assert_fails(lesson03.check_edge_kernel, lambda: filters.apply_kernel(np.eye(3), "identity"),
+                 hint="called cnn_helpers.filters.apply_kernel")
+
+
+def test_edge_responses_helper():
+    kernel = np.array([[-2, -1, 0], [-1, 0, 1], [0, 1, 2.0]])
+    target, turned_90, opposite, turned_270 = lesson03.edge_responses(kernel, lesson03.diagonal_edge(10, 9))
+    assert target > 0 and max(turned_90, opposite, turned_270) <= lesson03.WEAK_SHARE * target
+
+
+def test_filter_rgb_calling_the_package_fails():
+    from cnn_helpers import conv, filters
+
+    assert_fails(lesson03.check_filter_rgb, filters.apply_kernel, hint="package's own implementation")
+    assert_fails(lesson03.check_filter_rgb, lambda image, kernel: filters.apply_kernel(image, kernel),
+                 hint="called cnn_helpers.filters.apply_kernel")
+    per_channel = lambda image, kernel: np.stack(
+        [conv.correlate2d(image[..., c], kernel, padding=(kernel.shape[0] // 2, kernel.shape[1] // 2)) for c in range(3)],
+        axis=-1)
+    assert_fails(lesson03.check_filter_rgb, per_channel, hint="called cnn_helpers.conv.correlate2d")
+    assert filters.apply_kernel(np.eye(3), "identity").shape == (3, 3)  # restored afterwards

@@ -1,0 +1,191 @@
+"""Lesson 04 checks: the stub fails, the solution passes, plausible mistakes fail with the right hint."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cnn_helpers.checks import lesson04
+
+from ._tools import assert_fails, assert_passes, load_exercise
+
+EXERCISES = [
+    ("4.1", "output_size", lesson04.check_output_size),
+    ("4.2", "pad", lesson04.check_pad),
+    ("4.3", "correlate_strided", lesson04.check_correlate_strided),
+]
+
+
+@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
+def test_solution_passes(exercise_id, name, check):
+    assert_passes(check, load_exercise("04", exercise_id, name))
+
+
+@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
+def test_learner_stub_fails(exercise_id, name, check):
+    stub = load_exercise("04", exercise_id, name, edition="learner")
+    assert_fails(check, stub, hint="not done yet")
+
+
+# --------------------------------------------------------------------------------------------
+# 4.1 output_size
+
+
+def _guarded(formula):
+    """A learner's output_size with correct input checks and a given (maybe wrong) formula."""
+
+    def output_size(n, k, p, s):
+        if s <= 0:
+            raise ValueError("stride must be positive")
+        if k > n + 2 * p:
+            raise ValueError("kernel does not fit")
+        return formula(n, k, p, s)
+
+    return output_size
+
+
+def test_output_size_mistakes():
+    check = lesson04.check_output_size
+    assert_fails(check, _guarded(lambda n, k, p, s: (n + 2 * p - k) // s), hint="+ 1 is missing")
+    assert_fails(check, _guarded(lambda n, k, p, s: (n + p - k) // s + 1), hint="padding goes on both sides")
+    assert_fails(check, _guarded(lambda n, k, p, s: (n - k) // s + 1), hint="padding is missing")
+    assert_fails(check, _guarded(lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1), hint="ceil")
+    assert_fails(check, _guarded(lambda n, k, p, s: (n + 2 * p - k) / s + 1), hint="true division")
+    assert_fails(check, _guarded(lambda n, k, p, s: float((n + 2 * p - k) // s + 1)), hint="return a whole number")
+    assert_fails(check, _guarded(lambda n, k, p, s: (n + 2 * p - k) // s + 2), hint="one too many")
+
+
+def test_output_size_must_reject_impossible_settings():
+    check = lesson04.check_output_size
+    no_checks = lambda n, k, p, s: (n + 2 * p - k) // s + 1
+    assert_fails(check, no_checks, hint="there is no output here: raise ValueError")
+
+    def no_stride_check(n, k, p, s):
+        if k > n + 2 * p:
+            raise ValueError("kernel does not fit")
+        return (n + 2 * p - k) // s + 1
+
+    message = assert_fails(check, no_stride_check, hint="stride must be at least 1")
+    assert "ZeroDivisionError" in message
+
+    def wrong_error(n, k, p, s):
+        if s <= 0 or k > n + 2 * p:
+            raise RuntimeError("impossible")
+        return (n + 2 * p - k) // s + 1
+
+    assert_fails(check, wrong_error, hint="expected ValueError, got RuntimeError")
+
+
+def test_output_size_hard_coded_and_reference_fail():
+    from cnn_helpers import conv
+
+    assert_fails(lesson04.check_output_size, lambda n, k, p, s: 3, hint="wrong output size")
+    assert_fails(lesson04.check_output_size, conv.output_size, hint="package's own implementation")
+    assert_fails(lesson04.check_output_size, lambda n, k, p, s: conv.output_size(n, k, p, s),
+                 hint="called cnn_helpers.conv.output_size")
+    assert conv.output_size(5, 3) == 3  # restored afterwards
+
+
+# --------------------------------------------------------------------------------------------
+# 4.2 pad
+
+
+def test_pad_mistakes():
+    check = lesson04.check_pad
+    assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((p_w, p_w), (p_h, p_h))), hint="swapped")
+    assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((0, p_h), (0, p_w))), hint="one side only")
+    assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((p_h, 0), (p_w, 0))), hint="one side only")
+
+    def top_left(image, p_h, p_w):
+        image = np.asarray(image, float)
+        out = np.zeros((image.shape[0] + 2 * p_h, image.shape[1] + 2 * p_w))
+        out[:image.shape[0], :image.shape[1]] = image
+        return out
+
+    assert_fails(check, top_left, hint="top-left corner")
+    assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((p_h, p_h), (0, 0))), hint="only the rows")
+    assert_fails(check, lambda image, p_h, p_w: np.pad(image, p_h), hint="wrong padded image")
+    assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((p_h, p_h), (p_w, p_w)), constant_values=1),
+                 hint="wrong padded image")
+
+
+def test_pad_hard_coded_and_reference_fail():
+    from cnn_helpers import conv, data
+
+    answer = np.pad(data.lecture_example().image, 1)
+    assert_fails(lesson04.check_pad, lambda image, p_h, p_w: answer, hint="wrong padded image")
+    assert_fails(lesson04.check_pad, lambda image, p_h, p_w: conv.pad2d(image, (p_h, p_w)),
+                 hint="called cnn_helpers.conv.pad2d")
+
+
+# --------------------------------------------------------------------------------------------
+# 4.3 correlate_strided
+
+
+def _pair(value):
+    return (value, value) if np.isscalar(value) else tuple(value)
+
+
+def _strided(flip=False, ignore_stride=False, rows_only=False, swap_padding=False, minus_one=False):
+    """A loop implementation with one optional, typical mistake."""
+
+    def correlate_strided(image, kernel, padding, stride):
+        image, kernel = np.asarray(image, float), np.asarray(kernel, float)
+        if flip:
+            kernel = kernel[::-1, ::-1]
+        (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
+        if swap_padding:
+            p_h, p_w = p_w, p_h
+        if ignore_stride:
+            s_h = s_w = 1
+        if rows_only:
+            s_w = 1
+        padded = np.pad(image, ((p_h, p_h), (p_w, p_w)))
+        kernel_h, kernel_w = kernel.shape
+        out_h = (padded.shape[0] - kernel_h) // s_h + (0 if minus_one else 1)
+        out_w = (padded.shape[1] - kernel_w) // s_w + (0 if minus_one else 1)
+        out = np.zeros((out_h, out_w))
+        for row in range(out_h):
+            for col in range(out_w):
+                window = padded[row * s_h:row * s_h + kernel_h, col * s_w:col * s_w + kernel_w]
+                out[row, col] = np.sum(window * kernel)
+        return out
+
+    return correlate_strided
+
+
+def test_strided_reference_written_here_passes():
+    assert_passes(lesson04.check_correlate_strided, _strided())
+
+
+def test_strided_mistakes():
+    check = lesson04.check_correlate_strided
+    assert_fails(check, _strided(ignore_stride=True), hint="stride is ignored")
+    assert_fails(check, _strided(rows_only=True), hint="only along the rows")
+    assert_fails(check, _strided(swap_padding=True), hint="padding went on the wrong axis")
+    assert_fails(check, _strided(minus_one=True), hint="off by one")
+    assert_fails(check, _strided(flip=True), hint="kernel was flipped")
+
+
+def test_strided_may_use_pad2d_and_output_size_but_not_correlate2d():
+    from cnn_helpers import conv
+
+    def with_package_helpers(image, kernel, padding, stride):
+        (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
+        kernel = np.asarray(kernel, float)
+        padded = conv.pad2d(image, (p_h, p_w))
+        out_h = conv.output_size(np.shape(image)[0], kernel.shape[0], p_h, s_h)
+        out_w = conv.output_size(np.shape(image)[1], kernel.shape[1], p_w, s_w)
+        return np.array([[np.sum(padded[r * s_h:r * s_h + kernel.shape[0], c * s_w:c * s_w + kernel.shape[1]] * kernel)
+                          for c in range(out_w)] for r in range(out_h)])
+
+    assert_passes(lesson04.check_correlate_strided, with_package_helpers)
+    assert_fails(lesson04.check_correlate_strided, conv.correlate2d, hint="package's own implementation")
+    assert_fails(lesson04.check_correlate_strided, lambda i, k, p, s: conv.correlate2d_loops(i, k, p, s),
+                 hint="called cnn_helpers.conv.correlate2d_loops")
+
+
+def test_strided_hard_coded_answer_fails():
+    answer = np.array([[-1, 3, 0], [5, -3, 3], [4, 2, 3]], dtype=float)  # the lecture case, right
+    assert_fails(lesson04.check_correlate_strided, lambda image, kernel, padding, stride: answer,
+                 hint="wrong feature map")
