@@ -184,8 +184,8 @@ class PaddingExplorer:
     def __init__(self, input_size=5, kernel_size=3, p_h=1, p_w=1, stride=1):
         import ipywidgets as widgets
 
-        style = {"description_width": "110px"}
-        layout = widgets.Layout(width="360px")
+        style = {"description_width": "150px"}  # room for "padding p_h (rows)" in full
+        layout = widgets.Layout(width="420px")
 
         def slider(value, low, high, description):
             return widgets.IntSlider(value=value, min=low, max=high, description=description,
