@@ -66,10 +66,7 @@ def main(argv):
         ensure_venv()
         course("workspace")
         print("\nOpening JupyterLab on your working copy (work/). Stop it with Ctrl+C.\n", flush=True)
-        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
-            print("Running as root (a container?): passing --allow-root to JupyterLab.", flush=True)
-            rest = ["--allow-root", *rest]
-        return run(PYTHON, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT / 'work'}", *rest, cwd=ROOT).returncode
+        return course("lab", *rest)
     if command == "setup":
         ensure_venv()
         return course("workspace")

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from cnn_helpers.course import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from cnn_helpers.course import NOTEBOOKS_DIR, SOLUTIONS_DIR, kernel_environment
 from cnn_helpers.course.grade import grade_all
 
 pytestmark = pytest.mark.notebooks
@@ -19,7 +19,7 @@ def test_solution_edition_passes_nbval(source, tmp_path):
         [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "--nbval-cell-timeout=600",
          "-p", "no:cacheprovider", "-q", "--color=no", "-c", str(tmp_path / "none.ini"),
          "--rootdir", str(NOTEBOOKS_DIR), str(source)],
-        cwd=NOTEBOOKS_DIR, capture_output=True, text=True, timeout=1800,
+        cwd=NOTEBOOKS_DIR, env=kernel_environment(), capture_output=True, text=True, timeout=1800,
     )
     assert completed.returncode == 0, completed.stdout[-6000:]
 

@@ -62,7 +62,7 @@ def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple
         @functools.wraps(check)
         def run(*functions, **options):
             for function in functions:
-                _refuse_reference_itself(exercise_id, function, allowed)
+                _refuse_reference_itself(exercise_id, function, allowed, forbidden)
             check(*functions, **options)
 
         run.exercise_id = exercise_id
@@ -137,13 +137,13 @@ def _unwrap(function):
     return function
 
 
-def _refuse_reference_itself(exercise_id, function, allowed):
+def _refuse_reference_itself(exercise_id, function, allowed, forbidden=()):
     if function is None or not callable(function):
         raise CheckFailure(
             f"Exercise {exercise_id}: pass your function itself (without calling it), "
             f"got {type(function).__name__}"
         )
-    blocked = _reference_objects(allowed)
+    blocked = _reference_objects(allowed, forbidden)
     hit = blocked.get(id(_unwrap(function)))
     if hit is not None:
         raise CheckFailure(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from . import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions
+from . import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions, kernel_environment
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -45,7 +45,7 @@ def execute(notebook, cwd: Path, timeout: int = 900, allow_errors: bool = False)
         record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute()
+    client.execute(env=kernel_environment())
     return notebook
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m cnn_helpers build | grade | workspace``."""
+"""Command line: ``python -m cnn_helpers build | grade | workspace | lab``."""
 
 from __future__ import annotations
 
@@ -61,6 +61,25 @@ def _workspace(args) -> int:
     return 0
 
 
+def _lab(args, extra) -> int:
+    """Open JupyterLab on the working copy, with kernels that reproduce the stored outputs."""
+    import os
+    import subprocess
+
+    from . import kernel_environment
+    from .workspace import DEFAULT_WORKSPACE
+
+    folder = Path(args.folder) if args.folder else DEFAULT_WORKSPACE
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        print("Running as root (a container?): passing --allow-root to JupyterLab.", flush=True)
+        extra = ["--allow-root", *extra]
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *extra]
+    try:
+        return subprocess.run(command, env=kernel_environment()).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnn_helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,7 +102,15 @@ def main(argv=None) -> int:
     workspace.add_argument("folder", nargs="?", help="working folder (default: work/ in the course)")
     workspace.set_defaults(run=_workspace)
 
-    args = parser.parse_args(argv)
+    lab = commands.add_parser("lab", help="open JupyterLab on the working folder (extra options go to JupyterLab)")
+    lab.add_argument("--folder", help="working folder (default: work/ in the course)")
+    lab.set_defaults(run=_lab)
+
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":
+        return _lab(args, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.run(args)
 
 

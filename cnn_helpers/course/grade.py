@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions
+from . import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions, kernel_environment
 
 DEFAULT_CELL_TIMEOUT = 120
 
@@ -93,7 +93,7 @@ def _run_nbval(notebook_path: Path, workdir: Path, cell_timeout: float) -> list[
         "-p", "no:cacheprovider", "-q", "--color=no", "-c", str(workdir / "pytest.ini"),
         "--rootdir", str(workdir), str(notebook_path),
     ]
-    env = {**os.environ, "CNN_COURSE_GRADE_REPORT": str(report), "PYTHONHASHSEED": "0"}
+    env = {**kernel_environment(), "CNN_COURSE_GRADE_REPORT": str(report)}
     cells = len(editions.read(notebook_path).cells)
     overall_limit = 120 + cells * (cell_timeout + 10)
     completed = subprocess.run(

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from cnn_helpers.course import kernel_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -158,7 +160,7 @@ class LabServer:
             path = settings / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values, indent=2), encoding="utf-8")
-        env = dict(os.environ)
+        env = kernel_environment()  # one BLAS thread: the numbers the notebooks store
         env.update({
             "JUPYTER_CONFIG_DIR": str(home / "config"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
