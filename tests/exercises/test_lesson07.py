@@ -1,0 +1,233 @@
+"""Lesson 07 checks: the stub fails, the solution passes, plausible mistakes fail with the right hint."""
+
+import numpy as np
+import pytest
+
+from cnn_helpers import conv, pooling
+from cnn_helpers.checks import lesson07
+
+from ._tools import assert_fails, assert_passes, load_exercise
+
+EXERCISES = [
+    ("7.1", ("conv_backward",), lesson07.check_conv_backward),
+    ("7.2", ("max_pool_backward",), lesson07.check_max_pool_backward),
+    ("7.3", ("conv_forward_fast", "conv_backward_fast"), lesson07.check_conv_fast),
+]
+
+
+def load(exercise_id, names, edition="solution"):
+    return [load_exercise("07", exercise_id, name, edition=edition) for name in names]
+
+
+@pytest.mark.parametrize("exercise_id, names, check", EXERCISES)
+def test_solution_passes(exercise_id, names, check):
+    assert_passes(check, *load(exercise_id, names))
+
+
+@pytest.mark.parametrize("exercise_id, names, check", EXERCISES)
+def test_learner_stub_fails(exercise_id, names, check):
+    assert_fails(check, *load(exercise_id, names, edition="learner"), hint="not done yet")
+
+
+# --------------------------------------------------------------------------------------------
+# 7.1 convolution backward with loops
+
+
+def conv_backward_with(**mistake):
+    """The loop backward pass with one switchable mistake (no switch: right)."""
+
+    def conv_backward(dout, x, weight, stride, padding):
+        return lesson07.conv_backward_variant(dout, x, weight, stride, padding, **mistake)
+
+    return conv_backward
+
+
+def with_dbias(dbias_of):
+    """The right dx and dweight, with dbias computed by ``dbias_of(dout)``."""
+
+    def conv_backward(dout, x, weight, stride, padding):
+        dx, dweight, _ = lesson07.conv_backward_variant(dout, x, weight, stride, padding)
+        return dx, dweight, dbias_of(np.asarray(dout))
+
+    return conv_backward
+
+
+def test_the_right_loops_pass():
+    assert_passes(lesson07.check_conv_backward, conv_backward_with())
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (conv_backward_with(ignore_stride=True), "stride was ignored in the backward pass"),
+    (conv_backward_with(flip=True), "kernel flipped the wrong way"),
+    (conv_backward_with(crop=False), "padding was not removed from dx"),
+    (conv_backward_with(overwrite=True), "overwrote each other's gradient"),
+    (with_dbias(lambda dout: dout.sum(axis=(2, 3))), "not summed over the batch"),
+    (with_dbias(lambda dout: dout.sum(axis=0)), "not summed over positions"),
+    (with_dbias(lambda dout: dout.mean(axis=(0, 2, 3))), "mean of dout"),
+])
+def test_conv_backward_mistakes_are_named(wrong, hint):
+    assert_fails(lesson07.check_conv_backward, wrong, hint=hint)
+
+
+def test_conv_backward_failure_says_which_gradient_is_wrong_and_where():
+    message = assert_fails(lesson07.check_conv_backward, conv_backward_with(flip=True), hint="wrong dx")
+    assert "dx WRONG, dweight right, dbias right" in message
+    assert "worst entry of dx at index" in message and "expected" in message and "got" in message
+    message = assert_fails(lesson07.check_conv_backward, with_dbias(lambda dout: dout.sum(axis=(0, 2, 3)) / len(dout)),
+                           hint="wrong dbias")
+    assert "dx right, dweight right, dbias WRONG" in message
+
+
+def test_conv_backward_shape_and_type_problems():
+    assert_fails(lesson07.check_conv_backward, lambda d, x, w, s, p: conv_backward_with()(d, x, w, s, p)[:2],
+                 hint="return the tuple (dx, dweight, dbias)")
+    assert_fails(lesson07.check_conv_backward,
+                 lambda d, x, w, s, p: (np.zeros((1, 1, 5, 5)),) * 3, hint="wrong dx")  # hard-coded arrays
+
+
+def test_conv_backward_calling_the_reference_fails():
+    assert_fails(lesson07.check_conv_backward, conv.conv2d_backward, hint="package's own implementation")
+    assert_fails(lesson07.check_conv_backward, lambda d, x, w, s, p: conv.conv2d_backward_loops(d, x, w, s, p),
+                 hint="called cnn_helpers.conv.conv2d_backward_loops")
+    # the guard puts the reference back afterwards
+    assert conv.conv2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)))[2].tolist() == [1.0]
+
+
+def test_conv_backward_may_use_pad2d():
+    def padded_version(dout, x, weight, stride, padding):
+        assert conv.pad2d(np.ones((1, 1)), 1).shape == (3, 3)  # allowed helper, must not trip
+        return lesson07.conv_backward_variant(dout, x, weight, stride, padding)
+
+    assert_passes(lesson07.check_conv_backward, padded_version)
+
+
+# --------------------------------------------------------------------------------------------
+# 7.2 max-pool backward
+
+
+def max_pool_backward_with(**mistake):
+    def max_pool_backward(dout, x, size, stride):
+        return lesson07.max_pool_backward_variant(dout, x, size, stride, **mistake)
+
+    return max_pool_backward
+
+
+def spread_to_window(dout, x, size, stride):
+    """Every element of the window gets the gradient (sum pooling's backward)."""
+    dout, x = np.asarray(dout), np.asarray(x)
+    dx = np.zeros_like(x, dtype=float)
+    for n, c, row, col in np.ndindex(*dout.shape):
+        dx[n, c, row * stride:row * stride + size, col * stride:col * stride + size] += dout[n, c, row, col]
+    return dx
+
+
+def test_the_right_max_pool_backward_passes():
+    assert_passes(lesson07.check_max_pool_backward, max_pool_backward_with())
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (spread_to_window, "spread to every element of the window"),
+    (max_pool_backward_with(ties="last"), "went to the last maximum"),
+    (max_pool_backward_with(ties="all"), "every tied maximum got the gradient"),
+    (max_pool_backward_with(overwrite=True), "overwrote each other's gradient"),
+    (max_pool_backward_with(ignore_stride=True), "stride was ignored"),
+])
+def test_max_pool_backward_mistakes_are_named(wrong, hint):
+    assert_fails(lesson07.check_max_pool_backward, wrong, hint=hint)
+
+
+def test_max_pool_backward_hard_coded_and_reference_fail():
+    hard_coded = np.array([[[[0.0, 0, 0, 0], [1, 0, 2, 0], [0, 3, 0, 0], [0, 0, 0, 4]]]])
+    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, t: hard_coded, hint="wrong dx")
+    assert_fails(lesson07.check_max_pool_backward, pooling.max_pool2d_backward, hint="package's own implementation")
+    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, t: pooling.max_pool2d_backward(d, x, s, t),
+                 hint="called cnn_helpers.pooling.max_pool2d_backward")
+
+
+# --------------------------------------------------------------------------------------------
+# 7.3 vectorised convolution
+
+
+@pytest.fixture(scope="module")
+def fast_solution():
+    return load("7.3", ("conv_forward_fast", "conv_backward_fast"))
+
+
+def test_forward_mistakes_are_named(fast_solution):
+    forward, backward = fast_solution
+
+    def no_bias(x, w, b, s, p):
+        return forward(x, w, np.zeros_like(b), s, p)
+
+    def axes_swapped(x, w, b, s, p):
+        out = forward(x, w, b, s, p)
+        return out.transpose(1, 0, 2, 3).reshape(out.shape)
+
+    assert_fails(lesson07.check_conv_fast, no_bias, backward, hint="bias is missing")
+    assert_fails(lesson07.check_conv_fast, axes_swapped, backward, hint="output axes are in the wrong order")
+
+
+def test_backward_mistakes_are_named(fast_solution):
+    forward, backward = fast_solution
+
+    def col2im_overwrites(dout, x, w, s, p):
+        _, dweight, dbias = backward(dout, x, w, s, p)
+        return lesson07._col2im_overwrite(dout, x, w, s, p), dweight, dbias
+
+    def no_stride(dout, x, w, s, p):
+        return lesson07.conv_backward_variant(dout, x, w, s, p, ignore_stride=True)
+
+    assert_fails(lesson07.check_conv_fast, forward, col2im_overwrites, hint="col2im overwrote values")
+    assert_fails(lesson07.check_conv_fast, forward, no_stride, hint="stride was ignored")
+
+
+def test_loops_are_right_but_not_vectorised(fast_solution):
+    forward, _ = fast_solution
+    loops = load_exercise("07", "7.1", "conv_backward")  # the learner's own loop version
+    message = assert_fails(lesson07.check_conv_fast, forward, loops, hint="right but not vectorised")
+    assert "lines of Python" in message
+
+
+def test_fast_calling_the_reference_fails(fast_solution):
+    forward, backward = fast_solution
+    assert_fails(lesson07.check_conv_fast, lambda x, w, b, s, p: conv.conv2d(x, w, b, s, p), backward,
+                 hint="called cnn_helpers.conv.conv2d")
+    assert_fails(lesson07.check_conv_fast, forward, conv.conv2d_backward, hint="package's own implementation")
+    assert_fails(lesson07.check_conv_fast, forward,
+                 lambda d, x, w, s, p: (conv.col2im(np.zeros((1, 1)), (1, 1, 1, 1), 1),) * 3,
+                 hint="called cnn_helpers.conv.col2im")
+
+
+def test_fast_hard_coded_forward_fails(fast_solution):
+    _, backward = fast_solution
+    assert_fails(lesson07.check_conv_fast, lambda x, w, b, s, p: np.zeros((1, 1, 3, 3)), backward, hint="wrong output")
+
+
+# --------------------------------------------------------------------------------------------
+# The helpers the checks use
+
+
+def test_variants_without_mistakes_match_the_reference():
+    for _, dout, x, weight, _, stride, padding in lesson07.conv_cases(seed=5, count=5):
+        for mine, reference in zip(lesson07.conv_backward_variant(dout, x, weight, stride, padding),
+                                   conv.conv2d_backward(dout, x, weight, stride, padding)):
+            np.testing.assert_allclose(mine, reference, atol=1e-12)
+    for _, x, size, stride in lesson07.pool_cases(seed=5, count=5):
+        dout = np.ones(pooling.max_pool2d(x, size, stride).shape)
+        np.testing.assert_allclose(lesson07.max_pool_backward_variant(dout, x, size, stride),
+                                   pooling.max_pool2d_backward(dout, x, size, stride))
+
+
+def test_the_line_counter_stops_a_long_loop_early():
+    counter = lesson07._PythonLineCounter(100, "too many: {lines}")
+
+    def slow():
+        total = 0
+        for k in range(10_000):
+            total += k
+        return total
+
+    with pytest.raises(lesson07.CheckFailure, match="too many: more than 100"):
+        counter.run(slow)
+    counter = lesson07._PythonLineCounter(100, "unused")
+    assert counter.run(lambda: np.arange(10_000).sum()) == 49_995_000
