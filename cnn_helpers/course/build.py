@@ -63,13 +63,10 @@ def normalise(notebook):
         if editions.WIDGET_TAG in _tags(cell):
             cell.outputs = []  # widget state is not saved; the static figure beside it is checked
             continue
-        for output in cell.outputs:
-            data = output.get("data")
-            if data and WIDGET_MIME in data:
-                # Without saved widget state JupyterLab would show "Error displaying widget";
-                # the plain-text fallback (e.g. a finished progress bar) stays.
-                del data[WIDGET_MIME]
-        cell.outputs = [o for o in cell.outputs if o.get("output_type") != "display_data" or o.get("data")]
+        # Without saved widget state JupyterLab would show "Error displaying widget", and the
+        # plain-text fallback is the widget's state when first shown (a progress bar at 0%), so
+        # widget outputs are dropped whole. verify_solution_run keeps them out of checked cells.
+        cell.outputs = [o for o in cell.outputs if WIDGET_MIME not in o.get("data", {})]
     notebook.metadata.pop("widgets", None)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata["language_info"] = dict(LANGUAGE_INFO)
@@ -98,13 +95,19 @@ def _text_outputs(cell):
 
 
 def verify_solution_run(notebook, name):
+    """Run on the executed notebook before :func:`normalise`: no errors, no noise in checked cells."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
+        checked = editions.IGNORE_OUTPUT_TAG not in _tags(cell)
+        if checked and any(WIDGET_MIME in o.get("data", {}) for o in cell.outputs):
+            raise BuildError(
+                f"{name}: cell {index} displays a widget (or a progress bar) but its output is checked; "
+                f"tag it {editions.IGNORE_OUTPUT_TAG} (and 'widget' for an explorer) and show a static figure"
+            )
         for output in cell.outputs:
             if output.get("output_type") == "error":
                 raise BuildError(f"{name}: cell {index} raised {output['ename']}: {output['evalue']}")
-            checked = editions.IGNORE_OUTPUT_TAG not in _tags(cell)
             if checked and output.get("output_type") == "stream" and output.get("name") == "stderr":
                 raise BuildError(
                     f"{name}: cell {index} wrote to stderr (warnings are not deterministic output); "
@@ -147,8 +150,8 @@ def build_lesson(source_path: Path, learner_dir: Path = NOTEBOOKS_DIR, timeout: 
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     execute(solution, cwd=learner_dir, timeout=timeout)
-    normalise(solution)
     verify_solution_run(solution, name)
+    normalise(solution)
     solution.metadata[editions.META_KEY] = {"lesson": lesson, "edition": "solution", "source_sha256": fingerprint}
     solution_seconds = time.perf_counter() - started
 

@@ -1,0 +1,242 @@
+"""A model as a list of layers, run in order forward and in reverse backward (lesson 08).
+
+:class:`Sequential` chains layers; :func:`small_cnn` builds the course's digit classifier::
+
+    Conv2D(1 -> 32, 3x3, pad 1) - ReLU - MaxPool 2   (1, 8, 8)   -> (32, 4, 4)
+    Conv2D(32 -> 64, 3x3, pad 1) - ReLU - MaxPool 2  (32, 4, 4)  -> (64, 2, 2)
+    Flatten - Dense(256 -> 10)                        (64, 2, 2)  -> (10,) class scores
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_helpers._validation import as_array, as_int, describe
+from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, make_rng
+
+__all__ = ["Sequential", "small_cnn"]
+
+
+class Sequential:
+    """Layers applied one after the other (lesson 08).
+
+    Parameters
+    ----------
+    *layers : layers
+        Each with ``forward``, ``backward``, ``params`` and ``grads``. A single list also works.
+
+    Attributes
+    ----------
+    layers : list
+        The layers, in order.
+
+    Notes
+    -----
+    Forward feeds each layer's output to the next. Backward is the chain rule: the loss's
+    gradient goes through the layers in reverse, each turning d(its output) into d(its input)
+    and filling its own ``grads`` on the way.
+
+    Examples
+    --------
+    >>> model = Sequential(Flatten(), Dense(4, 3), ReLU(), Dense(3, 2))
+    >>> model.forward(np.ones((5, 1, 2, 2), dtype=np.float32)).shape
+    (5, 2)
+    >>> model.num_params                                     # (4*3 + 3) + (3*2 + 2)
+    23
+    >>> sorted(model.params)
+    ['1.W', '1.b', '3.W', '3.b']
+    """
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not all(hasattr(layer, attr) for attr in ("forward", "backward", "params", "grads")):
+                raise TypeError(
+                    f"layers[{i}] must be a layer with forward, backward, params and grads, got {describe(layer)}"
+                )
+        self.layers = list(layers)
+
+    def forward(self, x):
+        """Run every layer in order: x shape (N, ...) -> the last layer's output."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def backward(self, dout):
+        """Chain rule in reverse: d(loss)/d(output) -> d(loss)/d(input), filling every ``grads``.
+
+        Returns None when the first layer skips its input gradient (``needs_input_grad=False``).
+        """
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def parameters(self):
+        """``(layer, name, array)`` for every parameter, in layer order (what optimisers use)."""
+        return [(layer, name, array) for layer in self.layers for name, array in layer.params.items()]
+
+    @property
+    def params(self):
+        """Every parameter array by ``"<layer index>.<name>"``, e.g. ``"0.W"`` (the arrays, not copies)."""
+        return {f"{i}.{name}": array for i, layer in enumerate(self.layers) for name, array in layer.params.items()}
+
+    @property
+    def grads(self):
+        """Every gradient filled by the last ``backward``, keyed like :attr:`params`."""
+        return {f"{i}.{name}": grad for i, layer in enumerate(self.layers) for name, grad in layer.grads.items()}
+
+    @property
+    def num_params(self):
+        """Total number of trainable numbers."""
+        return int(sum(array.size for _, _, array in self.parameters()))
+
+    def predict_logits(self, x, batch_size=256):
+        """Class scores for many examples, a batch at a time to bound memory.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, ...)
+        batch_size : int, optional
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+        """
+        x = as_array("x", x)
+        batch_size = as_int("batch_size", batch_size, minimum=1)
+        if x.ndim < 1 or len(x) == 0:
+            raise ValueError(f"x must hold at least one example, got shape {x.shape}")
+        return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    def predict(self, x, batch_size=256):
+        """Predicted class of each example: the index of its largest score.
+
+        Parameters
+        ----------
+        x : array_like, shape (N, ...)
+        batch_size : int, optional
+
+        Returns
+        -------
+        ndarray of int, shape (N,)
+
+        Examples
+        --------
+        >>> model = Sequential(Dense(2, 2))
+        >>> model.layers[0].params["W"][...] = np.eye(2)
+        >>> model.predict(np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 5.0]]))
+        array([0, 1, 1])
+        """
+        return self.predict_logits(x, batch_size).argmax(axis=1)
+
+    def summary(self, input_shape):
+        """A table of every layer's output shape and parameter count.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            Shape of one example, without the batch axis, e.g. ``(1, 8, 8)``.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> print(Sequential(Flatten(), Dense(4, 3)).summary((1, 2, 2)))
+        layer        output shape  parameters
+        -----------  ------------  ----------
+        input        (1, 2, 2)              0
+        Flatten()    (4,)                   0
+        Dense(4, 3)  (3,)                  15
+        -----------  ------------  ----------
+        total                              15
+        """
+        shape = tuple(as_int("input_shape entry", s, minimum=1) for s in input_shape)
+        rows = [("input", str(shape), "0")]
+        for i, layer in enumerate(self.layers):
+            try:
+                shape = tuple(layer.output_shape(shape))
+            except ValueError as error:
+                raise ValueError(f"layers[{i}] {layer!r} cannot take input of shape {shape}: {error}") from None
+            count = sum(array.size for array in layer.params.values())
+            rows.append((repr(layer), str(shape), f"{count:,}"))
+        header = ("layer", "output shape", "parameters")
+        total = ("total", "", f"{self.num_params:,}")
+        widths = [max(len(row[k]) for row in rows + [header, total]) for k in range(3)]
+        rule = "  ".join("-" * w for w in widths)
+
+        def line(row):
+            return f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2].rjust(widths[2])}".rstrip()
+
+        return "\n".join([line(header), rule] + [line(row) for row in rows] + [rule, line(total)])
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential({inner}\n)" if self.layers else "Sequential()"
+
+
+def small_cnn(seed=0, channels=(32, 64), num_classes=10, dtype=np.float32):
+    """The course's small CNN for 1x8x8 digits (lesson 08).
+
+    ``conv 3x3 (pad 1) - ReLU - max pool 2`` twice, then ``Flatten - Dense`` to class scores.
+    The first convolution skips its input gradient (``needs_input_grad=False``): nothing uses it.
+
+    Trained with ``fit(model, SoftmaxCrossEntropy(), Adam(model, lr=3e-3), ..., epochs=20,
+    batch_size=32)`` on ``load_digits()`` it reaches about 98.3 % test accuracy (97.8-98.9 %
+    over seeds) in a few seconds. Narrower layers, e.g. ``channels=(8, 16)`` with 1,898
+    parameters, train faster but reach only about 97.5 %.
+
+    Parameters
+    ----------
+    seed : int or np.random.Generator, optional
+        Seed for the initial weights.
+    channels : (int, int), optional
+        Filters in the two convolution layers (32 and 64: 21,386 parameters in all).
+    num_classes : int, optional
+    dtype : float32 or float64, optional
+
+    Returns
+    -------
+    Sequential
+
+    Examples
+    --------
+    >>> model = small_cnn(seed=0)
+    >>> model.forward(np.zeros((3, 1, 8, 8), dtype=np.float32)).shape
+    (3, 10)
+    >>> model.num_params                     # (32*9 + 32) + (64*32*9 + 64) + (256*10 + 10)
+    21386
+    >>> small_cnn(channels=(8, 16)).num_params
+    1898
+    """
+    if not isinstance(channels, (tuple, list)) or len(channels) != 2:
+        raise ValueError(f"channels must be a pair (c1, c2), got {describe(channels)}")
+    c1 = as_int("channels[0]", channels[0], minimum=1)
+    c2 = as_int("channels[1]", channels[1], minimum=1)
+    num_classes = as_int("num_classes", num_classes, minimum=2)
+    rng = make_rng(seed)
+    model = Sequential(
+        Conv2D(1, c1, 3, padding=1, rng=rng, dtype=dtype),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(c1, c2, 3, padding=1, rng=rng, dtype=dtype),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(c2 * 2 * 2, num_classes, rng=rng, dtype=dtype),
+    )
+    model.layers[0].needs_input_grad = False
+    return model
