@@ -16,12 +16,12 @@ Setting ``explorer.digit_slider.value = 5`` (or ``layer_dropdown``, ``channel_sl
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._validation import as_array, as_int, describe
+from ._figure import new_figure, png_bytes
 
 __all__ = ["FeatureMapResult", "feature_maps", "explore_feature_maps", "FeatureMapExplorer"]
 
@@ -260,14 +260,10 @@ class FeatureMapExplorer:
 
     def render_png(self):
         """Draw ``result`` (digit, chosen map, all maps of the layer) and return the PNG bytes."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         from ..plotting.training import plot_feature_maps
 
         result = self.result
-        figure = Figure(figsize=(10, 3.4))
-        FigureCanvasAgg(figure)
+        figure = new_figure((10, 3.4))
         axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
         digit = self.images[result.index]
         axes[0].imshow(digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray_r")
@@ -282,10 +278,7 @@ class FeatureMapExplorer:
         plot_feature_maps(result.maps, ax=axes[2], highlight=result.channel, same_scale=False,
                           title=f"all {result.maps.shape[0]} maps of layer {result.layer}\n(each on its own scale)")
         axes[2].title.set_fontsize(10)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=self.dpi)
-        return buffer.getvalue()
+        return png_bytes(figure, self.dpi)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

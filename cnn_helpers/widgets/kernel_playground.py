@@ -11,7 +11,6 @@ test can set a control's ``.value`` and read the outcome without a browser.
 from __future__ import annotations
 
 import functools
-import io
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from .. import data
 from ..filters import KERNELS, apply_kernel
 from .._validation import as_array, describe
+from ._figure import new_figure, png_bytes
 
 __all__ = ["IMAGE_NAMES", "PRESET_NAMES", "CUSTOM", "PlaygroundResult", "playground_image",
            "filter_image", "matching_preset", "render_playground", "KernelPlayground"]
@@ -169,18 +169,13 @@ def matching_preset(kernel):
 
 def render_playground(result, dpi=80):
     """The playground's figure for ``result`` as PNG bytes (no pyplot, so nothing leaks into a notebook)."""
-    from matplotlib.figure import Figure
-
     from ..plotting.filters import draw_kernel_result
 
-    figure = Figure(figsize=(11, 3.6))
+    figure = new_figure((11, 3.6))
     axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [3, 2, 3]})
     draw_kernel_result(result.image, result.kernel, result.filtered, axes)
     figure.suptitle(f"{matching_preset(result.kernel)} kernel on the {result.image_name}")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return png_bytes(figure, dpi)
 
 
 class KernelPlayground:

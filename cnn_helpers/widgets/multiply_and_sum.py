@@ -17,12 +17,12 @@ Setting ``widget.step_slider.value = 4`` (or clicking) updates ``widget.result``
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._validation import as_array, as_int
+from ._figure import new_figure, png_bytes
 
 __all__ = ["Step", "multiply_and_sum_step", "all_steps", "MultiplyAndSum"]
 
@@ -244,25 +244,18 @@ class MultiplyAndSum:
 
     def render_png(self):
         """Draw ``result`` with ``draw_multiply_and_sum`` and return the PNG bytes."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         from ..plotting.grids import row_figsize, draw_multiply_and_sum
 
         result = self.result
         shapes = [self.image_array.shape, result.kernel.shape, result.kernel.shape, result.feature_map.shape]
-        figure = Figure(figsize=row_figsize(shapes))
-        FigureCanvasAgg(figure)
+        figure = new_figure(row_figsize(shapes))
         axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [shape[1] for shape in shapes]})
         row, col = result.position
         draw_multiply_and_sum(
             self.image_array, result.kernel, row, col, result.feature_map, axes,
             kernel_title="kernel, flipped 180°" if result.flipped else "kernel",
         )
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=self.dpi)
-        return buffer.getvalue()
+        return png_bytes(figure, self.dpi)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

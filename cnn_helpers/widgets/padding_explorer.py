@@ -8,11 +8,11 @@ or says in words why there is no output. ``PaddingExplorer`` wraps it in sliders
 
 from __future__ import annotations
 
-import io
 from typing import NamedTuple, Optional
 
 from ..conv import output_size
 from .._validation import as_int
+from ._figure import new_figure, png_bytes
 
 __all__ = ["PaddingLayout", "padding_layout", "describe_layout", "render_layout", "PaddingExplorer"]
 
@@ -142,17 +142,12 @@ def describe_layout(layout):
 
 def render_layout(layout, dpi=80):
     """The explorer's figure for ``layout`` as PNG bytes (no pyplot, so nothing leaks into a notebook)."""
-    from matplotlib.figure import Figure
-
     from ..plotting.padding import draw_padding_layout
 
-    figure = Figure(figsize=(10, 4.8))
+    figure = new_figure((10, 4.8))
     axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     draw_padding_layout(layout, axes)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return png_bytes(figure, dpi)
 
 
 class PaddingExplorer:

@@ -16,13 +16,13 @@ PNG bytes in ``explorer.image.value``.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import pooling
 from .._validation import as_array, as_int
+from ._figure import new_figure, png_bytes
 
 __all__ = ["MODES", "PoolingResult", "explore_pooling", "PoolingExplorer"]
 
@@ -240,24 +240,17 @@ class PoolingExplorer:
 
     def render_png(self):
         """Draw ``result`` with ``plot_pooling`` and return the PNG bytes."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         from ..plotting.grids import row_figsize
         from ..plotting.pooling import plot_pooling
 
         result = self.result
         small = max(self.feature_map.shape) <= 12
         shapes = [self.feature_map.shape, result.output.shape]
-        figure = Figure(figsize=row_figsize(shapes, cell=0.5 if small else 0.12))
-        FigureCanvasAgg(figure)
+        figure = new_figure(row_figsize(shapes, cell=0.5 if small else 0.12))
         axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [max(shape[1], 2) for shape in shapes]})
         plot_pooling(self.feature_map, result.size, result.stride, result.mode, axes=axes,
                      window=result.position)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=self.dpi)
-        return buffer.getvalue()
+        return png_bytes(figure, self.dpi)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
