@@ -200,17 +200,18 @@ class FeatureMapExplorer:
         maps, _ = feature_maps(model, self.images[first.index])
         options = [(f"{i}: {name}", i) for i, name, _ in maps]
 
+        # Fixed widths: in an HBox an "auto" dropdown would squeeze the sliders to a few pixels.
         self.digit_slider = ipywidgets.IntSlider(
             value=first.index, min=0, max=len(self.images) - 1, description="digit #",
-            continuous_update=False,
+            continuous_update=False, layout=ipywidgets.Layout(width="300px"),
         )
         self.layer_dropdown = ipywidgets.Dropdown(
             options=options, value=first.layer, description="layer",
-            layout=ipywidgets.Layout(width="auto"),
+            layout=ipywidgets.Layout(width="280px"),
         )
         self.channel_slider = ipywidgets.IntSlider(
             value=first.channel, min=0, max=first.maps.shape[0] - 1, description="channel",
-            continuous_update=False,
+            continuous_update=False, layout=ipywidgets.Layout(width="260px"),
         )
         self.summary = ipywidgets.HTML()
         self.image = ipywidgets.Image(format="png")
