@@ -13,7 +13,7 @@ import contextlib
 import functools
 import importlib
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -290,6 +290,69 @@ def expect_error(exercise_id, function, args, error_types, case, hint):
                 f"got {type(error).__name__}: {error}. {hint}"
             ) from None
     raise CheckFailure(f"Exercise {exercise_id}: on {case}, expected an error, got {result!r}. {hint}")
+
+
+class _TooManyLines(BaseException):
+    """Raised inside the learner's code to stop it once the line budget is spent.
+
+    A BaseException, like KeyboardInterrupt, so neither :func:`call` nor a learner's own
+    ``except Exception`` mistakes it for an error of theirs and swallows it.
+    """
+
+
+def count_python_lines(function, *args, limit=None, watch=None):
+    """Run ``function(*args)`` and count the lines executed in code that shares its globals.
+
+    Used by the checks of vectorised exercises (5.2, 7.3): a loop over output positions runs at
+    least one line per output, a vectorised version a few lines in all. Counting lines instead of
+    timing gives the same verdict on a busy machine as on an idle one.
+
+    Returns ``(result, lines)``. With ``limit``, the run is stopped as soon as the count passes
+    it and ``result`` is None. ``watch`` names the function(s) whose modules (the learner's notebook)
+    count, when ``function`` is a wrapper defined elsewhere. Frames of other modules (NumPy, the standard library) are not
+    traced, so their cost is not counted and the tracing overhead stays small.
+
+    Examples
+    --------
+    ``out = []`` and ``return`` run once, the ``for`` line 4 times (3 values, then the end of the
+    loop) and ``out.append`` 3 times: 9 lines.
+
+    >>> def double_all(values):
+    ...     out = []
+    ...     for value in values:
+    ...         out.append(2 * value)
+    ...     return out
+    >>> count_python_lines(double_all, [1, 2, 3])
+    ([2, 4, 6], 9)
+    """
+    watched = (function,) if watch is None else tuple(watch) if isinstance(watch, (tuple, list)) else (watch,)
+    learner_globals = {id(getattr(_unwrap(f), "__globals__", None)) for f in watched}
+    lines = 0
+    stopped = False
+
+    def local_trace(frame, event, arg):
+        nonlocal lines, stopped
+        if event == "line" and not stopped:
+            lines += 1
+            if limit is not None and lines > limit:
+                stopped = True
+                raise _TooManyLines
+        return local_trace
+
+    def global_trace(frame, event, arg):
+        return local_trace if id(frame.f_globals) in learner_globals and not stopped else None
+
+    previous = sys.gettrace()
+    sys.settrace(global_trace)
+    try:
+        result = function(*args)
+    except _TooManyLines:
+        result = None
+    finally:
+        sys.settrace(previous)
+    if stopped:
+        result = None
+    return result, lines
 
 
 def all_exercises() -> dict[str, Exercise]:

@@ -12,13 +12,12 @@ either be flaky or so generous that it proves nothing.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
 from cnn_helpers import conv
 
-from ._core import CheckFailure, call, compare, exercise, passed
+from ._core import count_python_lines, CheckFailure, call, compare, exercise, passed
 
 # The vectorisation test case of exercise 5.2: 2 images, 3 channels, 66x66 pixels, 4 filters of
 # 3x3, so each output map has 64 x 64 = 4,096 positions. A position loop runs at least
@@ -148,60 +147,6 @@ def check_conv_forward_loops(conv_forward_loops):
 # Exercise 5.2: the same result, vectorised
 
 
-class _TooManyLines(Exception):
-    """Raised inside the learner's code to stop it once the line budget is spent."""
-
-
-def count_python_lines(function, *args, limit=None):
-    """Run ``function(*args)`` and count the lines executed in code that shares its globals.
-
-    Returns ``(result, lines)``. With ``limit``, the run is stopped as soon as the count passes
-    it and ``result`` is None. Frames of other modules (NumPy, the standard library) are not
-    traced, so their cost is not counted and the tracing overhead stays small.
-
-    Examples
-    --------
-    ``out = []`` and ``return`` run once, the ``for`` line 4 times (3 values, then the end of the
-    loop) and ``out.append`` 3 times: 9 lines.
-
-    >>> def double_all(values):
-    ...     out = []
-    ...     for value in values:
-    ...         out.append(2 * value)
-    ...     return out
-    >>> count_python_lines(double_all, [1, 2, 3])
-    ([2, 4, 6], 9)
-    """
-    target = function
-    while hasattr(target, "__wrapped__"):
-        target = target.__wrapped__
-    learner_globals = getattr(target, "__globals__", None)
-    lines = 0
-    stopped = False
-
-    def local_trace(frame, event, arg):
-        nonlocal lines, stopped
-        if event == "line" and not stopped:
-            lines += 1
-            if limit is not None and lines > limit:
-                stopped = True
-                raise _TooManyLines
-        return local_trace
-
-    def global_trace(frame, event, arg):
-        return local_trace if frame.f_globals is learner_globals and not stopped else None
-
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        result = function(*args)
-    except _TooManyLines:
-        result = None
-    finally:
-        sys.settrace(previous)
-    if stopped:
-        result = None
-    return result, lines
 
 
 def fast_case(seed=502):

@@ -8,13 +8,12 @@ array is what a known mistake produces, which mistake that is.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
 from cnn_helpers import conv, pooling
 
-from ._core import CheckFailure, call, compare, exercise, format_array, passed
+from ._core import count_python_lines, CheckFailure, call, compare, exercise, format_array, passed
 
 # --------------------------------------------------------------------------------------------
 # Comparing gradients one by one
@@ -350,42 +349,6 @@ def check_max_pool_backward(max_pool_backward):
 # 7.3 vectorised convolution, forward and backward
 
 
-class _PythonLineCounter:
-    """Count the lines of Python the learner's own code executes (not NumPy's, not ours).
-
-    A loop over images, filters and output positions runs at least one line per output value;
-    a vectorised version runs a few lines per kernel offset. Counting lines instead of timing
-    makes the verdict the same on a busy machine as on an idle one. Counting stops with a
-    :class:`CheckFailure` as soon as ``limit`` is passed, so a slow loop does not run to the end.
-    """
-
-    _SKIP = ("site-packages", "dist-packages", "<frozen", str(__import__("pathlib").Path(__file__).parents[1]))
-
-    def __init__(self, limit, message):
-        self.limit, self.message, self.lines = limit, message, 0
-
-    def _counted(self, code):
-        return not any(part in code.co_filename for part in self._SKIP)
-
-    def _global(self, frame, event, arg):
-        return self._local if event == "call" and self._counted(frame.f_code) else None
-
-    def _local(self, frame, event, arg):
-        if event == "line":
-            self.lines += 1
-            if self.lines > self.limit:
-                raise CheckFailure(self.message.format(lines=f"more than {self.limit:,}"))
-        return self._local
-
-    def run(self, function):
-        previous = sys.gettrace()
-        sys.settrace(self._global)
-        try:
-            return function()
-        finally:
-            sys.settrace(previous)
-
-
 @exercise("7.3", "vectorised convolution, forward and backward", allowed=("pad2d", "output_size"))
 def check_conv_fast(conv_forward_fast, conv_backward_fast):
     """``conv_forward_fast(x, weight, bias, stride, padding)`` and
@@ -436,14 +399,18 @@ def check_conv_fast(conv_forward_fast, conv_backward_fast):
     bias = rng.normal(size=8)
     dout = rng.normal(size=(32, 8, 10, 10))
     limit = dout.size // 4
-    counter = _PythonLineCounter(limit, (
-        f"Exercise 7.3: your functions are right but not vectorised: forward + backward on a batch "
-        f"of shape {x.shape} with weight {weight.shape} ({dout.size:,} output values) ran {{lines}} "
-        "lines of Python. Build the column matrix with one slice per kernel offset (i, j) and do "
-        "one matrix product; avoid Python loops over images, filters and output positions."
-    ))
-    counter.run(lambda: (call("7.3", conv_forward_fast, x, weight, bias, 1, 1, case="a batch of 32 images"),
-                         call("7.3", conv_backward_fast, dout, x, weight, 1, 1, case="a batch of 32 images")))
+    def forward_and_backward():
+        call("7.3", conv_forward_fast, x, weight, bias, 1, 1, case="a batch of 32 images")
+        call("7.3", conv_backward_fast, dout, x, weight, 1, 1, case="a batch of 32 images")
+
+    _, lines = count_python_lines(forward_and_backward, limit=limit, watch=(conv_forward_fast, conv_backward_fast))
+    if lines > limit:
+        raise CheckFailure(
+            f"Exercise 7.3: your functions are right but not vectorised: forward + backward on a batch "
+            f"of shape {x.shape} with weight {weight.shape} ({dout.size:,} output values) ran more than "
+            f"{limit:,} lines of Python. Build the column matrix with one slice per kernel offset (i, j) "
+            "and do one matrix product; avoid Python loops over images, filters and output positions."
+        )
     passed("7.3", f"forward and backward match the reference on {len(cases)} cases, vectorised "
                   f"(fewer than {limit:,} lines of Python for {dout.size:,} outputs)")
 

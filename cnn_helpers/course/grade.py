@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions, kernel_environment
+from . import SOLUTIONS_DIR, editions, kernel_environment
 
 DEFAULT_CELL_TIMEOUT = 120
 
