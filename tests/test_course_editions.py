@@ -165,3 +165,26 @@ def test_build_refuses_a_widget_in_a_checked_cell():
         verify_solution_run(notebook, "x.ipynb")
     notebook.cells[0].metadata["tags"] = ["nbval-ignore-output"]
     verify_solution_run(notebook, "x.ipynb")
+
+
+def test_a_folder_with_notebooks_is_one_learner_and_a_folder_of_folders_is_a_class(tmp_path):
+    from cnn_helpers.course.grade import GradeError, collect
+
+    mine = tmp_path / "work"
+    (mine / "drafts").mkdir(parents=True)
+    for path in (mine / "01-a.ipynb", mine / "drafts" / "01-a.ipynb"):
+        path.write_text("{}")
+    assert collect([mine]) == [("", mine / "01-a.ipynb")]
+
+    course = tmp_path / "class"
+    for learner in ("ann", "ben"):
+        (course / learner / ".ipynb_checkpoints").mkdir(parents=True)
+        (course / learner / "01-a.ipynb").write_text("{}")
+        (course / learner / ".ipynb_checkpoints" / "01-a-checkpoint.ipynb").write_text("{}")
+    assert collect([course]) == [("ann", course / "ann" / "01-a.ipynb"), ("ben", course / "ben" / "01-a.ipynb")]
+
+    with pytest.raises(GradeError, match="does not exist"):
+        collect([tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GradeError, match="no notebooks found"):
+        collect([tmp_path / "empty"])

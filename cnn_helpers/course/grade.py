@@ -151,7 +151,8 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
 def collect(paths) -> list[tuple[str, Path]]:
     """Expand notebooks and folders into (learner, notebook) pairs.
 
-    A folder whose subfolders hold notebooks is a class: each subfolder is one learner.
+    A folder that holds notebooks is one learner's work (its subfolders are not graded). A folder
+    that holds no notebooks itself is a class: each subfolder is one learner.
     """
     found = []
     for raw in paths:
@@ -162,6 +163,7 @@ def collect(paths) -> list[tuple[str, Path]]:
             direct = sorted(p for p in path.glob("*.ipynb") if not p.name.startswith("."))
             if direct:
                 found.extend(("", p) for p in direct)
+                continue
             for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
                 for notebook in sorted(sub.rglob("*.ipynb")):
                     if ".ipynb_checkpoints" not in notebook.parts:
