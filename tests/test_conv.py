@@ -12,6 +12,8 @@ from cnn_helpers.conv import (
     convolve2d, convolve2d_loops, correlate2d, correlate2d_loops, im2col, output_size, pad2d,
 )
 
+from _oracles import numerical_gradient
+
 # The lecture's 5x5 binary image and its sharpen kernel (lessons 02 and 04).
 LECTURE_IMAGE = np.array([
     [0, 1, 1, 0, 0],
@@ -35,18 +37,6 @@ STRIDES = [1, 2, 3, (2, 1)]
 SWEEP = list(itertools.product(KERNEL_SHAPES, PADDINGS, STRIDES))
 
 
-def numerical_gradient(f, array, eps=1e-6):
-    """Central differences of the scalar function f() with respect to every entry of array (in place)."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        plus = f()
-        array[index] = saved - eps
-        minus = f()
-        array[index] = saved
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
 
 
 # ----------------------------------------------------------------------------------------------

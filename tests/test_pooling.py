@@ -11,6 +11,8 @@ from cnn_helpers.pooling import (
     sum_pool2d, sum_pool2d_backward,
 )
 
+from _oracles import numerical_gradient
+
 KINDS = ("max", "avg", "sum")
 
 
@@ -26,18 +28,6 @@ SHAPES = [(7, 8), (2, 3, 7, 8)]
 SWEEP = list(itertools.product(KINDS, SIZES, STRIDES, SHAPES))
 
 
-def numerical_gradient(f, array, eps=1e-6):
-    """Central differences of the scalar function f() with respect to every entry of array (in place)."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        plus = f()
-        array[index] = saved - eps
-        minus = f()
-        array[index] = saved
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
 
 
 # ----------------------------------------------------------------------------------------------
