@@ -81,25 +81,33 @@ def passed(exercise_id: str, detail: str) -> None:
 # Calling the learner's function safely
 
 
+def _exercise_guard(exercise_id, function):
+    """The reference guard with this exercise's ``allowed`` and ``forbidden`` names."""
+    info = REGISTRY.get(exercise_id)
+    return reference_guard(function, allowed=info.allowed if info else (), extra=info.forbidden if info else (),
+                           exercise_id=exercise_id)
+
+
+def _not_done(exercise_id, error) -> CheckFailure:
+    return CheckFailure(
+        f"Exercise {exercise_id} is not done yet: your function still raises "
+        f"NotImplementedError ({error}). Replace the `raise` line with your code."
+    )
+
+
 def call(exercise_id: str, function, *args, case: str = "", **kwargs):
     """Call the learner's ``function`` with the reference implementations blocked.
 
     A ``NotImplementedError`` becomes "not done yet"; any other exception becomes a
     :class:`CheckFailure` that says which case raised it.
     """
-    exercise_info = REGISTRY.get(exercise_id)
-    allowed = exercise_info.allowed if exercise_info else ()
-    extra = exercise_info.forbidden if exercise_info else ()
-    with reference_guard(function, allowed=allowed, extra=extra, exercise_id=exercise_id):
+    with _exercise_guard(exercise_id, function):
         try:
             return function(*args, **kwargs)
         except CheckFailure:
             raise
         except NotImplementedError as error:
-            raise CheckFailure(
-                f"Exercise {exercise_id} is not done yet: your function still raises "
-                f"NotImplementedError ({error}). Replace the `raise` line with your code."
-            ) from None
+            raise _not_done(exercise_id, error) from None
         except Exception as error:  # the learner's bug, reported as a hint rather than a traceback
             where = f" on {case}" if case else ""
             raise CheckFailure(
@@ -271,15 +279,11 @@ def compare_number(exercise_id, expected, received, case, mistakes=(), name="res
 
 def expect_error(exercise_id, function, args, error_types, case, hint):
     """Check that the learner's function rejects bad input with one of ``error_types``."""
-    with reference_guard(function, exercise_id=exercise_id, allowed=REGISTRY[exercise_id].allowed
-                         if exercise_id in REGISTRY else ()):
+    with _exercise_guard(exercise_id, function):
         try:
             result = function(*args)
         except NotImplementedError as error:
-            raise CheckFailure(
-                f"Exercise {exercise_id} is not done yet: your function still raises "
-                f"NotImplementedError ({error})."
-            ) from None
+            raise _not_done(exercise_id, error) from None
         except CheckFailure:
             raise
         except error_types:
