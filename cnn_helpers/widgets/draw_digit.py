@@ -309,7 +309,12 @@ class DrawDigit:
 
     def __init__(self, model, canvas_size=280, stroke_width=22.0, dpi=80):
         import ipywidgets
-        from ipycanvas import Canvas
+
+        try:
+            from ipycanvas import Canvas
+        except ImportError as error:
+            raise ImportError("DrawDigit needs ipycanvas, a course dependency: "
+                              "`python -m pip install ipycanvas` in the course's environment") from error
 
         if not callable(getattr(model, "forward", None)):
             raise TypeError(f"model must have a forward method (e.g. a Sequential), got {describe(model)}")
