@@ -204,32 +204,34 @@ def probability_bars_html(probabilities, prediction=None, height_px=110):
         data = "" if p is None else f' data-probability="{p:.4f}"'
         columns.append(
             f'<div class="cnn-probability{" cnn-predicted" if chosen else ""}" data-digit="{digit}"{data} '
-            'style="display:flex;flex-direction:column;align-items:center;justify-content:flex-end;width:30px">'
-            f'<span style="font-size:10px;color:#555">{label}</span>'
+            'style="display:flex;flex-direction:column;align-items:center;justify-content:flex-end;width:28px">'
+            f'<span style="font-size:10px;line-height:1.3;color:#555">{label}</span>'
             f'<div style="width:20px;height:{bar}px;background:{colour}"></div>'
-            f'<span style="font-size:13px;border-top:1px solid #888;width:30px;text-align:center;'
+            f'<span style="font-size:13px;line-height:1.4;border-top:1px solid #888;width:28px;text-align:center;'
             f'{"font-weight:bold;color:" + colour if chosen else ""}">{digit}</span></div>'
         )
-    title = "probability of each digit (softmax of the network's scores)"
-    return (f'<div class="cnn-probability-bars"><div style="font-size:12px;margin-bottom:2px">{escape(title)}</div>'
+    title = "probability of each digit (softmax of the scores)"
+    return (f'<div class="cnn-probability-bars"><div style="font-size:12px;line-height:1.3;margin-bottom:4px">'
+            f'{escape(title)}</div>'
             f'<div style="display:flex;align-items:flex-end;height:{height_px + 34}px">{"".join(columns)}</div></div>')
 
 
 def summary_html(result):
     """One sentence: the digit the network reads and how sure it is, or what to do first."""
+    style = '<div style="line-height:1.4">'
     if result.empty:
-        return ("Draw a digit in the black square with the mouse (press, drag, let go); the network "
-                "answers when you let go. <b>Clear</b> starts again.")
+        return (f"{style}Draw a digit in the black square with the mouse (press, drag, let go); the "
+                "network answers when you let go. <b>Clear</b> starts again.</div>")
     order = np.argsort(result.probabilities)[::-1]
     first, second = int(order[0]), int(order[1])
-    return (f'<span class="cnn-prediction">The network reads a <b>{first}</b> '
+    return (f'{style}<span class="cnn-prediction">The network reads a <b>{first}</b> '
             f"(probability {result.probabilities[first]:.2f}; next best {second}, "
-            f"{result.probabilities[second]:.2f}).</span>")
+            f"{result.probabilities[second]:.2f}).</span></div>")
 
 
 def render_input_png(result, dpi=80):
     """The preprocessed 28 x 28 image the network reads, as PNG bytes (1 = ink, drawn white)."""
-    figure = new_figure((3.3, 3.5))
+    figure = new_figure((2.9, 3.3))
     ax = figure.subplots()
     image = result.x[0, 0]
     ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
@@ -332,14 +334,18 @@ class DrawDigit:
         self.canvas.add_class("cnn-draw-canvas")
         self.clear_button = ipywidgets.Button(description="Clear", icon="eraser",
                                               tooltip="wipe the canvas and draw another digit")
-        self.summary = ipywidgets.HTML(layout=ipywidgets.Layout(width=f"{self.canvas_size}px"))
+        self.summary = ipywidgets.HTML()
         self.bars = ipywidgets.HTML()
         self.input_image = ipywidgets.Image(format="png")
         self.input_image.add_class("cnn-draw-input")
         self.maps_image = ipywidgets.Image(format="png")
         self.maps_image.add_class("cnn-draw-maps")
-        left = ipywidgets.VBox([self.canvas, ipywidgets.HBox([self.clear_button]), self.summary])
-        right = ipywidgets.VBox([self.bars])
+        # Fixed sizes: in an HBox the canvas would otherwise be squeezed narrower than it draws.
+        fixed = dict(flex="0 0 auto")
+        left = ipywidgets.VBox([self.canvas, ipywidgets.HBox([self.clear_button]), self.summary],
+                               layout=ipywidgets.Layout(width=f"{self.canvas_size + 12}px", **fixed))
+        self.input_image.layout = ipywidgets.Layout(**fixed)
+        right = ipywidgets.VBox([self.bars], layout=ipywidgets.Layout(width="300px", **fixed))
         self.widget = ipywidgets.VBox([ipywidgets.HBox([left, self.input_image, right]), self.maps_image])
         self.widget.add_class("cnn-draw-digit")
 
@@ -434,10 +440,11 @@ class DrawDigit:
     def update(self):
         """Recompute ``result`` from the strokes and redraw the answer, bars and figures."""
         self.result = read_drawing(self.model, self.strokes, self.canvas_size, self.stroke_width)
-        self.summary.value = summary_html(self.result)
-        self.bars.value = probability_bars_html(self.result.probabilities, self.result.prediction)
+        # Figures first: when the answer's text reaches the page, the figures already have.
         self.input_image.value = render_input_png(self.result, self.dpi)
         self.maps_image.value = render_maps_png(self.result, self.model, self.dpi)
+        self.summary.value = summary_html(self.result)
+        self.bars.value = probability_bars_html(self.result.probabilities, self.result.prediction)
         return self.result
 
     def _repr_mimebundle_(self, **kwargs):
