@@ -165,7 +165,8 @@ def read_drawing(model, strokes, canvas_size=280, stroke_width=22.0):
     True
     """
     canvas_size = as_int("canvas_size", canvas_size, minimum=8)
-    strokes = list(strokes) if isinstance(strokes, (list, tuple)) or hasattr(strokes, "__next__") else strokes
+    if hasattr(strokes, "__iter__") and not isinstance(strokes, (str, bytes)):
+        strokes = list(strokes)  # a generator is read once, by draw_strokes and below alike
     drawing = draw_strokes(strokes, size=canvas_size, width=stroke_width)
     strokes = tuple(np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes)
     x = mnist_style(drawing)[None, None]
