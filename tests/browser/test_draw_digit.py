@@ -10,6 +10,9 @@ that the network reads a 7 and that ten probability bars appear with the 7 highl
 "Clear", draws a 0, and checks that the network now reads a 0 and the bars and maps change. (A
 mirrored or transposed canvas, or a broken preprocessing, would make it read something else.)
 
+Run time, measured on 2 cores shared with other builds: 36-54 s alone (JupyterLab and Chromium
+starting included), of which the test itself takes 23-36 s, most of it the notebook's training.
+
 Screenshots go to test-artifacts/browser/08-draw-digit-*.png; with ``UPDATE_SCREENSHOTS=1`` the
 first drawing is also copied to docs/screenshots/08-draw-digit.png for the README.
 """
