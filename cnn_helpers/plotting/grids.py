@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_array, as_int, as_pair
+from ._axes import new_axes
 
 __all__ = [
     "WINDOW_COLORS",
@@ -41,14 +42,6 @@ WINDOW_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b
 
 _BLANK_COLOR = "white"
 _PADDING_COLOR = "#e8e8e8"
-
-
-def _new_axes(ax, size=(3, 3)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=size)[1]
 
 
 def _format_value(value, fmt):
@@ -130,7 +123,7 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
 
-    ax = _new_axes(ax)
+    ax = new_axes(ax)
     finite = values[np.isfinite(values)]
     low = float(finite.min()) if finite.size else 0.0
     high = float(finite.max()) if finite.size else 1.0

@@ -2,7 +2,7 @@
 
 ``explore_pooling`` is the plain computation: the pooled map, the window behind one output
 and the numbers that say how much smaller the map became. ``PoolingExplorer`` wraps it in
-controls and shows the figure of ``cnn_helpers.plotting.pooling.plot_pooling`` as a PNG image.
+controls and shows the figure of ``cnn_helpers.plotting.plot_pooling`` as a PNG image.
 
 In a notebook::
 
@@ -27,7 +27,7 @@ from ._figure import new_figure, png_bytes
 __all__ = ["MODES", "PoolingResult", "explore_pooling", "PoolingExplorer"]
 
 #: The pooling modes, with the function that computes each.
-MODES = {"max": pooling.max_pool2d, "avg": pooling.avg_pool2d, "sum": pooling.sum_pool2d}
+MODES = pooling.POOL_FUNCTIONS
 _MODE_LABELS = (("max", "max"), ("average", "avg"), ("sum", "sum"))
 
 
@@ -41,7 +41,7 @@ class PoolingResult:
         ``"max"``, ``"avg"`` or ``"sum"``.
     size, stride : int
     output : ndarray, shape (OH, OW)
-        The pooled map, ``OH = floor((H - size) / stride) + 1`` (same for ``OW``).
+        The pooled map, ``OH = output_size(H, size, stride=stride)`` (same for ``OW``).
     position : (int, int)
         The output position whose window is shown.
     window : ndarray, shape (size, size)
@@ -73,7 +73,7 @@ def _check_mode(mode):
     return mode
 
 
-def explore_pooling(feature_map, size=2, stride=None, mode="max", position=(0, 0)):
+def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0, 0)):
     """Pool ``feature_map`` and describe the window behind output ``position`` (lesson 06).
 
     Parameters
@@ -107,7 +107,7 @@ def explore_pooling(feature_map, size=2, stride=None, mode="max", position=(0, 0
     mode = _check_mode(mode)
     size = as_int("size", size, minimum=1)
     stride = size if stride is None else as_int("stride", stride, minimum=1)
-    output = MODES[mode](feature_map, size, stride)
+    output = pooling.pool(feature_map, size, stride=stride, mode=mode)
     out_h, out_w = output.shape
     row = min(as_int("position[0]", position[0], minimum=0), out_h - 1)
     col = min(as_int("position[1]", position[1], minimum=0), out_w - 1)
@@ -241,7 +241,7 @@ class PoolingExplorer:
     def render_png(self):
         """Draw ``result`` with ``plot_pooling`` and return the PNG bytes."""
         from ..plotting.grids import row_figsize
-        from ..plotting.pooling import plot_pooling
+        from ..plotting.pooling_plots import plot_pooling
 
         result = self.result
         small = max(self.feature_map.shape) <= 12

@@ -45,7 +45,7 @@ def draw_padding_layout(layout, axes=None):
     Parameters
     ----------
     layout : PaddingLayout
-        From ``cnn_helpers.widgets.padding_explorer.padding_layout``.
+        From ``cnn_helpers.conv.padding_layout``.
     axes : sequence of 2 Axes, optional
         Left: the padded input (input cells blue, padding hatched grey), a dot at the centre of
         every window position, the first window framed red, the next one along the row blue
@@ -61,8 +61,8 @@ def draw_padding_layout(layout, axes=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from cnn_helpers.widgets.padding_explorer import padding_layout
-    >>> axes = draw_padding_layout(padding_layout(5, 3, 1, 1, 2))
+    >>> from cnn_helpers.conv import padding_layout
+    >>> axes = draw_padding_layout(padding_layout(5, 3, padding=1, stride=2))
     >>> axes[1].get_title()
     'output: 3 × 3'
     """
