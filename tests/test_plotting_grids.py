@@ -62,12 +62,12 @@ def test_text_colour_contrasts_with_the_cell():
 
 
 def test_padding_border_is_shaded():
-    padded = conv.pad2d(np.ones((2, 3)), 1)
+    padded = conv.pad2d(np.ones((2, 3)), padding=1)
     ax = grids.draw_matrix(padded, padding=1, first_index=-1)
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == padded.size - 6
     assert [t.get_text() for t in ax.get_yticklabels()] == ["-1", "0", "1", "2"]
-    ax = grids.draw_matrix(conv.pad2d(np.ones((2, 3)), (0, 2)), padding=(0, 2))
+    ax = grids.draw_matrix(conv.pad2d(np.ones((2, 3)), padding=(0, 2)), padding=(0, 2))
     assert len([p for p in ax.patches if p.get_hatch()]) == 2 * 2 * 2  # two rows, two columns on each side
 
 
@@ -111,7 +111,7 @@ def test_image_kernel_map_triple_with_window():
 
 def test_padded_strided_window_for_lesson_04():
     example = data.lecture_example()
-    padded = conv.pad2d(example.image, 1)
+    padded = conv.pad2d(example.image, padding=1)
     strided = conv.correlate2d(example.image, example.sharpen, padding=1, stride=2)
     axes = grids.draw_image_kernel_map(padded, example.sharpen, strided, window=(2, 0), stride=2, padding=1)
     assert _frames(axes[0])[-1].get_xy() == (-0.5, 3.5)  # rows 4-6, columns 0-2 of the padded image

@@ -161,7 +161,7 @@ class PoolingExplorer:
             feature_map = correlate2d(example.image, example.sharpen, padding=1)
         self.feature_map = as_array("feature_map", feature_map, ndim=2).astype(float)
         self.dpi = as_int("dpi", dpi, minimum=10)
-        first = explore_pooling(self.feature_map, size, stride, mode)  # validates the settings
+        first = explore_pooling(self.feature_map, size, stride=stride, mode=mode)  # validates the settings
         largest = min(self.feature_map.shape)
 
         self.size_slider = ipywidgets.IntSlider(
@@ -215,8 +215,8 @@ class PoolingExplorer:
                 slider.value = min(slider.value, top)  # before max, so the value always fits
                 slider.max = top
             self.result = explore_pooling(
-                self.feature_map, size, stride, self.mode_dropdown.value,
-                (self.row_slider.value, self.col_slider.value),
+                self.feature_map, size, stride=stride, mode=self.mode_dropdown.value,
+                position=(self.row_slider.value, self.col_slider.value),
             )
         finally:
             self._updating = False
@@ -248,7 +248,7 @@ class PoolingExplorer:
         shapes = [self.feature_map.shape, result.output.shape]
         figure = new_figure(row_figsize(shapes, cell=0.5 if small else 0.12))
         axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [max(shape[1], 2) for shape in shapes]})
-        plot_pooling(self.feature_map, result.size, result.stride, result.mode, axes=axes,
+        plot_pooling(self.feature_map, result.size, stride=result.stride, mode=result.mode, axes=axes,
                      window=result.position)
         return png_bytes(figure, self.dpi)
 
