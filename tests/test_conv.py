@@ -10,7 +10,8 @@ import pytest
 from cnn_helpers import _fast
 from cnn_helpers.conv import (
     col2im, conv2d, conv2d_backward, conv2d_backward_loops, conv2d_loops,
-    convolve2d, convolve2d_loops, correlate2d, correlate2d_loops, im2col, output_size, pad2d,
+    convolve2d, convolve2d_loops, correlate2d, correlate2d_loops, correlation_step, correlation_steps, im2col,
+    output_size, pad2d, padding_layout,
 )
 
 from _oracles import numerical_gradient
@@ -491,3 +492,34 @@ def test_importing_the_math_modules_stays_cheap():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------------------------
+# The math the lesson 02 and 04 widgets show (tested here without ipywidgets)
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("flip, reference", [(False, correlate2d), (True, convolve2d)])
+def test_correlation_steps_end_in_the_feature_map(rng, flip, reference):
+    image, kernel = rng.standard_normal((5, 6)), rng.standard_normal((2, 3))
+    steps = correlation_steps(image, kernel, flip=flip)
+    assert [step.step for step in steps] == list(range(1, 4 * 4 + 1))
+    np.testing.assert_allclose(steps[-1].feature_map, reference(image, kernel), rtol=1e-12)
+    assert np.isnan(steps[0].feature_map).sum() == 4 * 4 - 1  # only the first window is filled in
+    one = correlation_step(image, kernel, 6, flip=flip)
+    assert one.position == (1, 1) and one.value == pytest.approx(np.sum(one.products))
+    with pytest.raises(ValueError, match=r"step must be between 1 and 16 \(one per window\), got 17"):
+        correlation_step(image, kernel, 17)
+
+
+@pytest.mark.parametrize("n, k, padding, stride", [(5, 3, 1, 2), (6, 3, (0, 2), 2), (7, 5, (2, 1), 3), (1, 1, 0, 1)])
+def test_padding_layout_agrees_with_output_size_and_correlate2d(n, k, padding, stride):
+    layout = padding_layout(n, k, padding=padding, stride=stride)
+    p_h, p_w = (padding, padding) if isinstance(padding, int) else padding
+    expected = (output_size(n, k, padding=p_h, stride=stride), output_size(n, k, padding=p_w, stride=stride))
+    assert layout.output_shape == expected
+    assert correlate2d(np.ones((n, n)), np.ones((k, k)), padding=padding, stride=stride).shape == expected
+    assert len(layout.windows) == expected[0] * expected[1]
+    no_fit = padding_layout(2, 5, padding=1)
+    assert no_fit.output_shape is None and no_fit.reason.startswith("No output: the kernel is 5 rows tall")
+    with pytest.raises(TypeError, match=r"positional argument"):
+        padding_layout(5, 3, 1)

@@ -166,3 +166,18 @@ def test_row_figsize_gives_room_for_every_grid():
     width, height = grids.row_figsize([(5, 5), (3, 3), (3, 3)])
     assert width > height > 0
     assert grids.row_figsize([(7, 7)])[1] > grids.row_figsize([(3, 3)])[1]
+
+
+def test_plotting_and_widgets_export_their_names_explicitly():
+    """No module-level __getattr__ scan: every public name is imported by name, so editors and
+    linters resolve `from cnn_helpers.plotting import show_filtered`."""
+    import importlib
+
+    for package in ("cnn_helpers.plotting", "cnn_helpers.widgets"):
+        module = importlib.import_module(package)
+        assert not hasattr(module, "__getattr__")
+        assert len(module.__all__) == len(set(module.__all__))
+        missing = [name for name in module.__all__ if name not in vars(module)]
+        assert not missing, f"{package} lists names it does not import: {missing}"
+    from cnn_helpers.plotting import draw_padding_layout, plot_pooling, show_filtered  # noqa: F401
+    from cnn_helpers.widgets import MultiplyAndSum, PaddingExplorer, PoolingExplorer  # noqa: F401
