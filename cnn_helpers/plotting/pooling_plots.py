@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers import pooling
 from cnn_helpers.pooling import POOL_FUNCTIONS, pool
 from cnn_helpers._validation import as_array, as_int
 
@@ -199,7 +198,7 @@ def plot_downsampling(maps, axes=None, titles=None, cmap="gray"):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> big = np.arange(16.0).reshape(4, 4)
-    >>> [ax.get_title() for ax in plot_downsampling([big, pooling.max_pool2d(big)])]
+    >>> [ax.get_title() for ax in plot_downsampling([big, pool(big)])]
     ['(4, 4): 16 values', '(2, 2): 4 values']
     """
     maps = [as_array(f"maps[{k}]", m, ndim=2) for k, m in enumerate(maps)]
