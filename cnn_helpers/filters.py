@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_array, describe
-from .conv import correlate2d
+from .conv import _check_map_and_kernel, _shift_and_add
 
 __all__ = ["KERNELS", "LECTURE_KERNELS", "GREY_WEIGHTS", "apply_kernel", "to_grey", "sobel_magnitude"]
 
@@ -141,9 +141,13 @@ def apply_kernel(image, kernel, *, padding="same", stride=1):
             padding = 0
         else:
             raise ValueError(f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}")
+    # one check for all channels, then the shift-and-add of conv.correlate2d on each
+    first, kernel, padding, stride, out_hw = _check_map_and_kernel(image[..., 0] if image.ndim == 3 else image,
+                                                                   kernel, padding, stride)
     if image.ndim == 2:
-        return correlate2d(image, kernel, padding=padding, stride=stride)
-    channels = [correlate2d(image[..., c], kernel, padding=padding, stride=stride) for c in range(3)]
+        return _shift_and_add(first, kernel, padding, stride, out_hw)
+    image = image.astype(first.dtype, copy=False)
+    channels = [_shift_and_add(image[..., c], kernel, padding, stride, out_hw) for c in range(3)]
     return np.stack(channels, axis=-1)
 
 
