@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_array, as_pair, describe
-from .conv import correlate2d
+from ._validation import as_array, describe
+from .conv import _check_map_and_kernel, _shift_and_add
 
 __all__ = ["KERNELS", "LECTURE_KERNELS", "GREY_WEIGHTS", "apply_kernel", "to_grey", "sobel_magnitude"]
 
@@ -61,7 +61,9 @@ KERNELS = {
 #: The names of the lecture's six kernels, in the lecture's order.
 LECTURE_KERNELS = ("sharpen", "laplacian", "emboss", "outline", "sobel_top", "sobel_left")
 
-#: Luma weights of ITU-R BT.601 (red, green, blue), the ones PIL and OpenCV use for grey.
+
+#: Luma weights of ITU-R BT.601 (red, green, blue), the ones PIL and OpenCV use for grey. The
+#: package's one copy: ``data`` mixes its grey photo with these too.
 GREY_WEIGHTS = (0.299, 0.587, 0.114)
 
 
@@ -86,7 +88,7 @@ def _same_padding(kernel_shape):
     return (kernel_h // 2, kernel_w // 2)
 
 
-def apply_kernel(image, kernel, padding="same", stride=1):
+def apply_kernel(image, kernel, *, padding="same", stride=1):
     """Slide a kernel over a grey or colour image and multiply-and-sum (lesson 03).
 
     This is cross-correlation, as in deep-learning frameworks: the kernel is not flipped.
@@ -98,10 +100,10 @@ def apply_kernel(image, kernel, padding="same", stride=1):
         A grey image or an RGB image, any numeric dtype (uint8 is fine: it is converted to float).
     kernel : str or array_like of shape (KH, KW)
         A name from ``KERNELS`` (such as ``"sharpen"``) or a 2-D kernel of your own.
-    padding : "same", "valid", int or (int, int), default "same"
+    padding : "same", "valid", int or (int, int), default "same", keyword-only
         ``"same"`` pads ``(KH // 2, KW // 2)`` zeros so the output keeps the image's size
         (odd kernels only); ``"valid"`` is no padding.
-    stride : int or (int, int), default 1
+    stride : int or (int, int), default 1, keyword-only
 
     Returns
     -------
@@ -139,10 +141,13 @@ def apply_kernel(image, kernel, padding="same", stride=1):
             padding = 0
         else:
             raise ValueError(f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}")
-    padding = as_pair("padding", padding, minimum=0)
+    # one check for all channels, then the shift-and-add of conv.correlate2d on each
+    first, kernel, padding, stride, out_hw = _check_map_and_kernel(image[..., 0] if image.ndim == 3 else image,
+                                                                   kernel, padding, stride)
     if image.ndim == 2:
-        return correlate2d(image, kernel, padding, stride)
-    channels = [correlate2d(image[..., c], kernel, padding, stride) for c in range(3)]
+        return _shift_and_add(first, kernel, padding, stride, out_hw)
+    image = image.astype(first.dtype, copy=False)
+    channels = [_shift_and_add(image[..., c], kernel, padding, stride, out_hw) for c in range(3)]
     return np.stack(channels, axis=-1)
 
 

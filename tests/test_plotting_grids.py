@@ -62,12 +62,12 @@ def test_text_colour_contrasts_with_the_cell():
 
 
 def test_padding_border_is_shaded():
-    padded = conv.pad2d(np.ones((2, 3)), 1)
+    padded = conv.pad2d(np.ones((2, 3)), padding=1)
     ax = grids.draw_matrix(padded, padding=1, first_index=-1)
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == padded.size - 6
     assert [t.get_text() for t in ax.get_yticklabels()] == ["-1", "0", "1", "2"]
-    ax = grids.draw_matrix(conv.pad2d(np.ones((2, 3)), (0, 2)), padding=(0, 2))
+    ax = grids.draw_matrix(conv.pad2d(np.ones((2, 3)), padding=(0, 2)), padding=(0, 2))
     assert len([p for p in ax.patches if p.get_hatch()]) == 2 * 2 * 2  # two rows, two columns on each side
 
 
@@ -111,7 +111,7 @@ def test_image_kernel_map_triple_with_window():
 
 def test_padded_strided_window_for_lesson_04():
     example = data.lecture_example()
-    padded = conv.pad2d(example.image, 1)
+    padded = conv.pad2d(example.image, padding=1)
     strided = conv.correlate2d(example.image, example.sharpen, padding=1, stride=2)
     axes = grids.draw_image_kernel_map(padded, example.sharpen, strided, window=(2, 0), stride=2, padding=1)
     assert _frames(axes[0])[-1].get_xy() == (-0.5, 3.5)  # rows 4-6, columns 0-2 of the padded image
@@ -166,3 +166,18 @@ def test_row_figsize_gives_room_for_every_grid():
     width, height = grids.row_figsize([(5, 5), (3, 3), (3, 3)])
     assert width > height > 0
     assert grids.row_figsize([(7, 7)])[1] > grids.row_figsize([(3, 3)])[1]
+
+
+def test_plotting_and_widgets_export_their_names_explicitly():
+    """No module-level __getattr__ scan: every public name is imported by name, so editors and
+    linters resolve `from cnn_helpers.plotting import show_filtered`."""
+    import importlib
+
+    for package in ("cnn_helpers.plotting", "cnn_helpers.widgets"):
+        module = importlib.import_module(package)
+        assert not hasattr(module, "__getattr__")
+        assert len(module.__all__) == len(set(module.__all__))
+        missing = [name for name in module.__all__ if name not in vars(module)]
+        assert not missing, f"{package} lists names it does not import: {missing}"
+    from cnn_helpers.plotting import draw_padding_layout, plot_pooling, show_filtered  # noqa: F401
+    from cnn_helpers.widgets import MultiplyAndSum, PaddingExplorer, PoolingExplorer  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -46,12 +47,12 @@ def _size_cases():
 
 @exercise("4.1", "output size of a convolution along one axis")
 def check_output_size(output_size):
-    """``output_size(n, kernel_size, padding, stride)`` = floor((n + 2p - k) / s) + 1, ValueError when impossible."""
+    """``output_size(n, kernel_size, *, padding, stride)`` = floor((n + 2p - k) / s) + 1, ValueError when impossible."""
     valid, invalid = _size_cases()
     for n, k, p, s in valid:
         case = f"n={n}, kernel_size={k}, padding={p}, stride={s}"
         expected = (n + 2 * p - k) // s + 1
-        received = call("4.1", output_size, n, k, p, s, case=case)
+        received = call("4.1", output_size, n, k, padding=p, stride=s, case=case)
         mistakes = [
             ("true division: (n + 2p - k) / s is not a whole number here; use floor division //",
              (n + 2 * p - k) / s + 1),
@@ -73,7 +74,7 @@ def check_output_size(output_size):
         case = f"n={n}, kernel_size={k}, padding={p}, stride={s} ({why})"
         hint = ("There is no output here: raise ValueError with a sentence saying why." if s > 0 else
                 "A stride must be at least 1: raise ValueError before dividing by it.")
-        expect_error("4.1", output_size, (n, k, p, s), (ValueError,), case, hint)
+        expect_error("4.1", functools.partial(output_size, padding=p, stride=s), (n, k), (ValueError,), case, hint)
     passed("4.1", f"output sizes are right on {len(valid)} settings, and {len(invalid)} impossible ones raise ValueError")
 
 
@@ -156,28 +157,28 @@ def _pair(value):
 
 @exercise("4.3", "strided correlation with padding", allowed=("pad2d", "output_size"))
 def check_correlate_strided(correlate_strided):
-    """``correlate_strided(image, kernel, padding, stride)`` with int or (h, w) padding and stride."""
+    """``correlate_strided(image, kernel, *, padding, stride)`` with int or (h, w) padding and stride."""
     conv = _conv()
     cases = _strided_cases()
     for image, kernel, padding, stride in cases:
         case = (f"an image of shape {image.shape}, kernel of shape {kernel.shape}, "
                 f"padding={padding}, stride={stride}")
         (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
-        expected = conv.correlate2d(image, kernel, padding, stride)
+        expected = conv.correlate2d(image, kernel, padding=padding, stride=stride)
         mistakes = [
             ("the stride is ignored: step s_h rows and s_w columns between windows, "
              "i.e. window (r, c) starts at row r * s_h, column c * s_w",
-             conv.correlate2d(image, kernel, padding, 1)),
+             conv.correlate2d(image, kernel, padding=padding, stride=1)),
             ("the stride is applied only along the rows: columns must step by s_w too",
-             conv.correlate2d(image, kernel, padding, (s_h, 1))),
+             conv.correlate2d(image, kernel, padding=padding, stride=(s_h, 1))),
             ("the stride is applied only along the columns: rows must step by s_h too",
-             conv.correlate2d(image, kernel, padding, (1, s_w))),
+             conv.correlate2d(image, kernel, padding=padding, stride=(1, s_w))),
             ("the strides are swapped: s_h steps down the rows, s_w across the columns",
-             _try(conv.correlate2d, image, kernel, padding, (s_w, s_h))),
+             _try(conv.correlate2d, image, kernel, padding=padding, stride=(s_w, s_h))),
             ("the padding went on the wrong axis: p_h rows at the top and bottom, p_w columns left and right",
-             _try(conv.correlate2d, image, kernel, (p_w, p_h), stride)),
+             _try(conv.correlate2d, image, kernel, padding=(p_w, p_h), stride=stride)),
             ("the padding is missing: surround the image with zeros first",
-             _try(conv.correlate2d, image, kernel, 0, stride)),
+             _try(conv.correlate2d, image, kernel, padding=0, stride=stride)),
             ("off by one: the last row and column of the output are missing; "
              "the output size is floor((n + 2p - k) / s) + 1", expected[:-1, :-1]),
             ("off by one: the last row of the output is missing; the output size is floor((n + 2p - k) / s) + 1",
@@ -185,9 +186,9 @@ def check_correlate_strided(correlate_strided):
             ("off by one: the last column of the output is missing; the output size is floor((n + 2p - k) / s) + 1",
              expected[:, :-1]),
             ("the kernel was flipped: that is true convolution; slide it as it is",
-             conv.convolve2d(image, kernel, padding, stride)),
+             conv.convolve2d(image, kernel, padding=padding, stride=stride)),
         ]
-        received = call("4.3", correlate_strided, image.copy(), kernel.copy(), padding, stride, case=case)
+        received = call("4.3", correlate_strided, image.copy(), kernel.copy(), padding=padding, stride=stride, case=case)
         compare("4.3", expected, received, case, mistakes, name="feature map")
     passed("4.3", f"strided correlation is right on {len(cases)} cases, the lecture's stride-2 map included")
 

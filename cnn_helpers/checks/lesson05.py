@@ -13,6 +13,8 @@ either be flaky or so generous that it proves nothing.
 from __future__ import annotations
 
 
+import functools
+
 import numpy as np
 
 from cnn_helpers import conv
@@ -84,7 +86,7 @@ def _conv_mistakes(x, weight, bias, stride, padding, expected):
     """What plausible mistakes return on this case, for the hint (None when not applicable)."""
     n, channels = x.shape[:2]
     filters = weight.shape[0]
-    no_bias = conv.conv2d(x, weight, None, stride, padding)
+    no_bias = conv.conv2d(x, weight, None, stride=stride, padding=padding)
     mistakes = [
         ("the bias is missing: add bias[f] to every position of filter f's map", no_bias),
         ("the bias was added once per input channel (C times): add it once per filter, after "
@@ -94,15 +96,15 @@ def _conv_mistakes(x, weight, bias, stride, padding, expected):
          no_bias + bias if no_bias.shape[-1] == filters else None),
         ("only the last input channel was counted (`=` instead of `+=` in a loop over channels?): "
          "sum the products over all C channels",
-         conv.conv2d(x[:, -1:], weight[:, -1:], bias, stride, padding) if channels > 1 else None),
+         conv.conv2d(x[:, -1:], weight[:, -1:], bias, stride=stride, padding=padding) if channels > 1 else None),
         ("only the first input channel was counted: sum the products over all C channels",
-         conv.conv2d(x[:, :1], weight[:, :1], bias, stride, padding) if channels > 1 else None),
+         conv.conv2d(x[:, :1], weight[:, :1], bias, stride=stride, padding=padding) if channels > 1 else None),
         ("the kernel was flipped (that is true convolution); a convolution layer slides each "
-         "kernel as it is, like correlate2d", conv.conv2d(x, weight[..., ::-1, ::-1], bias, stride, padding)),
+         "kernel as it is, like correlate2d", conv.conv2d(x, weight[..., ::-1, ::-1], bias, stride=stride, padding=padding)),
         ("weight[c, f] was used instead of weight[f, c]: weight's axes are (filters F, channels C, KH, KW)",
-         conv.conv2d(x, weight.transpose(1, 0, 2, 3), bias, stride, padding) if filters == channels > 1 else None),
+         conv.conv2d(x, weight.transpose(1, 0, 2, 3), bias, stride=stride, padding=padding) if filters == channels > 1 else None),
         ("the stride was ignored: move the window by `stride` pixels (top = row * stride)",
-         conv.conv2d(x, weight, bias, 1, padding) if stride != 1 else None),
+         conv.conv2d(x, weight, bias, stride=1, padding=padding) if stride != 1 else None),
         ("the padding was ignored: pad x with `padding` zeros on every side first",
          _conv_or_none(x, weight, bias, stride, 0) if padding else None),
         ("the output size is off by one: OH = (H + 2*padding - KH) // stride + 1, with the + 1",
@@ -115,16 +117,16 @@ def _conv_mistakes(x, weight, bias, stride, padding, expected):
 
 def _conv_or_none(x, weight, bias, stride, padding):
     try:
-        return conv.conv2d(x, weight, bias, stride, padding)
+        return conv.conv2d(x, weight, bias, stride=stride, padding=padding)
     except ValueError:  # the kernel does not fit without the padding
         return None
 
 
 def _check_conv_function(exercise_id, function, cases):
     for description, x, weight, bias, stride, padding in cases:
-        expected = conv.conv2d(x, weight, bias, stride, padding)
+        expected = conv.conv2d(x, weight, bias, stride=stride, padding=padding)
         x_in, weight_in, bias_in = x.copy(), weight.copy(), bias.copy()
-        received = call(exercise_id, function, x_in, weight_in, bias_in, stride, padding, case=description)
+        received = call(exercise_id, function, x_in, weight_in, bias_in, stride=stride, padding=padding, case=description)
         if not (np.array_equal(x_in, x) and np.array_equal(weight_in, weight) and np.array_equal(bias_in, bias)):
             raise CheckFailure(
                 f"Exercise {exercise_id}: on {description}, your function changed its input arrays "
@@ -136,7 +138,7 @@ def _check_conv_function(exercise_id, function, cases):
 
 @exercise("5.1", "multi-channel convolution with loops", allowed=("pad2d", "output_size"))
 def check_conv_forward_loops(conv_forward_loops):
-    """``conv_forward_loops(x, weight, bias, stride, padding)`` must equal ``conv.conv2d``."""
+    """``conv_forward_loops(x, weight, bias, *, stride, padding)`` must equal ``conv.conv2d``."""
     cases = conv_cases(seed=501)
     _check_conv_function("5.1", conv_forward_loops, cases)
     passed("5.1", f"the convolution layer's forward pass is right on {len(cases)} batches, "
@@ -166,15 +168,15 @@ def check_conv_forward_fast(conv_forward_fast):
     _check_conv_function("5.2", conv_forward_fast, cases)
 
     x, weight, bias = fast_case()
-    expected = conv.conv2d(x, weight, bias, 1, 0)
+    expected = conv.conv2d(x, weight, bias, stride=1, padding=0)
     out_h, out_w = expected.shape[-2:]
     description = f"x of shape {x.shape}, weight of shape {weight.shape} (the speed test)"
 
-    def counted(*args):
-        return count_python_lines(conv_forward_fast, *args, limit=LINE_LIMIT)
+    def counted(*args, **kwargs):
+        return count_python_lines(functools.partial(conv_forward_fast, **kwargs), *args, limit=LINE_LIMIT)
 
     counted.__wrapped__ = conv_forward_fast  # so the reference guard watches the learner's globals
-    received, lines = call("5.2", counted, x.copy(), weight.copy(), bias.copy(), 1, 0, case=description)
+    received, lines = call("5.2", counted, x.copy(), weight.copy(), bias.copy(), stride=1, padding=0, case=description)
     if lines > LINE_LIMIT:
         raise CheckFailure(
             f"Exercise 5.2: your function is not vectorised yet. On {description}, each output map "
@@ -227,16 +229,16 @@ def _check_relu(relu):
 
 @exercise("5.3", "a convolution layer with an activation", allowed=("pad2d", "output_size"))
 def check_conv_layer(relu, conv_layer):
-    """``relu(z)`` is max(z, 0); ``conv_layer(x, weight, bias, activation, stride, padding)`` is
-    ``activation(conv2d(x, weight, bias, stride, padding))``."""
+    """``relu(z)`` is max(z, 0); ``conv_layer(x, weight, bias, activation, *, stride, padding)`` is
+    ``activation(conv2d(x, weight, bias, stride=stride, padding=padding))``."""
     relu_cases = _check_relu(relu)
     activations = [("relu", lambda z: np.maximum(z, 0)), ("np.tanh", np.tanh), ("the identity", _identity)]
     cases = conv_cases(seed=533, count=12)
     for number, (description, x, weight, bias, stride, padding) in enumerate(cases):
         name, activation = activations[number % len(activations)]
         case = f"{description}, activation {name}"
-        z = conv.conv2d(x, weight, bias, stride, padding)
-        z_no_bias = conv.conv2d(x, weight, None, stride, padding)
+        z = conv.conv2d(x, weight, bias, stride=stride, padding=padding)
+        z_no_bias = conv.conv2d(x, weight, None, stride=stride, padding=padding)
         expected = activation(z)
         received = call("5.3", conv_layer, x.copy(), weight.copy(), bias.copy(), activation,
                         stride=stride, padding=padding, case=case)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -68,9 +69,9 @@ def _shape_mistakes(expected, x, size, stride, reference):
     return [
         ("the stride was ignored (windows moved 1 pixel at a time): the window for output "
          "(r, c) starts at row r * stride, column c * stride",
-         reference(x, size, 1) if stride != 1 else None),
+         reference(x, size, stride=1) if stride != 1 else None),
         ("the stride was taken to be the window size: use the `stride` argument",
-         reference(x, size, size) if stride != size and size <= min(height, width) else None),
+         reference(x, size, stride=size) if stride != size and size <= min(height, width) else None),
         ("the output size is off by one: it is (n - size) // stride + 1 along each axis",
          expected[:-1, :-1] if min(expected.shape) > 1 else None),
         ("the output size was rounded up (ceil), so windows at the border were cut short: "
@@ -81,16 +82,16 @@ def _shape_mistakes(expected, x, size, stride, reference):
          "c*stride... of x, and the output has shape (OH, OW)",
          expected.T if expected.shape[0] == expected.shape[1] else None),
         ("rows and columns were swapped: the output must have shape (OH, OW), rows first",
-         reference(x.T, size, stride) if height != width and size <= min(height, width) else None),
+         reference(x.T, size, stride=stride) if height != width and size <= min(height, width) else None),
     ]
 
 
 def _check_pool(exercise_id, function, reference, mistakes_for, what):
     cases = pool_cases(seed=600 + int(exercise_id.split(".")[1]))
     for description, x, size, stride in cases:
-        expected = reference(x, size, stride)
+        expected = reference(x, size, stride=stride)
         x_in = x.copy()
-        received = call(exercise_id, function, x_in, size, stride, case=description)
+        received = call(exercise_id, function, x_in, size, stride=stride, case=description)
         mistakes = mistakes_for(x, size, stride, expected) + _shape_mistakes(expected, x, size, stride, reference)
         compare(exercise_id, expected, received, description, mistakes, name=what)
     return len(cases)
@@ -98,18 +99,18 @@ def _check_pool(exercise_id, function, reference, mistakes_for, what):
 
 @exercise("6.1", "max pooling")
 def check_max_pool(max_pool):
-    """``max_pool(x, size, stride)`` on one map (H, W) must equal ``pooling.max_pool2d``."""
+    """``max_pool(x, size, *, stride)`` on one map (H, W) must equal ``pooling.max_pool2d``."""
 
     def mistakes(x, size, stride, expected):
         return [
             ("the windows were averaged: max pooling keeps each window's largest value",
-             pooling.avg_pool2d(x, size, stride)),
+             pooling.avg_pool2d(x, size, stride=stride)),
             ("the windows were summed: max pooling keeps each window's largest value",
-             pooling.sum_pool2d(x, size, stride)),
+             pooling.sum_pool2d(x, size, stride=stride)),
             ("the running maximum started at 0, so windows of negative numbers give 0: start from "
              "the window's first value (or use window.max())", np.maximum(expected, 0)),
             ("each window's smallest value was kept: max pooling keeps the largest",
-             -pooling.max_pool2d(-x, size, stride)),
+             -pooling.max_pool2d(-x, size, stride=stride)),
         ]
 
     count = _check_pool("6.1", max_pool, pooling.max_pool2d, mistakes, "pooled map")
@@ -118,10 +119,10 @@ def check_max_pool(max_pool):
 
 @exercise("6.2", "average pooling")
 def check_avg_pool(avg_pool):
-    """``avg_pool(x, size, stride)`` on one map (H, W) must equal ``pooling.avg_pool2d``."""
+    """``avg_pool(x, size, *, stride)`` on one map (H, W) must equal ``pooling.avg_pool2d``."""
 
     def mistakes(x, size, stride, expected):
-        sums = pooling.sum_pool2d(x, size, stride)
+        sums = pooling.sum_pool2d(x, size, stride=stride)
         return [
             ("each window was summed but not divided: the average is the sum / (size * size)", sums),
             ("the sum was divided by `size`: a window holds size * size values", sums / size),
@@ -131,7 +132,7 @@ def check_avg_pool(avg_pool):
              "sum by the size * size values in that window", sums / x.size if x.size != size * size else None),
             ("integer division (//) rounded the averages down: use / ", np.floor(sums / size**2)),
             ("each window's maximum was kept: average pooling takes the mean",
-             pooling.max_pool2d(x, size, stride)),
+             pooling.max_pool2d(x, size, stride=stride)),
         ]
 
     count = _check_pool("6.2", avg_pool, pooling.avg_pool2d, mistakes, "pooled map")
@@ -140,7 +141,7 @@ def check_avg_pool(avg_pool):
 
 @exercise("6.3", "the output size of pooling")
 def check_pool_output_size(pool_output_size):
-    """``pool_output_size(n, size, stride)`` is floor((n - size) / stride) + 1; bad input raises ValueError."""
+    """``pool_output_size(n, size, *, stride)`` is floor((n - size) / stride) + 1; bad input raises ValueError."""
     rng = np.random.default_rng(603)
     # (4, 2, 2) first: there rounding up changes nothing, so a "+ 2" is told apart from a ceil
     cases = [(4, 2, 2), (5, 2, 2), (5, 3, 2), (5, 2, 1), (5, 5, 1), (1, 1, 1), (85, 2, 2), (600, 2, 2), (7, 3, 3)]
@@ -150,7 +151,7 @@ def check_pool_output_size(pool_output_size):
     for n, size, stride in cases:
         case = f"n={n}, size={size}, stride={stride}"
         expected = (n - size) // stride + 1
-        received = call("6.3", pool_output_size, n, size, stride, case=case)
+        received = call("6.3", pool_output_size, n, size, stride=stride, case=case)
         mistakes = [
             ("the + 1 is missing: the first window counts too, (n - size) // stride + 1", expected - 1),
             ("the size was rounded up (ceil): a window that does not fit is dropped, so round down "
@@ -170,7 +171,9 @@ def check_pool_output_size(pool_output_size):
         ((0, 1, 1), "a map of size 0"),
     ]
     for args, description in invalid:
-        expect_error("6.3", pool_output_size, args, (ValueError,), f"{description}, {args}",
+        n, size, stride = args
+        expect_error("6.3", functools.partial(pool_output_size, stride=stride), (n, size), (ValueError,),
+                     f"{description}, n={n}, size={size}, stride={stride}",
                      "Raise ValueError when the window does not fit or an argument is below 1.")
     passed("6.3", f"the output size is right on {len(cases)} cases and {len(invalid)} invalid ones raise ValueError")
 

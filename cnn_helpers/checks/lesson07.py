@@ -108,8 +108,8 @@ def conv_cases(seed, count=30):
     cases = []
 
     def add(description, x, weight, stride, padding, dout=None):
-        out_h = conv.output_size(x.shape[2], weight.shape[2], padding, stride)
-        out_w = conv.output_size(x.shape[3], weight.shape[3], padding, stride)
+        out_h = conv.output_size(x.shape[2], weight.shape[2], padding=padding, stride=stride)
+        out_w = conv.output_size(x.shape[3], weight.shape[3], padding=padding, stride=stride)
         shape = (x.shape[0], weight.shape[0], out_h, out_w)
         if dout is None:
             dout = rng.normal(size=shape).round(2)
@@ -142,7 +142,7 @@ def conv_backward_variant(dout, x, weight, stride, padding, *, ignore_stride=Fal
                           overwrite=False, crop=True):
     """The loop backward pass, with one of the usual mistakes switched on (for the hints)."""
     dout, x, weight = (np.asarray(a, dtype=float) for a in (dout, x, weight))
-    padded = conv.pad2d(x, padding)
+    padded = conv.pad2d(x, padding=padding)
     dpadded = np.zeros_like(padded)
     dweight = np.zeros_like(weight)
     dbias = np.zeros(weight.shape[0])
@@ -236,11 +236,12 @@ def _conv_mistakes(dout, x, weight, stride, padding, reference):
 
 @exercise("7.1", "convolution backward pass with loops", allowed=("pad2d", "output_size"))
 def check_conv_backward(conv_backward):
-    """``conv_backward(dout, x, weight, stride, padding) -> (dx, dweight, dbias)``."""
+    """``conv_backward(dout, x, weight, bias, *, stride, padding) -> (dx, dweight, dbias)``."""
     cases = conv_cases(seed=701)
-    for description, dout, x, weight, _, stride, padding in cases:
-        reference = conv.conv2d_backward(dout, x, weight, stride, padding)
-        received = call("7.1", conv_backward, dout.copy(), x.copy(), weight.copy(), stride, padding, case=description)
+    for description, dout, x, weight, bias, stride, padding in cases:
+        reference = conv.conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding)
+        received = call("7.1", conv_backward, dout.copy(), x.copy(), weight.copy(), bias.copy(),
+                        stride=stride, padding=padding, case=description)
         received = _unpack("7.1", received, ("dx", "dweight", "dbias"), description)
         mistakes = _conv_mistakes(dout, x, weight, stride, padding, reference)
         compare_gradients("7.1", description, [
@@ -314,20 +315,20 @@ def pool_cases(seed, count=30):
 
 @exercise("7.2", "max-pooling backward pass")
 def check_max_pool_backward(max_pool_backward):
-    """``max_pool_backward(dout, x, size, stride) -> dx``; ties go to the first maximum."""
+    """``max_pool_backward(dout, x, size, *, stride) -> dx``; ties go to the first maximum."""
     rng = np.random.default_rng(702)
     cases = pool_cases(seed=702)
     for description, x, size, stride in cases:
-        out = pooling.max_pool2d(x, size, stride)
+        out = pooling.max_pool2d(x, size, stride=stride)
         dout = rng.integers(1, 10, size=out.shape).astype(float)  # distinct-ish, non-zero
-        expected = pooling.max_pool2d_backward(dout, x, size, stride)
-        received = call("7.2", max_pool_backward, dout.copy(), x.copy(), size, stride, case=description)
+        expected = pooling.max_pool2d_backward(dout, x, size, stride=stride)
+        received = call("7.2", max_pool_backward, dout.copy(), x.copy(), size, stride=stride, case=description)
         overlapping = stride < size
         mistakes = [
             ("the gradient was spread to every element of the window: only the maximum changed the "
-             "output, so only it gets dout", pooling.sum_pool2d_backward(dout, x, size, stride)),
+             "output, so only it gets dout", pooling.sum_pool2d_backward(dout, x, size, stride=stride)),
             ("the gradient was shared equally over the window (that is average pooling's backward): "
-             "max pooling sends all of it to the maximum", pooling.avg_pool2d_backward(dout, x, size, stride)),
+             "max pooling sends all of it to the maximum", pooling.avg_pool2d_backward(dout, x, size, stride=stride)),
             ("on ties the gradient went to the last maximum: give it to the first one in reading "
              "order (left to right, then top to bottom), as np.argmax does",
              max_pool_backward_variant(dout, x, size, stride, ties="last")),
@@ -351,13 +352,13 @@ def check_max_pool_backward(max_pool_backward):
 
 @exercise("7.3", "vectorised convolution, forward and backward", allowed=("pad2d", "output_size"))
 def check_conv_fast(conv_forward_fast, conv_backward_fast):
-    """``conv_forward_fast(x, weight, bias, stride, padding)`` and
-    ``conv_backward_fast(dout, x, weight, stride, padding)``: right, and vectorised (few lines of
+    """``conv_forward_fast(x, weight, bias, *, stride, padding)`` and
+    ``conv_backward_fast(dout, x, weight, bias, *, stride, padding)``: right, and vectorised (few lines of
     Python run, however many outputs)."""
     cases = conv_cases(seed=703)
     for description, dout, x, weight, bias, stride, padding in cases:
-        expected = conv.conv2d(x, weight, bias, stride, padding)
-        received = call("7.3", conv_forward_fast, x.copy(), weight.copy(), bias.copy(), stride, padding,
+        expected = conv.conv2d(x, weight, bias, stride=stride, padding=padding)
+        received = call("7.3", conv_forward_fast, x.copy(), weight.copy(), bias.copy(), stride=stride, padding=padding,
                         case=f"the forward pass on {description}")
         flat = weight.reshape(weight.shape[0], -1)
         ijc_weight = flat.reshape(weight.shape[0], weight.shape[2], weight.shape[3], weight.shape[1]).transpose(0, 3, 1, 2)
@@ -371,14 +372,15 @@ def check_conv_fast(conv_forward_fast, conv_backward_fast):
              expected.transpose(1, 0, 2, 3).reshape(expected.shape)),
             ("the rows of the column matrix are not in weight.reshape(F, -1)'s order: it is "
              "(channel, kernel row, kernel column), channel slowest",
-             conv.conv2d(x, ijc_weight, bias, stride, padding) if weight.shape[1] > 1 else None),
+             conv.conv2d(x, ijc_weight, bias, stride=stride, padding=padding) if weight.shape[1] > 1 else None),
             ("the stride was ignored: windows start every `stride` pixels",
-             conv.conv2d(x, weight, bias, 1, padding) if stride > 1 else None),
+             conv.conv2d(x, weight, bias, stride=1, padding=padding) if stride > 1 else None),
         ]
         compare("7.3", expected, received, f"the forward pass on {description}", mistakes, name="output")
 
-        reference = conv.conv2d_backward(dout, x, weight, stride, padding)
-        received = call("7.3", conv_backward_fast, dout.copy(), x.copy(), weight.copy(), stride, padding,
+        reference = conv.conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding)
+        received = call("7.3", conv_backward_fast, dout.copy(), x.copy(), weight.copy(), bias.copy(),
+                        stride=stride, padding=padding,
                         case=f"the backward pass on {description}")
         received = _unpack("7.3", received, ("dx", "dweight", "dbias"), f"the backward pass on {description}")
         mistakes = _conv_mistakes(dout, x, weight, stride, padding, reference)
@@ -400,8 +402,8 @@ def check_conv_fast(conv_forward_fast, conv_backward_fast):
     dout = rng.normal(size=(32, 8, 10, 10))
     limit = dout.size // 4
     def forward_and_backward():
-        call("7.3", conv_forward_fast, x, weight, bias, 1, 1, case="a batch of 32 images")
-        call("7.3", conv_backward_fast, dout, x, weight, 1, 1, case="a batch of 32 images")
+        call("7.3", conv_forward_fast, x, weight, bias, stride=1, padding=1, case="a batch of 32 images")
+        call("7.3", conv_backward_fast, dout, x, weight, bias, stride=1, padding=1, case="a batch of 32 images")
 
     _, lines = count_python_lines(forward_and_backward, limit=limit, watch=(conv_forward_fast, conv_backward_fast))
     if lines > limit:

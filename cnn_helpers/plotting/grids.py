@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_array, as_int, as_pair
+from ._axes import new_axes
 
 __all__ = [
     "WINDOW_COLORS",
@@ -41,14 +42,6 @@ WINDOW_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b
 
 _BLANK_COLOR = "white"
 _PADDING_COLOR = "#e8e8e8"
-
-
-def _new_axes(ax, size=(3, 3)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=size)[1]
 
 
 def _format_value(value, fmt):
@@ -130,7 +123,7 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
 
-    ax = _new_axes(ax)
+    ax = new_axes(ax)
     finite = values[np.isfinite(values)]
     low = float(finite.min()) if finite.size else 0.0
     high = float(finite.max()) if finite.size else 1.0
@@ -482,11 +475,12 @@ def draw_multiply_and_sum_steps(image, kernel, axes=None, *, color=WINDOW_COLORS
     >>> draw_multiply_and_sum_steps(np.ones((3, 4)), np.ones((2, 2))).shape
     (2, 6)
     """
+    from ..conv import correlation_steps  # the math; this function only draws it
+
+    steps = correlation_steps(image, kernel)
     image = as_array("image", image, ndim=2)
     kernel = as_array("kernel", kernel, ndim=2)
-    out_h, out_w = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
-    if out_h < 1 or out_w < 1:
-        raise ValueError(f"kernel of shape {kernel.shape} does not fit in the image of shape {image.shape}")
+    out_h, out_w = steps[-1].feature_map.shape
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -496,18 +490,14 @@ def draw_multiply_and_sum_steps(image, kernel, axes=None, *, color=WINDOW_COLORS
     axes = np.asarray(axes, dtype=object).reshape(out_h, -1)
     if axes.shape != (out_h, 2 * out_w):
         raise ValueError(f"axes must have shape {(out_h, 2 * out_w)}, got {axes.shape}")
-    step = 0
-    for row in range(out_h):
-        for col in range(out_w):
-            step += 1
-            window, products = _window_and_products(image, kernel, row, col)
-            value = float(products.sum())
-            image_ax, products_ax = axes[row, 2 * col], axes[row, 2 * col + 1]
-            draw_matrix(image, image_ax, title=f"step {step}: window at ({row}, {col})",
-                        xlabel="", ylabel="", fontsize=8)
-            highlight_window(image_ax, row, col, kernel.shape[0], kernel.shape[1], color=color)
-            draw_matrix(products, products_ax, title=f"products, sum = {_auto_format(np.array([value]))(value)}",
-                        xlabel="", ylabel="", fontsize=8)
-            image_ax.title.set_fontsize(9)
-            products_ax.title.set_fontsize(9)
+    for one in steps:
+        step, (row, col), products, value = one.step, one.position, one.products, one.value
+        image_ax, products_ax = axes[row, 2 * col], axes[row, 2 * col + 1]
+        draw_matrix(image, image_ax, title=f"step {step}: window at ({row}, {col})",
+                    xlabel="", ylabel="", fontsize=8)
+        highlight_window(image_ax, row, col, kernel.shape[0], kernel.shape[1], color=color)
+        draw_matrix(products, products_ax, title=f"products, sum = {_auto_format(np.array([value]))(value)}",
+                    xlabel="", ylabel="", fontsize=8)
+        image_ax.title.set_fontsize(9)
+        products_ax.title.set_fontsize(9)
     return axes

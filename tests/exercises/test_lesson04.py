@@ -31,10 +31,20 @@ def test_learner_stub_fails(exercise_id, name, check):
 # 4.1 output_size
 
 
+def _keywords(formula):
+    """A learner's output_size(n, kernel_size, *, padding, stride) that returns formula(n, k, p, s)."""
+
+    def output_size(n, kernel_size, *, padding, stride):
+        return formula(n, kernel_size, padding, stride)
+
+    return output_size
+
+
 def _guarded(formula):
     """A learner's output_size with correct input checks and a given (maybe wrong) formula."""
 
-    def output_size(n, k, p, s):
+    def output_size(n, k, *, padding, stride):
+        p, s = padding, stride
         if s <= 0:
             raise ValueError("stride must be positive")
         if k > n + 2 * p:
@@ -57,10 +67,11 @@ def test_output_size_mistakes():
 
 def test_output_size_must_reject_impossible_settings():
     check = lesson04.check_output_size
-    no_checks = lambda n, k, p, s: (n + 2 * p - k) // s + 1
+    no_checks = _keywords(lambda n, k, p, s: (n + 2 * p - k) // s + 1)
     assert_fails(check, no_checks, hint="there is no output here: raise ValueError")
 
-    def no_stride_check(n, k, p, s):
+    def no_stride_check(n, k, *, padding, stride):
+        p, s = padding, stride
         if k > n + 2 * p:
             raise ValueError("kernel does not fit")
         return (n + 2 * p - k) // s + 1
@@ -68,7 +79,8 @@ def test_output_size_must_reject_impossible_settings():
     message = assert_fails(check, no_stride_check, hint="stride must be at least 1")
     assert "ZeroDivisionError" in message
 
-    def wrong_error(n, k, p, s):
+    def wrong_error(n, k, *, padding, stride):
+        p, s = padding, stride
         if s <= 0 or k > n + 2 * p:
             raise RuntimeError("impossible")
         return (n + 2 * p - k) // s + 1
@@ -79,9 +91,10 @@ def test_output_size_must_reject_impossible_settings():
 def test_output_size_hard_coded_and_reference_fail():
     from cnn_helpers import conv
 
-    assert_fails(lesson04.check_output_size, lambda n, k, p, s: 3, hint="wrong output size")
+    assert_fails(lesson04.check_output_size, _keywords(lambda n, k, p, s: 3), hint="wrong output size")
     assert_fails(lesson04.check_output_size, conv.output_size, hint="package's own implementation")
-    assert_fails(lesson04.check_output_size, lambda n, k, p, s: conv.output_size(n, k, p, s),
+    assert_fails(lesson04.check_output_size,
+                 lambda n, k, *, padding, stride: conv.output_size(n, k, padding=padding, stride=stride),
                  hint="called cnn_helpers.conv.output_size")
     assert conv.output_size(5, 3) == 3  # restored afterwards
 
@@ -114,7 +127,7 @@ def test_pad_hard_coded_and_reference_fail():
 
     answer = np.pad(data.lecture_example().image, 1)
     assert_fails(lesson04.check_pad, lambda image, p_h, p_w: answer, hint="wrong padded image")
-    assert_fails(lesson04.check_pad, lambda image, p_h, p_w: conv.pad2d(image, (p_h, p_w)),
+    assert_fails(lesson04.check_pad, lambda image, p_h, p_w: conv.pad2d(image, padding=(p_h, p_w)),
                  hint="called cnn_helpers.conv.pad2d")
 
 
@@ -129,7 +142,7 @@ def _pair(value):
 def _strided(flip=False, ignore_stride=False, rows_only=False, swap_padding=False, minus_one=False):
     """A loop implementation with one optional, typical mistake."""
 
-    def correlate_strided(image, kernel, padding, stride):
+    def correlate_strided(image, kernel, *, padding, stride):
         image, kernel = np.asarray(image, float), np.asarray(kernel, float)
         if flip:
             kernel = kernel[::-1, ::-1]
@@ -170,22 +183,22 @@ def test_strided_mistakes():
 def test_strided_may_use_pad2d_and_output_size_but_not_correlate2d():
     from cnn_helpers import conv
 
-    def with_package_helpers(image, kernel, padding, stride):
+    def with_package_helpers(image, kernel, *, padding, stride):
         (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
         kernel = np.asarray(kernel, float)
-        padded = conv.pad2d(image, (p_h, p_w))
-        out_h = conv.output_size(np.shape(image)[0], kernel.shape[0], p_h, s_h)
-        out_w = conv.output_size(np.shape(image)[1], kernel.shape[1], p_w, s_w)
+        padded = conv.pad2d(image, padding=(p_h, p_w))
+        out_h = conv.output_size(np.shape(image)[0], kernel.shape[0], padding=p_h, stride=s_h)
+        out_w = conv.output_size(np.shape(image)[1], kernel.shape[1], padding=p_w, stride=s_w)
         return np.array([[np.sum(padded[r * s_h:r * s_h + kernel.shape[0], c * s_w:c * s_w + kernel.shape[1]] * kernel)
                           for c in range(out_w)] for r in range(out_h)])
 
     assert_passes(lesson04.check_correlate_strided, with_package_helpers)
     assert_fails(lesson04.check_correlate_strided, conv.correlate2d, hint="package's own implementation")
-    assert_fails(lesson04.check_correlate_strided, lambda i, k, p, s: conv.correlate2d_loops(i, k, p, s),
+    assert_fails(lesson04.check_correlate_strided, lambda i, k, *, padding, stride: conv.correlate2d_loops(i, k, padding=padding, stride=stride),
                  hint="called cnn_helpers.conv.correlate2d_loops")
 
 
 def test_strided_hard_coded_answer_fails():
     answer = np.array([[-1, 3, 0], [5, -3, 3], [4, 2, 3]], dtype=float)  # the lecture case, right
-    assert_fails(lesson04.check_correlate_strided, lambda image, kernel, padding, stride: answer,
+    assert_fails(lesson04.check_correlate_strided, lambda image, kernel, *, padding, stride: answer,
                  hint="wrong feature map")

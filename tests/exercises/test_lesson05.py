@@ -110,8 +110,8 @@ def test_conv_mistakes(check, wrong, hint):
 
 def test_hard_coded_lecture_answer_fails():
     lecture_map = np.array([[[[3.0, 3, -2], [-3, -3, 4], [3, 3, -4]]]])
-    assert_fails(lesson05.check_conv_forward_loops, lambda *args: lecture_map, hint="wrong output")
-    assert_fails(lesson05.check_conv_forward_fast, lambda *args: lecture_map, hint="wrong output")
+    assert_fails(lesson05.check_conv_forward_loops, lambda *args, **kwargs: lecture_map, hint="wrong output")
+    assert_fails(lesson05.check_conv_forward_fast, lambda *args, **kwargs: lecture_map, hint="wrong output")
 
 
 def test_a_correct_loop_version_is_not_accepted_as_vectorised():
@@ -143,9 +143,9 @@ def test_a_fast_version_that_calls_the_loop_version_is_caught():
 def test_calling_the_package_reference_fails():
     assert_fails(lesson05.check_conv_forward_loops, conv.conv2d_loops, hint="package's own implementation")
     assert_fails(lesson05.check_conv_forward_fast, conv.conv2d, hint="package's own implementation")
-    assert_fails(lesson05.check_conv_forward_fast, lambda x, w, b, s=1, p=0: conv.conv2d(x, w, b, s, p),
+    assert_fails(lesson05.check_conv_forward_fast, lambda x, w, b, *, stride=1, padding=0: conv.conv2d(x, w, b, stride=stride, padding=padding),
                  hint="called cnn_helpers.conv.conv2d")
-    assert_fails(lesson05.check_conv_forward_loops, lambda x, w, b, s=1, p=0: conv.conv2d_loops(x, w, b, s, p),
+    assert_fails(lesson05.check_conv_forward_loops, lambda x, w, b, *, stride=1, padding=0: conv.conv2d_loops(x, w, b, stride=stride, padding=padding),
                  hint="called cnn_helpers.conv.conv2d_loops")
     assert conv.conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2))).item() == 4.0  # restored
 
@@ -218,7 +218,7 @@ def test_the_right_layer_passes_and_references_are_refused():
     assert_fails(lesson05.check_conv_layer, lambda z: layers.ReLU()(z), _layer("given"),
                  hint="called cnn_helpers.layers.ReLU")
     assert_fails(lesson05.check_conv_layer, right_relu,
-                 lambda x, w, b, g, stride=1, padding=0: g(conv.conv2d(x, w, b, stride, padding)),
+                 lambda x, w, b, g, *, stride=1, padding=0: g(conv.conv2d(x, w, b, stride=stride, padding=padding)),
                  hint="called cnn_helpers.conv.conv2d")
 
 

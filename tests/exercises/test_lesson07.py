@@ -36,7 +36,7 @@ def test_learner_stub_fails(exercise_id, names, check):
 def conv_backward_with(**mistake):
     """The loop backward pass with one switchable mistake (no switch: right)."""
 
-    def conv_backward(dout, x, weight, stride, padding):
+    def conv_backward(dout, x, weight, bias, *, stride, padding):
         return lesson07.conv_backward_variant(dout, x, weight, stride, padding, **mistake)
 
     return conv_backward
@@ -45,7 +45,7 @@ def conv_backward_with(**mistake):
 def with_dbias(dbias_of):
     """The right dx and dweight, with dbias computed by ``dbias_of(dout)``."""
 
-    def conv_backward(dout, x, weight, stride, padding):
+    def conv_backward(dout, x, weight, bias, *, stride, padding):
         dx, dweight, _ = lesson07.conv_backward_variant(dout, x, weight, stride, padding)
         return dx, dweight, dbias_of(np.asarray(dout))
 
@@ -79,23 +79,23 @@ def test_conv_backward_failure_says_which_gradient_is_wrong_and_where():
 
 
 def test_conv_backward_shape_and_type_problems():
-    assert_fails(lesson07.check_conv_backward, lambda d, x, w, s, p: conv_backward_with()(d, x, w, s, p)[:2],
+    assert_fails(lesson07.check_conv_backward, lambda d, x, w, b, *, stride, padding: conv_backward_with()(d, x, w, b, stride=stride, padding=padding)[:2],
                  hint="return the tuple (dx, dweight, dbias)")
     assert_fails(lesson07.check_conv_backward,
-                 lambda d, x, w, s, p: (np.zeros((1, 1, 5, 5)),) * 3, hint="wrong dx")  # hard-coded arrays
+                 lambda d, x, w, b, *, stride, padding: (np.zeros((1, 1, 5, 5)),) * 3, hint="wrong dx")  # hard-coded arrays
 
 
 def test_conv_backward_calling_the_reference_fails():
     assert_fails(lesson07.check_conv_backward, conv.conv2d_backward, hint="package's own implementation")
-    assert_fails(lesson07.check_conv_backward, lambda d, x, w, s, p: conv.conv2d_backward_loops(d, x, w, s, p),
+    assert_fails(lesson07.check_conv_backward, lambda d, x, w, b, *, stride, padding: conv.conv2d_backward_loops(d, x, w, b, stride=stride, padding=padding),
                  hint="called cnn_helpers.conv.conv2d_backward_loops")
     # the guard puts the reference back afterwards
-    assert conv.conv2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)))[2].tolist() == [1.0]
+    assert conv.conv2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), [0.0])[2].tolist() == [1.0]
 
 
 def test_conv_backward_may_use_pad2d():
-    def padded_version(dout, x, weight, stride, padding):
-        assert conv.pad2d(np.ones((1, 1)), 1).shape == (3, 3)  # allowed helper, must not trip
+    def padded_version(dout, x, weight, bias, *, stride, padding):
+        assert conv.pad2d(np.ones((1, 1)), padding=1).shape == (3, 3)  # allowed helper, must not trip
         return lesson07.conv_backward_variant(dout, x, weight, stride, padding)
 
     assert_passes(lesson07.check_conv_backward, padded_version)
@@ -106,13 +106,13 @@ def test_conv_backward_may_use_pad2d():
 
 
 def max_pool_backward_with(**mistake):
-    def max_pool_backward(dout, x, size, stride):
+    def max_pool_backward(dout, x, size, *, stride):
         return lesson07.max_pool_backward_variant(dout, x, size, stride, **mistake)
 
     return max_pool_backward
 
 
-def spread_to_window(dout, x, size, stride):
+def spread_to_window(dout, x, size, *, stride):
     """Every element of the window gets the gradient (sum pooling's backward)."""
     dout, x = np.asarray(dout), np.asarray(x)
     dx = np.zeros_like(x, dtype=float)
@@ -138,9 +138,9 @@ def test_max_pool_backward_mistakes_are_named(wrong, hint):
 
 def test_max_pool_backward_hard_coded_and_reference_fail():
     hard_coded = np.array([[[[0.0, 0, 0, 0], [1, 0, 2, 0], [0, 3, 0, 0], [0, 0, 0, 4]]]])
-    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, t: hard_coded, hint="wrong dx")
+    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, *, stride: hard_coded, hint="wrong dx")
     assert_fails(lesson07.check_max_pool_backward, pooling.max_pool2d_backward, hint="package's own implementation")
-    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, t: pooling.max_pool2d_backward(d, x, s, t),
+    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, *, stride: pooling.max_pool2d_backward(d, x, s, stride=stride),
                  hint="called cnn_helpers.pooling.max_pool2d_backward")
 
 
@@ -156,11 +156,11 @@ def fast_solution():
 def test_forward_mistakes_are_named(fast_solution):
     forward, backward = fast_solution
 
-    def no_bias(x, w, b, s, p):
-        return forward(x, w, np.zeros_like(b), s, p)
+    def no_bias(x, w, b, *, stride, padding):
+        return forward(x, w, np.zeros_like(b), stride=stride, padding=padding)
 
-    def axes_swapped(x, w, b, s, p):
-        out = forward(x, w, b, s, p)
+    def axes_swapped(x, w, b, *, stride, padding):
+        out = forward(x, w, b, stride=stride, padding=padding)
         return out.transpose(1, 0, 2, 3).reshape(out.shape)
 
     assert_fails(lesson07.check_conv_fast, no_bias, backward, hint="bias is missing")
@@ -170,12 +170,12 @@ def test_forward_mistakes_are_named(fast_solution):
 def test_backward_mistakes_are_named(fast_solution):
     forward, backward = fast_solution
 
-    def col2im_overwrites(dout, x, w, s, p):
-        _, dweight, dbias = backward(dout, x, w, s, p)
-        return lesson07._col2im_overwrite(dout, x, w, s, p), dweight, dbias
+    def col2im_overwrites(dout, x, w, b, *, stride, padding):
+        _, dweight, dbias = backward(dout, x, w, b, stride=stride, padding=padding)
+        return lesson07._col2im_overwrite(dout, x, w, stride, padding), dweight, dbias
 
-    def no_stride(dout, x, w, s, p):
-        return lesson07.conv_backward_variant(dout, x, w, s, p, ignore_stride=True)
+    def no_stride(dout, x, w, b, *, stride, padding):
+        return lesson07.conv_backward_variant(dout, x, w, stride, padding, ignore_stride=True)
 
     assert_fails(lesson07.check_conv_fast, forward, col2im_overwrites, hint="col2im overwrote values")
     assert_fails(lesson07.check_conv_fast, forward, no_stride, hint="stride was ignored")
@@ -190,17 +190,17 @@ def test_loops_are_right_but_not_vectorised(fast_solution):
 
 def test_fast_calling_the_reference_fails(fast_solution):
     forward, backward = fast_solution
-    assert_fails(lesson07.check_conv_fast, lambda x, w, b, s, p: conv.conv2d(x, w, b, s, p), backward,
+    assert_fails(lesson07.check_conv_fast, lambda x, w, b, *, stride, padding: conv.conv2d(x, w, b, stride=stride, padding=padding), backward,
                  hint="called cnn_helpers.conv.conv2d")
     assert_fails(lesson07.check_conv_fast, forward, conv.conv2d_backward, hint="package's own implementation")
     assert_fails(lesson07.check_conv_fast, forward,
-                 lambda d, x, w, s, p: (conv.col2im(np.zeros((1, 1)), (1, 1, 1, 1), 1),) * 3,
+                 lambda d, x, w, b, *, stride, padding: (conv.col2im(np.zeros((1, 1)), (1, 1, 1, 1), 1),) * 3,
                  hint="called cnn_helpers.conv.col2im")
 
 
 def test_fast_hard_coded_forward_fails(fast_solution):
     _, backward = fast_solution
-    assert_fails(lesson07.check_conv_fast, lambda x, w, b, s, p: np.zeros((1, 1, 3, 3)), backward, hint="wrong output")
+    assert_fails(lesson07.check_conv_fast, lambda x, w, b, *, stride, padding: np.zeros((1, 1, 3, 3)), backward, hint="wrong output")
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,14 +208,14 @@ def test_fast_hard_coded_forward_fails(fast_solution):
 
 
 def test_variants_without_mistakes_match_the_reference():
-    for _, dout, x, weight, _, stride, padding in lesson07.conv_cases(seed=5, count=5):
+    for _, dout, x, weight, bias, stride, padding in lesson07.conv_cases(seed=5, count=5):
         for mine, reference in zip(lesson07.conv_backward_variant(dout, x, weight, stride, padding),
-                                   conv.conv2d_backward(dout, x, weight, stride, padding)):
+                                   conv.conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding)):
             np.testing.assert_allclose(mine, reference, atol=1e-12)
     for _, x, size, stride in lesson07.pool_cases(seed=5, count=5):
-        dout = np.ones(pooling.max_pool2d(x, size, stride).shape)
+        dout = np.ones(pooling.max_pool2d(x, size, stride=stride).shape)
         np.testing.assert_allclose(lesson07.max_pool_backward_variant(dout, x, size, stride),
-                                   pooling.max_pool2d_backward(dout, x, size, stride))
+                                   pooling.max_pool2d_backward(dout, x, size, stride=stride))
 
 
 def test_the_line_counter_stops_a_long_loop_early():
@@ -236,8 +236,8 @@ def test_exercise_7_3_names_loops_as_not_vectorised():
     backward = load_exercise("07", "7.3", "conv_backward_fast")
     loops_namespace = {}
     exec(
-        "def slow_forward(x, weight, bias, stride, padding):\n"
-        "    out = forward(x, weight, bias, stride, padding)\n"
+        "def slow_forward(x, weight, bias, *, stride, padding):\n"
+        "    out = forward(x, weight, bias, stride=stride, padding=padding)\n"
         "    for value in range(out.size):\n"
         "        pass\n"
         "    return out\n",
