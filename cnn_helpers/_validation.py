@@ -116,3 +116,53 @@ def float_dtype(*arrays) -> type:
     if given and all(array.dtype == np.float32 for array in given):
         return np.float32
     return np.float64
+
+
+def as_labels(name: str, labels, n, num_classes=None) -> np.ndarray:
+    """Class labels as an int array of shape ``(n,)``, each in ``[0, num_classes)``.
+
+    The one rule for labels, shared by the losses, ``fit`` and the metrics: integers, or floats
+    that are whole numbers (``3.0`` is a fine label, ``2.5`` is not); never booleans. A value
+    out of range is printed as it was given.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    labels : array_like
+    n : int
+        The number of examples the labels belong to.
+    num_classes : int, optional
+        When given, every label must be below it; otherwise only ``>= 0`` is checked.
+
+    Examples
+    --------
+    >>> as_labels("y", [2.0, 0], 2, num_classes=3)
+    array([2, 0])
+    >>> as_labels("y", [0, 1e20, 2], 3, num_classes=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: y must be class indices in [0, 3), got 1e+20
+    """
+    given = labels
+    try:
+        labels = np.asarray(labels)
+    except ValueError as error:  # ragged nested lists
+        raise TypeError(f"{name} must be a 1-D array of class indices, got {describe(given)}") from error
+    kind = labels.dtype.kind
+    if kind not in "iuf" or (kind == "f" and labels.size and not np.all(np.isfinite(labels))):
+        raise TypeError(f"{name} must hold integer class indices, got {describe(given)}")
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}")
+    if kind == "f" and np.any(labels != np.round(labels)):
+        bad = labels[labels != np.round(labels)][0]
+        raise TypeError(f"{name} must hold integer class indices (whole numbers), got {bad.item()!r}")
+    upper = np.inf if num_classes is None else num_classes
+    out_of_range = (labels < 0) | (labels >= upper)
+    if kind == "f":
+        out_of_range |= np.abs(labels) >= 2**53  # beyond that, floats are no longer exact integers
+    if np.any(out_of_range):
+        bad = labels[out_of_range][0].item()
+        wanted = f"in [0, {num_classes})" if num_classes is not None else "of at least 0"
+        raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
+    return labels.astype(np.intp, copy=False)
