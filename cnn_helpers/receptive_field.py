@@ -56,7 +56,7 @@ def window(layer):
         if len(layer) != 2:
             raise ValueError(f"a window must be a (kernel_size, stride) pair, got {describe(layer)}")
         return as_pair("kernel_size", layer[0], minimum=1), as_pair("stride", layer[1], minimum=1)
-    if hasattr(layer, "window") and hasattr(layer, "forward"):
+    if hasattr(type(layer), "window") and hasattr(layer, "forward"):
         return layer.window  # every Layer has one; Flatten and Dense raise the ValueError above
     raise TypeError(f"layer must be a layer, a block or a (kernel_size, stride) pair, got {describe(layer)}")
 
@@ -90,7 +90,7 @@ def receptive_field(layers):
     >>> receptive_field([(3, 1), (2, 2), (3, 1)])
     8
     """
-    if hasattr(layers, "window") and hasattr(layers, "forward"):
+    if hasattr(type(layers), "window") and hasattr(layers, "forward"):
         layers = [layers]  # one layer, block or Sequential: its own window
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
         raise TypeError(f"layers must be a sequence of layers or (kernel_size, stride) pairs, got {describe(layers)}")
