@@ -9,8 +9,8 @@ Every layer, block and model is a :class:`Layer`, with
   never rebind them (``layer.params["W"] = ...`` would cut the optimiser off);
 - ``children``: the ``(name, layer)`` pairs a container is made of (empty for a leaf layer);
   a container's ``params`` and ``grads`` gather its children's, keyed ``"<child>.<name>"``;
-- ``parameters()``: the ``(leaf layer, name, array)`` triples optimisers update, found by
-  walking ``children`` down to the leaves;
+- ``parameters()``: the list of ``(leaf layer, name, array)`` triples optimisers update, found
+  by walking ``children`` down to the leaves;
 - ``output_shape(input_shape)`` for the shape of one example, ``num_params``, and ``window``:
   the ``(size, stride)`` of the input patch one output pixel sees (lesson 10).
 
@@ -123,7 +123,7 @@ class Layer:
     Examples
     --------
     >>> relu = ReLU()
-    >>> relu.children, list(relu.parameters()), relu.window, relu.output_shape((3, 4, 4))
+    >>> relu.children, relu.parameters(), relu.window, relu.output_shape((3, 4, 4))
     ((), [], ((1, 1), (1, 1)), (3, 4, 4))
     """
 
@@ -183,16 +183,16 @@ class Layer:
                     yield f"{prefix}{child_name}.{name}", child, name, array
 
     def parameters(self):
-        """Yield ``(layer, name, array)`` for every parameter of every leaf layer inside.
+        """``(layer, name, array)`` for every parameter of every leaf layer inside, as a list.
 
-        ``layer.grads[name]`` is that parameter's gradient after ``backward``: what optimisers read.
+        Found by walking ``children`` recursively. ``layer`` is the leaf that owns the array and
+        ``layer.grads[name]`` its gradient after ``backward``: what optimisers read.
 
         >>> from cnn_helpers.model import Sequential
         >>> [(type(layer).__name__, name) for layer, name, _ in Sequential(Dense(2, 2), ReLU()).parameters()]
         [('Dense', 'W'), ('Dense', 'b')]
         """
-        for _, layer, name, array in self._named_parameters():
-            yield layer, name, array
+        return [(layer, name, array) for _, layer, name, array in self._named_parameters()]
 
     @property
     def num_params(self):

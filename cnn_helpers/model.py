@@ -55,7 +55,7 @@ class Sequential(Layer):
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         for i, layer in enumerate(layers):
-            if not all(hasattr(layer, attr) for attr in ("forward", "backward", "params", "grads")):
+            if not isinstance(layer, Layer) and not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads")):
                 raise TypeError(
                     f"layers[{i}] must be a layer with forward, backward, params and grads, got {describe(layer)}"
                 )

@@ -32,7 +32,7 @@ def test_every_layer_is_a_layer_with_children_parameters_and_window():
         assert isinstance(layer, Layer)
     assert conv.children == () and relu.children == ()
     assert [(name, array.shape) for _, name, array in conv.parameters()] == [("W", (3, 2, 3, 1)), ("b", (3,))]
-    assert list(relu.parameters()) == [] and relu.num_params == 0
+    assert relu.parameters() == [] and relu.num_params == 0
     assert conv.window == ((3, 1), (2, 1))
     assert pool.window == ((2, 2), (2, 2)) and avg.window == ((3, 3), (1, 1)) and relu.window == ((1, 1), (1, 1))
     with pytest.raises(ValueError, match=r"Flatten\(\) connects every input to every output"):
