@@ -7,7 +7,12 @@ from cnn_helpers.blocks import DenseBlock, InceptionBlock, ResidualBlock, VGGBlo
 from cnn_helpers.dense_prediction import fully_conv_net
 from cnn_helpers.layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from cnn_helpers.model import Sequential
-from cnn_helpers.receptive_field import footprint, inception_params, receptive_field
+from cnn_helpers.receptive_field import (
+    footprint,
+    inception_params,
+    receptive_field,
+    window,
+)
 
 F64 = np.float64
 
