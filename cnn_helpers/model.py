@@ -229,9 +229,12 @@ def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=
     layers' ``output_shape``, so any ``input_shape`` of at least 4x4 works. The first
     convolution skips its input gradient (``needs_input_grad=False``): nothing uses it.
 
-    Lessons 08 and 09 build it for the 8x8 digits (``small_cnn()``, 21,386 parameters); the
-    capstone builds ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))`` for the 28x28
-    digits (20,490 parameters).
+    The networks the lessons use (parameter counts in the examples below):
+
+    - lesson 08, the 8x8 digits: ``small_cnn(channels=(16, 32))``;
+    - lesson 09, digits on a 14x14 canvas: its ``make_cnn`` has the layers of
+      ``small_cnn(input_shape=(1, 14, 14), channels=(8, 16))``;
+    - the capstone, 28x28 digits: ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))``.
 
     Parameters
     ----------
@@ -255,8 +258,10 @@ def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=
     (3, 10)
     >>> model.num_params                     # (32*9 + 32) + (64*32*9 + 64) + (64*2*2*10 + 10)
     21386
-    >>> small_cnn(channels=(8, 16)).num_params
-    1898
+    >>> small_cnn(channels=(16, 32)).num_params          # lesson 08
+    6090
+    >>> small_cnn(input_shape=(1, 14, 14), channels=(8, 16)).layers[-1]   # lesson 09: 16 maps of 3x3
+    Dense(144, 10)
     >>> capstone = small_cnn(input_shape=(1, 28, 28), channels=(16, 32))
     >>> capstone.layers[-1], capstone.num_params   # (16*9 + 16) + (32*16*9 + 32) + (32*7*7*10 + 10)
     (Dense(1568, 10), 20490)
