@@ -84,12 +84,12 @@ def test_blocks_inside_sequential_train(rng):
     assert "InceptionBlock" in model.summary((1, 4, 4))
     x = rng.standard_normal((12, 1, 4, 4)).astype(np.float32)
     y = np.arange(12) % 3
-    loss, optimizer = SoftmaxCrossEntropy(), Adam(model, lr=0.01)
+    loss, optimiser = SoftmaxCrossEntropy(), Adam(model, lr=0.01)
     losses = []
     for _ in range(40):
         losses.append(loss.forward(model.forward(x), y))
         model.backward(loss.backward())
-        optimizer.step()
+        optimiser.step()
     assert losses[-1] < 0.5 * losses[0]
 
 
@@ -260,7 +260,7 @@ def test_gradient_heatmap_and_mask_plots(plt):
     assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert [line.get_label() for line in ax.get_lines()][:2] == ["plain", "residual"]
     heat = heatmap(np.zeros((1, 1, 4, 4)))[0]
-    ax = plots.show_heatmap(heat, true_center=(1, 2), predicted=(1, 2), title="t")
+    ax = plots.show_heatmap(heat, true_centre=(1, 2), predicted=(1, 2), title="t")
     assert ax.get_title() == "t" and len(ax.get_lines()) == 2
     ax = plots.show_mask(np.array([[0, 1], [2, 0]]), title="mask")
     assert ax.get_title() == "mask" and not ax.get_xticks().size

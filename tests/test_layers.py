@@ -115,7 +115,7 @@ def test_a_subclass_that_sets_params_itself_works():
 ])
 def test_layer_gradients_match_the_independent_oracle(rng, make, shape):
     layer = make()
-    for _, name, array in layer.parameters():
+    for _, _, array in layer.parameters():
         array[...] = rng.standard_normal(array.shape)
     x = rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 1.05  # distinct values, none at 0
     dout = rng.standard_normal(layer.forward(x).shape)

@@ -9,7 +9,7 @@ from cnn_helpers.gradcheck import check_model
 from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, SoftmaxCrossEntropy
 from cnn_helpers.model import Sequential, small_cnn
 from cnn_helpers.optim import SGD, Adam
-from cnn_helpers.training import History, accuracy, confusion_matrix, evaluate, fit
+from cnn_helpers.training import accuracy, confusion_matrix, evaluate, fit
 
 # The hyperparameters lesson 08 uses for small_cnn on the shipped digits.
 DIGITS_EPOCHS, DIGITS_BATCH, DIGITS_LR = 20, 32, 3e-3

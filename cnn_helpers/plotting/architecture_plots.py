@@ -219,14 +219,14 @@ def plot_gradient_norms(norms, ax=None, title="Gradient reaching each block's in
     return ax
 
 
-def show_heatmap(heat, true_center=None, predicted=None, ax=None, title="heat map", image=None, vmin=None, vmax=None):
+def show_heatmap(heat, true_centre=None, predicted=None, ax=None, title="heat map", image=None, vmin=None, vmax=None):
     """A heat map (or score map) with the true (circle) and predicted (cross) positions.
 
     Parameters
     ----------
     heat : ndarray, shape (H, W)
         Scores or probabilities per pixel, e.g. from :func:`cnn_helpers.dense_prediction.heatmap`.
-    true_center, predicted : (row, col), optional
+    true_centre, predicted : (row, col), optional
     ax : matplotlib Axes, optional
     title : str, optional
     image : ndarray, shape (H, W), optional
@@ -242,8 +242,8 @@ def show_heatmap(heat, true_center=None, predicted=None, ax=None, title="heat ma
     if image is not None:
         ax.imshow(image, cmap="gray_r")
     ax.imshow(heat, cmap="inferno", alpha=0.6 if image is not None else 1.0, vmin=vmin, vmax=vmax)
-    if true_center is not None:
-        ax.plot(true_center[1], true_center[0], "o", markersize=16, markerfacecolor="none",
+    if true_centre is not None:
+        ax.plot(true_centre[1], true_centre[0], "o", markersize=16, markerfacecolor="none",
                 markeredgecolor="lime", markeredgewidth=1.5, label="true centre")
     if predicted is not None:
         ax.plot(predicted[1], predicted[0], "s", markersize=8, markerfacecolor="none",
