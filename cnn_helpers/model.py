@@ -217,7 +217,8 @@ class Sequential(Layer):
         return iter(self.layers)
 
     def __repr__(self):
-        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        # a nested Sequential is indented one step further
+        inner = "".join(f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)" if self.layers else "Sequential()"
 
 
