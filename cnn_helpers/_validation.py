@@ -161,8 +161,12 @@ def as_labels(name: str, labels, n, num_classes=None) -> np.ndarray:
     out_of_range = (labels < 0) | (labels >= upper)
     if kind == "f":
         out_of_range |= np.abs(labels) >= 2**53  # beyond that, floats are no longer exact integers
+    elif kind == "u" and labels.dtype.itemsize >= np.dtype(np.intp).itemsize:
+        out_of_range |= labels > np.iinfo(np.intp).max  # would wrap round to a negative index
     if np.any(out_of_range):
         bad = labels[out_of_range][0].item()
-        wanted = f"in [0, {num_classes})" if num_classes is not None else "of at least 0"
+        # without num_classes, the limit is what an index can hold exactly
+        limit = num_classes if num_classes is not None else ("2**53" if kind == "f" else "2**63")
+        wanted = f"in [0, {limit})"
         raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
     return labels.astype(np.intp, copy=False)

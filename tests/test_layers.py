@@ -577,6 +577,12 @@ def test_huge_labels_are_printed_as_given():
         SoftmaxCrossEntropy().forward(np.zeros((3, 3)), [0, 1e20, 2])
     with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 3\), got 9223372036854775807"):
         SoftmaxCrossEntropy().forward(np.zeros((3, 3)), np.array([0, 2**63 - 1, 2]))
+    model = Sequential(Dense(2, 2))
+    from cnn_helpers.optim import SGD
+
+    for y, limit, shown in (([0, 1e20], "53", r"1e\+20"), (np.array([0, 2**64 - 1], dtype=np.uint64), "63", "18446744073709551615")):
+        with pytest.raises(ValueError, match=rf"y_train must be class indices in \[0, 2\*\*{limit}\), got {shown}"):
+            fit(model, SoftmaxCrossEntropy(), SGD(model, lr=0.1), np.zeros((2, 2)), y, epochs=1, progress=False)
 
 
 @pytest.mark.parametrize("labels, error", [
