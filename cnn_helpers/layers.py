@@ -654,8 +654,15 @@ class Loss:
     itself, a number (1.0 unless the loss is scaled). Losses have no parameters.
     """
 
-    params = {}  # noqa: RUF012 - read only: a loss has no parameters
-    grads = {}  # noqa: RUF012
+    @property
+    def params(self):
+        """Always empty: a loss has no parameters."""
+        return {}
+
+    @property
+    def grads(self):
+        """Always empty, like :attr:`params`."""
+        return {}
 
     def __call__(self, logits, labels):
         return self.forward(logits, labels)
