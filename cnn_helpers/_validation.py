@@ -126,81 +126,61 @@ def float_dtype(*arrays) -> type:
 
 
 # ----------------------------------------------------------------------------------------------
-# Class labels: the one rule every module follows (layers, training, data)
+# Class labels: the one rule every module follows (layers, training, metrics)
 # ----------------------------------------------------------------------------------------------
 
-def _show(value) -> str:
-    """A value as the learner wrote it: ``1e+20`` and ``1.5``, never a wrapped or cast number."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
 def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
-    """Return class labels as a 1-D int64 array, checking every value is a class index.
+    """Class labels as an int array of shape ``(n,)``, each in ``[0, num_classes)``.
 
-    The rule: integer dtypes, and floats that are whole numbers (``[1.0, 2.0]`` is accepted,
-    ``1.5`` is not), each at least 0 and below ``num_classes`` when it is given (else within
-    int64). Booleans, strings, NaN and infinities are refused. A refused value is printed as it
-    was given (``1e+20``), never as what a cast would make of it.
+    The one rule for labels, shared by the losses, ``fit`` and the metrics: integers, or floats
+    that are whole numbers (``3.0`` is a fine label, ``2.5`` is not); never booleans. A value
+    out of range is printed as it was given.
 
     Parameters
     ----------
     name : str
-        The argument's name, used in error messages.
-    labels : array_like, shape (N,)
+        The argument's name, for error messages.
+    labels : array_like
     n : int, optional
-        The number of examples the labels must match (``len(x)`` or ``len(logits)``).
+        The number of examples the labels belong to; any length when None.
     num_classes : int, optional
-        Labels must be in ``0 .. num_classes - 1``.
-
-    Raises
-    ------
-    TypeError
-        If ``labels`` is not numeric, or holds booleans.
-    ValueError
-        Wrong shape or length, a non-whole number, or a value out of range.
+        When given, every label must be below it; otherwise only ``>= 0`` is checked.
 
     Examples
     --------
-    >>> as_labels("labels", [0, 2.0, 1], n=3, num_classes=3)
-    array([0, 2, 1])
-    >>> as_labels("labels", [0, 1e20, 2], num_classes=10)
+    >>> as_labels("y", [2.0, 0], 2, num_classes=3)
+    array([2, 0])
+    >>> as_labels("y", [0, 1e20, 2], 3, num_classes=3)
     Traceback (most recent call last):
     ...
-    ValueError: labels must be class indices 0..9 (10 classes), got 1e+20 at index 1
+    ValueError: y must be class indices in [0, 3), got 1e+20
     """
-    if labels is None:
-        raise TypeError(f"{name} must be an array of integer class indices, got None")
+    given = labels
     try:
-        array = np.asarray(labels)
+        labels = np.asarray(labels)
     except ValueError as error:  # ragged nested lists
-        raise TypeError(f"{name} must be a flat array of integer class indices, got {describe(labels)}") from error
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold integer class indices, got an array of dtype {array.dtype}")
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class indices, got shape {array.shape} ({array.ndim}-D)")
-    if n is not None and array.shape[0] != n:
-        raise ValueError(f"{name} must have one label per example ({n}), got {array.shape[0]}")
-    if array.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):
-            not_whole = ~np.isfinite(array) | (array != np.floor(array))
-        if not_whole.any():
-            index = int(np.argmax(not_whole))
-            raise ValueError(
-                f"{name} must be whole numbers (class indices), got {_show(array[index])} at index {index}"
-            )
-    if num_classes is not None:
-        num_classes = as_int("num_classes", num_classes, minimum=1)
-        high, wanted = num_classes - 1, f"class indices 0..{num_classes - 1} ({num_classes} classes)"
-    else:
-        high, wanted = np.iinfo(np.int64).max, "class indices >= 0 that fit in int64"
-    outside = (array < 0) | (array > high)
-    if outside.any():
-        index = int(np.argmax(outside))
-        raise ValueError(f"{name} must be {wanted}, got {_show(array[index])} at index {index}")
-    return array.astype(np.int64)
+        raise TypeError(f"{name} must be a 1-D array of class indices, got {describe(given)}") from error
+    kind = labels.dtype.kind
+    if kind not in "iuf" or (kind == "f" and labels.size and not np.all(np.isfinite(labels))):
+        raise TypeError(f"{name} must hold integer class indices, got {describe(given)}")
+    if labels.ndim != 1 or (n is not None and labels.shape != (n,)):
+        if n is None:
+            raise ValueError(f"{name} must be a 1-D array of class indices, got shape {labels.shape}")
+        raise ValueError(f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}")
+    if kind == "f" and np.any(labels != np.round(labels)):
+        bad = labels[labels != np.round(labels)][0]
+        raise TypeError(f"{name} must hold integer class indices (whole numbers), got {bad.item()!r}")
+    upper = np.inf if num_classes is None else num_classes
+    out_of_range = (labels < 0) | (labels >= upper)
+    if kind == "f":
+        out_of_range |= np.abs(labels) >= 2**53  # beyond that, floats are no longer exact integers
+    elif kind == "u" and labels.dtype.itemsize >= np.dtype(np.intp).itemsize:
+        out_of_range |= labels > np.iinfo(np.intp).max  # would wrap round to a negative index
+    if np.any(out_of_range):
+        bad = labels[out_of_range][0].item()
+        # without num_classes, the limit is what an index can hold exactly
+        limit = num_classes if num_classes is not None else ("2**53" if kind == "f" else "2**63")
+        wanted = f"in [0, {limit})"
+        raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
+    return labels.astype(np.intp, copy=False)
 
-
-# ----------------------------------------------------------------------------------------------
-# Validators from the other modules: merge api-layers' (optim, layers, training,
-# architectures) and the data helper's (data, images) checks below this line.
-# ----------------------------------------------------------------------------------------------

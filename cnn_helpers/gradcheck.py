@@ -471,8 +471,13 @@ def check_model(model, loss, x, y, check_input=True,
     >>> check_model(model, SoftmaxCrossEntropy(), x, [0, 1, 2, 0, 1, 2]).passed
     True
     """
-    triples = [(i, layer, name, param) for i, layer in enumerate(model.layers) for name, param in layer.params.items()]
-    label = {id(param): f"layers[{i}].{name} ({type(layer).__name__})" for i, layer, name, param in triples}
+    # Leaf parameters (inside blocks too), each labelled by its path: "layers[2].branch.0.W (Conv2D)".
+    triples = [
+        (f"layers[{i}].{path}", leaf, name, param)
+        for i, layer in enumerate(model.layers)
+        for path, leaf, name, param in _named_parameters(layer)
+    ]
+    label = {id(param): f"{path} ({type(leaf).__name__})" for path, leaf, _, param in triples}
     _require_float64((label[id(p)], p) for _, _, _, p in triples)
     x = np.array(as_array("x", x), dtype=np.float64)
 
@@ -536,6 +541,15 @@ def _require_float64(named_params):
                 f"parameter {name} is {param.dtype}; gradient checks need float64 "
                 "(build the layer with dtype=np.float64)"
             )
+
+
+def _named_parameters(layer):
+    """``(path, leaf, name, array)`` for a layer's parameters, walking into blocks."""
+    if hasattr(layer, "_named_parameters"):
+        yield from layer._named_parameters()
+    else:  # a layer written without the package's base class
+        for name, array in layer.params.items():
+            yield name, layer, name, array
 
 
 def _copy_grad(layer, name):

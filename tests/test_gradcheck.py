@@ -78,10 +78,10 @@ def test_check_operation_names_each_input(rng):
         return conv.conv2d(x, weight, bias, stride=2, padding=1)
 
     def backward(dout, x, weight, bias):
-        return conv.conv2d_backward(dout, x, weight, stride=2, padding=1)
+        return conv.conv2d_backward(dout, x, weight, bias, stride=2, padding=1)
 
     def backward_ignoring_stride(dout, x, weight, bias):
-        dx, dweight, dbias = conv.conv2d_backward(dout, x, weight, stride=2, padding=1)
+        dx, dweight, dbias = conv.conv2d_backward(dout, x, weight, bias, stride=2, padding=1)
         return dx * 2, dweight, dbias  # pretend dx is wrong
 
     good = check_operation(forward, backward, inputs)

@@ -38,7 +38,7 @@ REGISTRY: dict[str, Exercise] = {}
 # except the names an exercise allows (for example pad2d inside a strided-correlation exercise).
 REFERENCE_MODULES = (
     "cnn_helpers.conv", "cnn_helpers.pooling", "cnn_helpers.filters", "cnn_helpers.images",
-    "cnn_helpers.layers", "cnn_helpers.model", "cnn_helpers.training", "cnn_helpers.architectures",
+    "cnn_helpers.layers", "cnn_helpers.model", "cnn_helpers.training", "cnn_helpers.receptive_field", "cnn_helpers.blocks", "cnn_helpers.dense_prediction",
 )
 # Other libraries' ready-made answers, blocked only if the learner's process already imported them.
 THIRD_PARTY_ANSWERS = (

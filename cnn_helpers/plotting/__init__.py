@@ -18,26 +18,12 @@ from .filter_plots import SMALL_IMAGE, draw_filter_gallery, draw_kernel_result, 
 from .padding_plots import PADDING_MODE_NAMES, draw_padding_layout, draw_padding_modes
 from .pooling_plots import MODE_NAMES, plot_downsampling, plot_pooling, plot_pooling_modes
 
-# api-layers' modules. LEAD: once the api-layers branch (plotting/training.py -> training_plots.py,
-# layers.py -> layer_plots.py, architectures.py -> architecture_plots.py, plot_history moved into
-# training_plots) is merged, keep only the `try` body and delete the `except` fallback.
-try:
-    from .training_plots import (
-        closest_filters, filter_similarities, plot_confusion_matrix, plot_feature_maps, plot_history,
-        plot_kernels_beside_filters, plot_misclassified, tile_maps,
-    )
-    from .layer_plots import plot_maps, plot_stack, plot_vector, scale_map
-    from .architecture_plots import draw_block, layer_label, plot_gradient_norms, show_heatmap, show_mask
-except ModuleNotFoundError as error:  # before that merge
-    if error.name not in {f"{__name__}.training_plots", f"{__name__}.layer_plots", f"{__name__}.architecture_plots"}:
-        raise
-    from .training import (
-        closest_filters, filter_similarities, plot_confusion_matrix, plot_feature_maps,
-        plot_kernels_beside_filters, plot_misclassified, tile_maps,
-    )
-    from ..training import plot_history
-    from .layers import plot_maps, plot_stack, plot_vector, scale_map
-    from .architectures import draw_block, layer_label, plot_gradient_norms, show_heatmap, show_mask
+from .training_plots import (
+    LivePlot, closest_filters, filter_similarities, plot_confusion_matrix, plot_feature_maps, plot_history,
+    plot_kernels_beside_filters, plot_misclassified, tile_maps,
+)
+from .layer_plots import plot_maps, plot_stack, plot_vector, scale_map
+from .architecture_plots import draw_block, layer_label, plot_gradient_norms, show_heatmap, show_mask
 
 __all__ = [
     # grids (lessons 02, 04, 06)
@@ -52,7 +38,7 @@ __all__ = [
     # layer_plots (lesson 05)
     "plot_stack", "plot_maps", "plot_vector", "scale_map",
     # training_plots (lessons 08, 09)
-    "plot_history", "plot_confusion_matrix", "plot_misclassified", "filter_similarities", "closest_filters",
+    "plot_history", "LivePlot", "plot_confusion_matrix", "plot_misclassified", "filter_similarities", "closest_filters",
     "plot_kernels_beside_filters", "tile_maps", "plot_feature_maps",
     # architecture_plots (lesson 10)
     "layer_label", "draw_block", "plot_gradient_norms", "show_heatmap", "show_mask",

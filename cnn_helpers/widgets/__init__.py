@@ -18,13 +18,7 @@ from .padding_explorer import PaddingExplorer, describe_layout, render_layout
 from .pooling_explorer import MODES, PoolingExplorer, PoolingResult, explore_pooling
 from .feature_maps import FeatureMapExplorer, FeatureMapResult, explore_feature_maps
 
-# The draw helper's widget. LEAD: once widgets/draw_digit.py is merged, drop the try/except and
-# keep the import.
-try:
-    from .draw_digit import DrawDigit, predict_drawing
-except ModuleNotFoundError as error:  # before that merge
-    if error.name != f"{__name__}.draw_digit":
-        raise
+from .draw_digit import DrawDigit, DrawingResult, predict_drawing, read_drawing
 
 __all__ = [
     "MultiplyAndSum",                                                       # lesson 02
@@ -33,6 +27,5 @@ __all__ = [
     "describe_layout", "render_layout", "PaddingExplorer",                  # lesson 04
     "MODES", "PoolingResult", "explore_pooling", "PoolingExplorer",         # lesson 06
     "FeatureMapResult", "explore_feature_maps", "FeatureMapExplorer",       # lesson 08
+    "DrawingResult", "predict_drawing", "read_drawing", "DrawDigit",        # lesson 08
 ]
-if "DrawDigit" in globals():
-    __all__ += ["DrawDigit", "predict_drawing"]

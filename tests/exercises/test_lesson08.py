@@ -83,9 +83,9 @@ def test_build_model_must_return_a_model():
 
 
 def test_build_model_calling_the_reference_fails():
-    assert_fails(lesson08.check_build_model, lambda seed: small_cnn(seed, channels=(16, 32)),
+    assert_fails(lesson08.check_build_model, lambda seed: small_cnn(channels=(16, 32), seed=seed),
                  hint="called cnn_helpers.model.small_cnn")
-    assert small_cnn(0, channels=(8, 16)).num_params == 1898  # restored afterwards
+    assert small_cnn(channels=(8, 16), seed=0).num_params == 1898  # restored afterwards
 
 
 # --------------------------------------------------------------------------------------------
