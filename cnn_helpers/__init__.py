@@ -17,6 +17,10 @@ more than importing NumPy:
 
 import importlib
 
+from ._paths import course_root as _course_root
+
+_course_root()  # fail at once outside the course folder: a wheel has no data/ or notebooks/
+
 __version__ = "0.1.0"
 
 _SUBMODULES = {

@@ -192,6 +192,8 @@ def test_the_wheel_holds_the_package_and_licence_but_no_data_or_lessons(installe
     "code",
     [
         "from cnn_helpers._paths import course_root; course_root()",
+        "import cnn_helpers",
+        "from cnn_helpers.data import load_digits; load_digits()",
     ],
 )
 def test_the_installed_wheel_fails_at_once_saying_it_runs_from_the_course_folder(
