@@ -184,3 +184,55 @@ def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
         raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
     return labels.astype(np.intp, copy=False)
 
+# ----------------------------------------------------------------------------------------------
+# Flags, fractions and images (data sets and image transforms)
+# ----------------------------------------------------------------------------------------------
+
+
+def as_bool(name: str, value) -> bool:
+    """Return ``value`` as a bool, accepting only True and False (also NumPy's).
+
+    >>> as_bool("grey", True)
+    True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
+def as_fraction(name: str, value) -> float:
+    """Return ``value`` as a float strictly between 0 and 1.
+
+    >>> as_fraction("test_fraction", 0.25)
+    0.25
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number between 0 and 1, got {describe(value)}")
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be strictly between 0 and 1, got {value}")
+    return float(value)
+
+
+def as_non_negative(name: str, value) -> float:
+    """Return ``value`` as a float of at least 0 (NaN is refused).
+
+    >>> as_non_negative("noise", 0.1)
+    0.1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number >= 0, got {describe(value)}")
+    if not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return float(value)
+
+
+def as_images(name: str, value) -> np.ndarray:
+    """Return ``value`` as an array of one image (H, W) or a batch (..., H, W).
+
+    >>> as_images("x", [[1, 2]]).shape
+    (1, 2)
+    """
+    array = as_array(name, value)
+    if array.ndim < 2:
+        raise ValueError(f"{name} must be an image (H, W) or a batch (..., H, W), got shape {array.shape}")
+    return array

@@ -1,4 +1,6 @@
-"""Lesson 01, images as data: an image is a grid of numbers, and a dense network sees a vector.
+"""Images as data (lesson 01), and the transforms lessons apply to whole images.
+
+An image is a grid of numbers, and a dense network sees a vector:
 
 - ``flatten_image`` and ``unflatten``: a 50x50 image becomes a vector of 2,500 pixel values,
   row after row, and back.
@@ -7,6 +9,13 @@
 - ``dense_weight_count``: how many weights a dense layer on those pixels needs.
 - ``shuffle_pixels``: the same fixed reordering of pixels for every image; a dense layer learns
   just as well from it, though no person can read the pictures any more.
+
+Moving and shrinking images:
+
+- ``pad_to``: place images in the middle of a larger zero canvas (lessons 06 and 09).
+- ``shift_images``: move images by whole pixels (lessons 06 and 09).
+- ``block_average``: shrink an image by averaging blocks of pixels (lesson 07, and
+  ``cnn_helpers.data.load_photo``).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import math
 
 import numpy as np
 
-from ._validation import as_array, as_int, describe
+from ._validation import as_array, as_bool, as_images, as_int, as_pair, describe
 
 
 def flatten_image(image) -> np.ndarray:
@@ -101,7 +110,7 @@ def count_polynomial_features(n_inputs, degree=2, include_bias=True) -> int:
     """
     n_inputs = as_int("n_inputs", n_inputs, minimum=1)
     degree = as_int("degree", degree, minimum=0)
-    include_bias = _as_bool("include_bias", include_bias)
+    include_bias = as_bool("include_bias", include_bias)
     return math.comb(n_inputs + degree, degree) - (0 if include_bias else 1)
 
 
@@ -129,7 +138,7 @@ def dense_weight_count(n_inputs, n_units, bias=True) -> int:
     """
     n_inputs = as_int("n_inputs", n_inputs, minimum=1)
     n_units = as_int("n_units", n_units, minimum=1)
-    bias = _as_bool("bias", bias)
+    bias = as_bool("bias", bias)
     return n_inputs * n_units + (n_units if bias else 0)
 
 
@@ -171,10 +180,117 @@ def shuffle_pixels(images, seed=0):
     return flat[..., permutation].reshape(images.shape), permutation
 
 
-def _as_bool(name, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {describe(value)}")
-    return bool(value)
+# --------------------------------------------------------------------------------------------
+# Moving and shrinking images (lessons 06, 07 and 09)
+# --------------------------------------------------------------------------------------------
+
+
+def pad_to(x, size) -> np.ndarray:
+    """Place images in the middle of a larger zero canvas (lessons 06 and 09).
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., H, W)
+        One image (H, W) or a batch (N, H, W) or (N, C, H, W).
+    size : int or (H_out, W_out) pair
+        Canvas size, at least the images' size. When the extra space is odd, the extra row or
+        column goes below or to the right.
+
+    Returns
+    -------
+    ndarray, shape (..., H_out, W_out)
+
+    Examples
+    --------
+    >>> pad_to([[1, 2]], (3, 4))
+    array([[0., 0., 0., 0.],
+           [0., 1., 2., 0.],
+           [0., 0., 0., 0.]])
+    """
+    x = as_images("x", x)
+    out_height, out_width = as_pair("size", size, minimum=1)
+    height, width = x.shape[-2:]
+    if out_height < height or out_width < width:
+        raise ValueError(
+            f"size {(out_height, out_width)} is smaller than the images, which are {(height, width)}"
+        )
+    top, left = (out_height - height) // 2, (out_width - width) // 2
+    bottom, right = out_height - height - top, out_width - width - left
+    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)])
+
+
+def shift_images(x, dy, dx, canvas=None) -> np.ndarray:
+    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 06 and 09).
+
+    Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., H, W)
+        One image (H, W) or a batch (N, H, W) or (N, C, H, W).
+    dy, dx : int
+        Shift down and to the right; negative values shift up and to the left.
+    canvas : int or (H_out, W_out) pair, optional
+        First place the images in the middle of a zero canvas of this size (``pad_to``), so
+        that a shift does not cut them off, e.g. 8x8 digits on a 12x12 canvas.
+
+    Returns
+    -------
+    ndarray, shape (..., H, W), or (..., H_out, W_out) with ``canvas``
+
+    Examples
+    --------
+    >>> shift_images([[1, 2], [3, 4]], dy=0, dx=1)
+    array([[0., 1.],
+           [0., 3.]])
+    """
+    x = as_images("x", x)
+    dy, dx = as_int("dy", dy), as_int("dx", dx)
+    if canvas is not None:
+        x = pad_to(x, canvas)
+    source_rows, target_rows = _shift_slices(dy, x.shape[-2])
+    source_cols, target_cols = _shift_slices(dx, x.shape[-1])
+    shifted = np.zeros_like(x)
+    shifted[..., target_rows, target_cols] = x[..., source_rows, source_cols]
+    return shifted
+
+
+def _shift_slices(shift, length):
+    """Slices (source, target) along one axis of ``length`` pixels for a shift by ``shift``."""
+    kept = max(length - abs(shift), 0)
+    start_source, start_target = max(-shift, 0), max(shift, 0)
+    return slice(start_source, start_source + kept), slice(start_target, start_target + kept)
+
+
+def block_average(image, factor) -> np.ndarray:
+    """Shrink an image by averaging non-overlapping ``factor x factor`` blocks (lesson 07).
+
+    Rows and columns that do not fill a whole block are dropped.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W) or (H, W, channels)
+    factor : int
+        Block side, at least 1.
+
+    Returns
+    -------
+    ndarray, shape (H // factor, W // factor) or (H // factor, W // factor, channels)
+
+    Examples
+    --------
+    >>> block_average(np.array([[0, 2, 4], [2, 4, 6]]), 2)
+    array([[2.]])
+    """
+    image = as_array("image", image, ndim=(2, 3))
+    factor = as_int("factor", factor, minimum=1)
+    height, width = image.shape[0] // factor, image.shape[1] // factor
+    if height == 0 or width == 0:
+        raise ValueError(f"factor {factor} is larger than the image of shape {image.shape}")
+    cropped = image[: height * factor, : width * factor]
+    blocks = cropped.reshape(height, factor, width, factor, *image.shape[2:])
+    return blocks.mean(axis=(1, 3))
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,7 +305,7 @@ def _as_bool(name, value) -> bool:
 
 
 def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
-    """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (lesson 08).
+    """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (for the draw-a-digit widget of lesson 08).
 
     Each pixel gets ``clip(width / 2 + 0.5 - d, 0, 1)``, where ``d`` is the distance from the
     pixel's centre to the nearest stroke, so the strokes are ``width`` pixels thick with a
@@ -271,7 +387,7 @@ def _area_weights(n_in, n_out):
 
 
 def resize_by_area(image, shape) -> np.ndarray:
-    """Resize a grey image so that each new pixel is the mean of the area it covers (lesson 08).
+    """Resize a grey image so that each new pixel is the mean of the area it covers (for the draw-a-digit widget of lesson 08).
 
     Shrinking this way is anti-aliased: a thin line becomes a fainter, one-pixel line instead of
     vanishing or turning jagged. Output pixel ``(i, k)`` covers input rows ``[i * H / h, (i + 1)
@@ -331,7 +447,7 @@ def ink_bounding_box(image):
 
 
 def centre_of_mass(image):
-    """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (lesson 08).
+    """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (for the draw-a-digit widget of lesson 08).
 
     ``row = sum(i * image[i, j]) / sum(image)`` and likewise for the column; None for a blank image.
 

@@ -1,11 +1,13 @@
-"""Tests for cnn_helpers.data: shipped digits, the lecture's example, photo, shapes, shifts, MNIST."""
+"""Tests for cnn_helpers.data: the data folder, the 8x8 digits, the lecture's example, the photo, shapes.
 
-import gzip
+The 28x28 MNIST sample is tested in test_data_mnist_sample.py, the downloading MNIST loaders in
+test_data_mnist.py, the image transforms in test_images.py.
+"""
+
 import hashlib
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -284,27 +286,44 @@ def test_load_photo_grey_mixes_the_channels(no_network):
     np.testing.assert_allclose(grey, colour @ data.GREY_WEIGHTS)
 
 
-def test_load_photo_size_averages_blocks(no_network):
+def test_load_photo_size_crops_a_centred_square_then_averages_blocks(no_network):
     full, small = data.load_photo(grey=True), data.load_photo(grey=True, size=64)
-    assert small.shape == (60, 51)  # blocks of ceil(600 / 64) = 10 pixels
-    assert small[3, 7] == pytest.approx(full[30:40, 70:80].mean())
-    assert data.load_photo(size=1000).shape == (600, 512, 3)
-    assert data.load_photo(size=100).shape == (100, 85, 3)
+    assert small.shape == (64, 64)  # the centre 512 x 512 (rows 44..555) in blocks of 8 x 8
+    assert small[3, 7] == pytest.approx(full[44 + 24 : 44 + 32, 56:64].mean())
+    np.testing.assert_allclose(small.mean(), full[44:556].mean())
+
+
+@pytest.mark.parametrize(
+    "size, factor, top, left",
+    [
+        (512, 1, 44, 0),  # blocks of 1: the centre square itself
+        (128, 4, 44, 0),
+        (100, 5, 50, 6),  # the centre 500 x 500: rows 50..549, columns 6..505
+        (50, 10, 50, 6),  # lesson 01's 50 x 50
+        (24, 21, 48, 4),  # the centre 504 x 504
+        (200, 2, 100, 56),  # the centre 400 x 400
+        (1, 512, 44, 0),
+    ],
+)
+def test_load_photo_size_gives_a_size_by_size_centred_square(no_network, size, factor, top, left):
+    full = data.load_photo()
+    small = data.load_photo(size=size)
+    assert small.shape == (size, size, 3)
+    side = size * factor
+    crop = full[top : top + side, left : left + side]
+    assert crop.shape[:2] == (side, side)
+    # centred: what is cut above equals what is cut below (or one row less), likewise left and right
+    assert top <= 600 - top - side <= top + 1 and left <= 512 - left - side <= left + 1
+    np.testing.assert_allclose(small, crop.reshape(size, factor, size, factor, 3).mean(axis=(1, 3)))
 
 
 def test_load_photo_validates():
     with pytest.raises(ValueError, match="size must be >= 1, got 0"):
         data.load_photo(size=0)
+    with pytest.raises(ValueError, match="size must be at most 512, the photo's width, got 513"):
+        data.load_photo(size=513)
     with pytest.raises(TypeError, match="grey must be True or False, got str 'yes'"):
         data.load_photo(grey="yes")
-
-
-def test_block_average():
-    image = np.arange(16.0).reshape(4, 4)
-    np.testing.assert_array_equal(data.block_average(image, 2), [[2.5, 4.5], [10.5, 12.5]])
-    np.testing.assert_array_equal(data.block_average(image[:3, :3], 2), [[2.5]])  # partial blocks dropped
-    with pytest.raises(ValueError, match=r"factor 5 is larger than the image of shape \(4, 4\)"):
-        data.block_average(image, 5)
 
 
 # ---------------------------------------------------------------- synthetic shapes
@@ -444,215 +463,3 @@ def test_make_shapes_dataset_validates():
         data.make_shapes_dataset(0)
     with pytest.raises(ValueError, match="noise must be >= 0, got -1"):
         data.make_shapes_dataset(4, noise=-1)
-
-
-# ---------------------------------------------------------------- shifting and padding
-
-
-def shift_by_loops(image, dy, dx):
-    height, width = image.shape
-    out = np.zeros_like(image)
-    for r in range(height):
-        for c in range(width):
-            if 0 <= r + dy < height and 0 <= c + dx < width:
-                out[r + dy, c + dx] = image[r, c]
-    return out
-
-
-@pytest.mark.parametrize("dy", [-9, -8, -3, -1, 0, 2, 7, 8])
-@pytest.mark.parametrize("dx", [-5, 0, 1, 4, 12])
-def test_shift_images_matches_a_loop(rng, dy, dx):
-    image = rng.normal(size=(8, 6))
-    np.testing.assert_array_equal(data.shift_images(image, dy, dx), shift_by_loops(image, dy, dx))
-
-
-def test_shift_images_moves_every_image_and_channel_in_a_batch(rng):
-    batch = rng.normal(size=(3, 2, 5, 5))
-    shifted = data.shift_images(batch, -2, 1)
-    for n in range(3):
-        for c in range(2):
-            np.testing.assert_array_equal(shifted[n, c], shift_by_loops(batch[n, c], -2, 1))
-
-
-def test_shifting_digits_on_a_canvas_keeps_every_pixel(rng):
-    digits = rng.random(size=(4, 1, 8, 8))
-    moved = data.shift_images(digits, 2, -2, canvas=12)
-    assert moved.shape == (4, 1, 12, 12)
-    assert moved.sum() == pytest.approx(digits.sum())
-    back = data.shift_images(moved, -2, 2)
-    np.testing.assert_array_equal(back[..., 2:10, 2:10], digits)
-
-
-def test_shift_images_validates():
-    with pytest.raises(TypeError, match="dy must be an integer, got float 1.5"):
-        data.shift_images(np.zeros((3, 3)), 1.5, 0)
-    with pytest.raises(ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"):
-        data.shift_images(np.zeros(3), 1, 0)
-
-
-def test_pad_to_centres_the_images():
-    padded = data.pad_to(np.ones((2, 1, 8, 8)), 12)
-    assert padded.shape == (2, 1, 12, 12)
-    assert padded[..., 2:10, 2:10].all() and padded.sum() == 2 * 64
-
-
-def test_pad_to_puts_an_odd_extra_row_below():
-    padded = data.pad_to(np.ones((2, 2)), (5, 4))
-    np.testing.assert_array_equal(np.argwhere(padded).min(axis=0), [1, 1])
-    np.testing.assert_array_equal(np.argwhere(padded).max(axis=0), [2, 2])
-
-
-def test_pad_to_refuses_a_smaller_canvas():
-    with pytest.raises(ValueError, match=r"size \(6, 10\) is smaller than the images, which are \(8, 8\)"):
-        data.pad_to(np.zeros((8, 8)), (6, 10))
-
-
-# ---------------------------------------------------------------- IDX files and MNIST
-
-
-def write_idx(path, array):
-    """Write ``array`` (uint8) as an IDX file the way the format describes, gzipped if .gz."""
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    content = header + array.tobytes()
-    path = Path(path)
-    if path.suffix == ".gz":
-        # fixed mtime: the same array always gives the same bytes, hence the same SHA-256
-        content = gzip.compress(content, mtime=0)
-    path.write_bytes(content)
-    return path
-
-
-@pytest.mark.parametrize("name", ["plain.idx", "packed.gz"])
-@pytest.mark.parametrize("shape", [(7,), (3, 4, 5), (2, 1, 3, 2)])
-def test_read_idx_round_trips(tmp_path, rng, name, shape):
-    array = rng.integers(0, 256, size=shape, dtype=np.uint8)
-    result = data.read_idx(write_idx(tmp_path / name, array))
-    assert result.dtype == np.uint8
-    np.testing.assert_array_equal(result, array)
-    result[...] = 0  # the result is writable
-
-
-def test_read_idx_rejects_a_bad_magic_number(tmp_path):
-    path = tmp_path / "bad.idx"
-    path.write_bytes(bytes([0, 0, 0x0D, 1, 0, 0, 0, 1]) + b"\0\0\0\0")  # float32 type code
-    with pytest.raises(ValueError, match=r"bad\.idx is not an IDX file of unsigned bytes: it starts with 0x00000d01, expected 0x000008"):
-        data.read_idx(path)
-    path.write_bytes(b"PK")
-    with pytest.raises(ValueError, match="it starts with 0x504b, expected"):
-        data.read_idx(path)
-
-
-def test_read_idx_rejects_data_that_does_not_match_the_header(tmp_path):
-    path = tmp_path / "short.idx"
-    path.write_bytes(bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3]))
-    with pytest.raises(ValueError, match=r"holds 3 values, but its header gives shape \(2, 3\), which needs 6"):
-        data.read_idx(path)
-    path.write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 2]))
-    with pytest.raises(ValueError, match="ends inside its header: 3 dimensions need 16 bytes"):
-        data.read_idx(path)
-
-
-@pytest.fixture
-def fake_mnist(tmp_path, monkeypatch, rng):
-    """Small MNIST-like files on a pretend server, with their checksums, and a recording downloader."""
-    server = tmp_path / "server"
-    server.mkdir()
-    arrays = {
-        "train_images": rng.integers(0, 256, size=(6, 4, 4), dtype=np.uint8),
-        "train_labels": rng.integers(0, 10, size=6, dtype=np.uint8),
-        "test_images": rng.integers(0, 256, size=(3, 4, 4), dtype=np.uint8),
-        "test_labels": rng.integers(0, 10, size=3, dtype=np.uint8),
-    }
-    files = {}
-    for key, (file_name, _) in data.MNIST_FILES.items():
-        path = write_idx(server / file_name, arrays[key])
-        files[key] = (file_name, hashlib.sha256(path.read_bytes()).hexdigest())
-    monkeypatch.setattr(data, "MNIST_FILES", files)
-
-    downloads = []
-
-    def pretend_download(url, path):
-        assert url.startswith("https://example.invalid/mnist/")
-        downloads.append(url.rsplit("/", 1)[1])
-        shutil.copy(server / url.rsplit("/", 1)[1], path)
-
-    monkeypatch.setattr(data, "download_file", pretend_download)
-    return {"server": server, "arrays": arrays, "downloads": downloads, "cache": tmp_path / "cache"}
-
-
-BASE_URL = "https://example.invalid/mnist/"
-
-
-def test_load_mnist_downloads_checks_and_caches(fake_mnist, no_network):
-    split = data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-    arrays = fake_mnist["arrays"]
-    assert split.x_train.shape == (6, 1, 4, 4) and split.x_train.dtype == np.float32
-    np.testing.assert_allclose(split.x_train[:, 0] * 255, arrays["train_images"], rtol=1e-6)
-    np.testing.assert_array_equal(split.y_test, arrays["test_labels"])
-    assert split.y_test.dtype == np.int64
-    assert len(fake_mnist["downloads"]) == 4
-    assert sorted(p.name for p in fake_mnist["cache"].iterdir()) == sorted(f for f, _ in data.MNIST_FILES.values())
-
-    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-    assert len(fake_mnist["downloads"]) == 4  # the second call uses the cache
-    data.load_mnist(cache_dir=fake_mnist["cache"], download=False)
-
-
-def test_a_corrupted_cached_file_is_downloaded_again(fake_mnist):
-    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-    file_name = data.MNIST_FILES["test_labels"][0]
-    (fake_mnist["cache"] / file_name).write_bytes(b"garbage")
-    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-    assert fake_mnist["downloads"][4:] == [file_name]
-
-
-def test_a_corrupted_cached_file_without_download_fails_clearly(fake_mnist):
-    data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-    file_name, expected = data.MNIST_FILES["train_images"]
-    (fake_mnist["cache"] / file_name).write_bytes(b"garbage")
-    actual = hashlib.sha256(b"garbage").hexdigest()
-    with pytest.raises(data.ChecksumError, match=f"{file_name} is damaged .* its SHA-256 is {actual}, expected {expected}"):
-        data.load_mnist(cache_dir=fake_mnist["cache"], download=False)
-
-
-def test_missing_files_without_download_fail_clearly(fake_mnist):
-    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\.gz is not in the cache and download=False"):
-        data.load_mnist(cache_dir=fake_mnist["cache"], download=False)
-    assert fake_mnist["downloads"] == []
-
-
-def test_a_wrong_download_is_refused_and_not_cached(fake_mnist):
-    file_name = data.MNIST_FILES["train_labels"][0]
-    (fake_mnist["server"] / file_name).write_bytes(b"not mnist")
-    with pytest.raises(data.ChecksumError, match=f"The download from {BASE_URL}{file_name} is not the expected file"):
-        data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-    assert not (fake_mnist["cache"] / file_name).exists()
-    assert not list(fake_mnist["cache"].glob("*.part"))
-
-
-def test_load_mnist_refuses_mismatched_files(fake_mnist, monkeypatch):
-    file_name = data.MNIST_FILES["train_labels"][0]
-    path = write_idx(fake_mnist["server"] / file_name, np.zeros(5, dtype=np.uint8))
-    files = dict(data.MNIST_FILES, train_labels=(file_name, hashlib.sha256(path.read_bytes()).hexdigest()))
-    monkeypatch.setattr(data, "MNIST_FILES", files)
-    with pytest.raises(ValueError, match=r"the MNIST training files do not match: images of shape \(6, 4, 4\), labels of shape \(5,\)"):
-        data.load_mnist(cache_dir=fake_mnist["cache"], base_url=BASE_URL)
-
-
-def test_download_file_copies_a_url(tmp_path):
-    source = tmp_path / "source.bin"
-    source.write_bytes(b"some bytes")
-    data.download_file(source.as_uri(), tmp_path / "copy.bin")  # a file:// URL needs no network
-    assert (tmp_path / "copy.bin").read_bytes() == b"some bytes"
-
-
-def test_default_cache_dir_follows_xdg_cache_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert data.default_cache_dir() == tmp_path / "cnn_course" / "mnist"
-
-
-def test_mnist_checksums_are_sha256_hex():
-    for file_name, sha256 in data.MNIST_FILES.values():
-        assert file_name.endswith("-ubyte.gz")
-        assert len(sha256) == 64 and int(sha256, 16) >= 0

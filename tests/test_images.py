@@ -1,4 +1,4 @@
-"""Tests for cnn_helpers.images (lesson 01: images as data)."""
+"""Tests for cnn_helpers.images: images as data (lesson 01) and the transforms that move and shrink them."""
 
 import itertools
 
@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 
 from cnn_helpers.images import (
+    block_average,
     count_polynomial_features,
     dense_weight_count,
     flatten_image,
+    pad_to,
+    shift_images,
     shuffle_pixels,
     unflatten,
 )
-
 
 # ---------------------------------------------------------------- flatten_image and unflatten
 
@@ -176,3 +178,75 @@ def test_shuffle_pixels_validates():
         shuffle_pixels(np.zeros(4))
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         shuffle_pixels(np.zeros((2, 2)), seed=-1)
+
+
+# ---------------------------------------------------------------- shrinking, shifting and padding
+
+
+def test_block_average():
+    image = np.arange(16.0).reshape(4, 4)
+    np.testing.assert_array_equal(block_average(image, 2), [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(block_average(image[:3, :3], 2), [[2.5]])  # partial blocks dropped
+    with pytest.raises(ValueError, match=r"factor 5 is larger than the image of shape \(4, 4\)"):
+        block_average(image, 5)
+
+
+
+
+
+def shift_by_loops(image, dy, dx):
+    height, width = image.shape
+    out = np.zeros_like(image)
+    for r in range(height):
+        for c in range(width):
+            if 0 <= r + dy < height and 0 <= c + dx < width:
+                out[r + dy, c + dx] = image[r, c]
+    return out
+
+
+@pytest.mark.parametrize("dy", [-9, -8, -3, -1, 0, 2, 7, 8])
+@pytest.mark.parametrize("dx", [-5, 0, 1, 4, 12])
+def test_shift_images_matches_a_loop(rng, dy, dx):
+    image = rng.normal(size=(8, 6))
+    np.testing.assert_array_equal(shift_images(image, dy, dx), shift_by_loops(image, dy, dx))
+
+
+def test_shift_images_moves_every_image_and_channel_in_a_batch(rng):
+    batch = rng.normal(size=(3, 2, 5, 5))
+    shifted = shift_images(batch, -2, 1)
+    for n in range(3):
+        for c in range(2):
+            np.testing.assert_array_equal(shifted[n, c], shift_by_loops(batch[n, c], -2, 1))
+
+
+def test_shifting_digits_on_a_canvas_keeps_every_pixel(rng):
+    digits = rng.random(size=(4, 1, 8, 8))
+    moved = shift_images(digits, 2, -2, canvas=12)
+    assert moved.shape == (4, 1, 12, 12)
+    assert moved.sum() == pytest.approx(digits.sum())
+    back = shift_images(moved, -2, 2)
+    np.testing.assert_array_equal(back[..., 2:10, 2:10], digits)
+
+
+def test_shift_images_validates():
+    with pytest.raises(TypeError, match="dy must be an integer, got float 1.5"):
+        shift_images(np.zeros((3, 3)), 1.5, 0)
+    with pytest.raises(ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"):
+        shift_images(np.zeros(3), 1, 0)
+
+
+def test_pad_to_centres_the_images():
+    padded = pad_to(np.ones((2, 1, 8, 8)), 12)
+    assert padded.shape == (2, 1, 12, 12)
+    assert padded[..., 2:10, 2:10].all() and padded.sum() == 2 * 64
+
+
+def test_pad_to_puts_an_odd_extra_row_below():
+    padded = pad_to(np.ones((2, 2)), (5, 4))
+    np.testing.assert_array_equal(np.argwhere(padded).min(axis=0), [1, 1])
+    np.testing.assert_array_equal(np.argwhere(padded).max(axis=0), [2, 2])
+
+
+def test_pad_to_refuses_a_smaller_canvas():
+    with pytest.raises(ValueError, match=r"size \(6, 10\) is smaller than the images, which are \(8, 8\)"):
+        pad_to(np.zeros((8, 8)), (6, 10))

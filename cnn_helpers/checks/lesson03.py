@@ -44,9 +44,9 @@ def _rgb_cases():
     lecture = data.lecture_example()
     cases = [(np.stack([lecture.image, 1 - lecture.image, lecture.image.T], axis=-1), lecture.sharpen,
               "the lecture's 5x5 image in three channels, sharpen")]
-    photo = data.load_photo(size=24)  # 24 x 20 x 3
+    photo = data.load_photo(size=24)  # 24 x 24 x 3
     for name in filters.LECTURE_KERNELS:
-        cases.append((photo, np.array(filters.KERNELS[name]), f"a 24x20 colour photo, kernel {name!r}"))
+        cases.append((photo, np.array(filters.KERNELS[name]), f"a 24x24 colour photo, kernel {name!r}"))
     for number in range(24):
         height, width = (int(v) for v in rng.integers(3, 10, size=2))
         kernel_h, kernel_w = (int(v) for v in rng.choice([1, 3, 5], size=2))
@@ -101,7 +101,7 @@ def _grey_cases():
         (data.lecture_example().image, "the lecture's 5x5 image"),
         (np.tile([0.0, 0, 1, 1, 0, 0], (4, 1)), "a vertical bar"),
         (((rows - 5.5) ** 2 + (cols - 5.5) ** 2 < 16).astype(float), "a disc on a 12x12 canvas"),
-        (data.load_photo(grey=True, size=32), "the photo, grey, 32x27"),
+        (data.load_photo(grey=True, size=32), "the photo, grey, 32x32"),
     ]
     for number in range(20):
         height, width = (int(v) for v in rng.integers(3, 12, size=2))

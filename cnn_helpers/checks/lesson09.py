@@ -93,7 +93,7 @@ def _accuracies(images, labels, shifts, dy_sign=0, dx_sign=1, wrap=False):
     return np.array(result)
 
 
-@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.data.shift_images",))
+@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.images.shift_images",))
 def check_shift_accuracy(shift_right, shift_accuracy):
     """``shift_right(images, s)`` then ``shift_accuracy(predict, images, labels, shifts)``."""
     rng = np.random.default_rng(902)

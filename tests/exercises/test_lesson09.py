@@ -136,14 +136,14 @@ def test_shift_accuracy_mistakes(wrong_accuracy, hint):
 
 
 def test_shift_images_is_blocked_in_9_2():
-    from cnn_helpers import data
+    from cnn_helpers import images as image_transforms
 
     def via_package(images, s):
-        return data.shift_images(images, 0, s)
+        return image_transforms.shift_images(images, 0, s)
 
     assert_fails(lesson09.check_shift_accuracy, via_package, accuracy_with(via_package),
-                 hint="called cnn_helpers.data.shift_images")
-    assert data.shift_images(np.ones((2, 2)), 0, 1).tolist() == [[0.0, 1.0], [0.0, 1.0]]
+                 hint="called cnn_helpers.images.shift_images")
+    assert image_transforms.shift_images(np.ones((2, 2)), 0, 1).tolist() == [[0.0, 1.0], [0.0, 1.0]]
 
 
 # ------------------------------------------------------------------------------------------ 9.3
