@@ -1,10 +1,47 @@
-"""What every exercise check shares: the failure type, the registry, comparisons with diagnoses,
-and the guard that stops a learner's function from handing back the package's own answer.
+"""What every exercise check shares: the failure type, the registry, comparisons that name the
+mistake, the guard that stops a learner's function from handing back the package's own answer, the
+line budget of vectorised exercises, and checked questions.
 
-A check takes the learner's *function*, runs it on the lecture's worked numbers plus many seeded
-random cases, and compares each result with the reference computed beforehand. On the first wrong
-case it raises :class:`CheckFailure` with the case, the expected and received values, and, where
-the received value matches what a known mistake produces, the name of that mistake.
+How to write a check (see CONTRIBUTING.md, "Checks")
+----------------------------------------------------
+A **function exercise** is registered with :func:`exercise`::
+
+    @exercise("2.1", "cross-correlation with loops", reference="cnn_helpers.conv.correlate2d")
+    def check_correlate2d_loops(correlate2d_loops):
+        ...
+        received = call("2.1", correlate2d_loops, image, kernel, case=description)
+
+The check receives the learner's *function*, runs it with :func:`call` on the lecture's worked
+numbers plus many seeded random cases and compares each result with the reference computed
+beforehand. ``reference`` names the package function(s) that compute the answer (one dotted name
+per function the check takes, ``None`` for a design exercise that no package function answers):
+``tests/exercises/test_registry.py`` proves that a learner who calls it fails.
+
+- :func:`diagnose` runs the learner's function on *every* case, and names a mistake only when the
+  mistake reproduces the learner's answers on all cases (so a coincidence on one case never names
+  the wrong mistake). Prefer it for new checks; :func:`compare` and :func:`compare_number` compare
+  one case at a time. Integers are always compared exactly.
+- :func:`check_lines_do_not_grow` is the line budget of a vectorised exercise: the learner's code
+  runs on a small and a large input, and the number of Python lines it executes may not grow, so
+  a loop over images or output positions fails whatever the input size.
+- :func:`question` registers a **checked question** (a number or one choice)::
+
+      check_multiply_adds = question("2.5", "multiply-adds of a valid correlation", expected=81,
+                                     misconceptions={225: "...", 9: "..."})
+
+  Its notebook cell holds ``answer_2_5 = 81`` between the solution markers; the learner edition
+  gets ``answer_2_5 = None  # YOUR ANSWER HERE`` and the check says "not done yet" for None.
+
+The reference guard
+-------------------
+While :func:`call` runs the learner's function, every public callable of the package (the math
+modules, and also ``widgets`` and ``plotting``, whose helpers compute with the package's answers)
+is replaced by a tripwire, except the names the exercise ``allowed``. A tripwire lets a call
+through only when it comes from code in :data:`MATH_MODULES` (an allowed ``apply_kernel`` may call
+``correlate2d``); a call from the learner's code, from ``widgets`` or ``plotting`` raises
+:class:`CheckFailure`. A module that is renamed or added is listed in :data:`MATH_MODULES` (or in
+:data:`TOOL_MODULES` if its functions never compute an answer); ``tests/exercises/test_core.py``
+fails until every module of the package is classified.
 """
 
 from __future__ import annotations
@@ -13,6 +50,7 @@ import contextlib
 import functools
 import importlib
 import sys
+import types
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,23 +61,49 @@ class CheckFailure(AssertionError):
     """Raised by a check when the learner's function gives a wrong answer; the message is the hint."""
 
 
+_UNDECLARED = "undeclared"
+
+
 @dataclass
 class Exercise:
+    """What a lesson module registers for one exercise id.
+
+    ``kind`` is ``"function"`` (the check takes the learner's functions) or ``"question"`` (the
+    check takes one answer). ``reference`` holds the dotted names of the package functions that
+    compute the answer, one per function the check takes (``None`` where none does), or the
+    string ``"undeclared"`` when the lesson module does not say.
+    """
+
     id: str
     title: str
     check: Callable
     forbidden: tuple = ()
     allowed: tuple = ()
+    reference: object = _UNDECLARED
+    kind: str = "function"
+    question: object = None
 
 
 REGISTRY: dict[str, Exercise] = {}
 
-# Every public callable in these modules counts as "the package's answer" while a check runs,
-# except the names an exercise allows (for example pad2d inside a strided-correlation exercise).
-REFERENCE_MODULES = (
-    "cnn_helpers.conv", "cnn_helpers.pooling", "cnn_helpers.filters", "cnn_helpers.images",
-    "cnn_helpers.layers", "cnn_helpers.model", "cnn_helpers.training", "cnn_helpers.architectures",
+#: The package's reference math. Code in these modules may call blocked functions while a check
+#: runs (an allowed ``apply_kernel`` calls ``correlate2d``, which calls ``pad2d``); code anywhere
+#: else (the learner's notebook, ``widgets``, ``plotting``, the checks) may not. Short names below
+#: ``cnn_helpers``; a submodule (``conv._fast``) counts with its parent. Add a renamed module here.
+MATH_MODULES = (
+    "conv", "pooling", "filters", "layers", "model", "optim", "gradcheck", "training", "images",
+    "data", "_fast", "blocks", "receptive_field", "dense_prediction", "_validation", "architectures",
 )
+#: Math modules whose public functions are tools rather than answers (loading the lecture's data,
+#: validating input): never blocked, unless an exercise lists one in ``forbidden``.
+TOOL_MODULES = ("data", "_validation")
+#: Parts of the package that are neither math nor an answer: the checks and the course machinery.
+#: Everything else (``widgets``, ``plotting`` and the math modules) is blocked while a check runs.
+UNGUARDED_MODULES = ("checks", "course", "__main__")
+
+# Kept for code written against the old name: the math modules whose functions are blocked.
+REFERENCE_MODULES = tuple(f"cnn_helpers.{name}" for name in MATH_MODULES if name not in TOOL_MODULES)
+
 # Other libraries' ready-made answers, blocked only if the learner's process already imported them.
 THIRD_PARTY_ANSWERS = (
     "scipy.signal.correlate2d", "scipy.signal.convolve2d", "scipy.signal.correlate",
@@ -50,12 +114,40 @@ THIRD_PARTY_ANSWERS = (
 )
 
 
-def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple = ()):
+def _package_part(module_name: str) -> str | None:
+    """``"conv"`` for ``cnn_helpers.conv`` or ``cnn_helpers.conv.x``; None outside the package."""
+    if not isinstance(module_name, str) or not module_name.startswith("cnn_helpers."):
+        return None
+    return module_name.split(".")[1]
+
+
+def is_math_module(module_name: str) -> bool:
+    """True for a module listed in :data:`MATH_MODULES` (or a submodule of one)."""
+    return _package_part(module_name) in MATH_MODULES
+
+
+def _is_blocked_module(module_name: str) -> bool:
+    """Modules whose public callables are answers: the math (but its tools), widgets, plotting."""
+    part = _package_part(module_name)
+    return part is not None and part not in TOOL_MODULES and part not in UNGUARDED_MODULES
+
+
+def _as_names(reference):
+    if reference is None or reference == _UNDECLARED:
+        return reference
+    return (reference,) if isinstance(reference, str) else tuple(reference)
+
+
+def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple = (), *,
+             reference=_UNDECLARED):
     """Register a check for exercise ``exercise_id`` (e.g. ``"2.1"``).
 
-    The wrapped check receives the learner's function; while it runs, calling a reference
-    implementation (other than the ``allowed`` names) raises :class:`CheckFailure`.
-    ``forbidden`` adds dotted names outside the reference modules.
+    The wrapped check receives the learner's function(s); while one runs inside :func:`call`,
+    calling a package function (other than the ``allowed`` names: bare attribute names such as
+    ``"pad2d"``, or dotted names) raises :class:`CheckFailure`. ``forbidden`` adds dotted names
+    that are not blocked otherwise (a tool of ``cnn_helpers.data``, a NumPy function).
+    ``reference``: the dotted name of the package function that computes the answer, or a tuple
+    with one per function the check takes (``None`` for a function no package code answers).
     """
 
     def decorate(check):
@@ -66,7 +158,8 @@ def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple
             check(*functions, **options)
 
         run.exercise_id = exercise_id
-        REGISTRY[exercise_id] = Exercise(exercise_id, title, run, tuple(forbidden), tuple(allowed))
+        REGISTRY[exercise_id] = Exercise(exercise_id, title, run, tuple(forbidden), tuple(allowed),
+                                         _as_names(reference))
         return run
 
     return decorate
@@ -115,19 +208,29 @@ def call(exercise_id: str, function, *args, case: str = "", **kwargs):
             ) from error
 
 
+def _is_allowed(dotted, attribute, allowed):
+    return attribute in allowed or dotted in allowed
+
+
 def _reference_objects(allowed=(), extra=()):
-    """Map id(object) -> (dotted name, module, attribute) for every blocked reference callable."""
+    """Map id(object) -> (dotted name, module, attribute, object) for every blocked callable.
+
+    Blocked: each public callable *defined* in a blocked module of the package (math, widgets,
+    plotting; see :func:`_is_blocked_module`), the third-party answers and ``extra``.
+    """
     found = {}
-    for module_name in REFERENCE_MODULES:
-        module = sys.modules.get(module_name)
-        if module is None:
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not _is_blocked_module(module_name):
             continue
-        for attribute, value in vars(module).items():
-            if attribute.startswith("_") or attribute in allowed or not callable(value):
+        for attribute, value in list(vars(module).items()):
+            if attribute.startswith("_") or not callable(value) or isinstance(value, types.ModuleType):
                 continue
             if getattr(value, "__module__", None) != module_name:
-                continue  # re-exported names (numpy functions, dataclasses) are not the answer
-            found[id(value)] = (f"{module_name}.{attribute}", module, attribute, value)
+                continue  # re-exported names are found in the module that defines them
+            dotted = f"{module_name}.{attribute}"
+            if _is_allowed(dotted, attribute, allowed):
+                continue
+            found[id(value)] = (dotted, module, attribute, value)
     for dotted in THIRD_PARTY_ANSWERS + tuple(extra):
         module_name, _, attribute = dotted.rpartition(".")
         module = sys.modules.get(module_name)
@@ -161,53 +264,70 @@ def _refuse_reference_itself(exercise_id, function, allowed, forbidden=()):
 
 
 def _called_from_the_package(frame) -> bool:
-    """True when ``frame`` runs inside the package's math (a reference calling its own helpers)."""
-    module = frame.f_globals.get("__name__", "") if frame is not None else ""
-    return module.startswith("cnn_helpers.") and not module.startswith(("cnn_helpers.checks", "cnn_helpers.course"))
+    """True when ``frame`` runs inside the package's reference math (:data:`MATH_MODULES`)."""
+    return frame is not None and is_math_module(frame.f_globals.get("__name__", ""))
 
 
 def _tripwire(exercise_id, dotted_name, original):
     def tripwire(*args, **kwargs):
-        # An allowed package function may call blocked ones internally (apply_kernel calls
-        # correlate2d, which calls pad2d): only calls coming from outside the package trip.
+        # A package function may call blocked ones internally (apply_kernel calls correlate2d,
+        # which calls pad2d): only calls from outside the reference math trip.
         if _called_from_the_package(sys._getframe(1)):
             return original(*args, **kwargs)
+        what = ("a figure or widget helper that computes the answer with the package's own code"
+                if _package_part(dotted_name) in ("widgets", "plotting") else "which computes the answer for you")
         raise CheckFailure(
-            f"Exercise {exercise_id}: your function called {dotted_name}, which computes the answer "
-            "for you. Write the computation yourself (NumPy is fine)."
+            f"Exercise {exercise_id}: your function called {dotted_name}, {what}. "
+            "Write the computation yourself (NumPy is fine)."
         )
 
     tripwire.__name__ = dotted_name.rpartition(".")[2]
+    tripwire.__wrapped_reference__ = original
     return tripwire
 
 
 @contextlib.contextmanager
 def reference_guard(function, allowed=(), extra=(), exercise_id="?"):
-    """Temporarily replace reference implementations with tripwires.
+    """Temporarily replace the package's answers with tripwires.
 
-    Patches the attributes of the reference modules (so ``cnn_helpers.conv.correlate2d(...)``
-    trips) and the names in the learner function's global namespace that are bound to them (so
-    ``from cnn_helpers.conv import correlate2d`` trips too). Everything is restored afterwards.
+    Patched: the attribute of the module that defines each blocked callable (so
+    ``cnn_helpers.conv.correlate2d(...)`` trips); every name bound to one in the namespaces of the
+    package's non-math modules, and in their module-level dicts (so a widget or plotting helper,
+    or a package re-export such as ``cnn_helpers.plotting.pool``, trips too); and the names in the
+    learner function's global namespace (so ``from cnn_helpers.conv import correlate2d`` trips).
+    Everything is restored afterwards.
     """
     blocked = _reference_objects(allowed, extra)
-    saved_attributes = []
+    wires = {key: _tripwire(exercise_id, hit[0], hit[3]) for key, hit in blocked.items()}
+    saved = []  # (namespace dict, key, original value)
+
+    def patch(namespace, key, value):
+        saved.append((namespace, key, value))
+        namespace[key] = wires[id(value)]
+
     for dotted, module, attribute, value in blocked.values():
-        saved_attributes.append((module, attribute, value))
-        setattr(module, attribute, _tripwire(exercise_id, dotted, value))
+        patch(vars(module), attribute, value)
+    for module_name, module in list(sys.modules.items()):
+        part = _package_part(module_name)
+        if module is None or part is None or part in UNGUARDED_MODULES or part in MATH_MODULES:
+            continue
+        namespace = vars(module)
+        for key, value in list(namespace.items()):
+            if id(value) in wires and namespace[key] is value and callable(value):
+                patch(namespace, key, value)
+            elif isinstance(value, dict) and not key.startswith("__"):
+                for inner_key, inner in list(value.items()):
+                    if id(inner) in wires and callable(inner):
+                        patch(value, inner_key, inner)
     learner_globals = getattr(_unwrap(function), "__globals__", {})
-    saved_globals = []
     for name, value in list(learner_globals.items()):
-        hit = blocked.get(id(value))
-        if hit is not None and callable(value):
-            saved_globals.append((name, value))
-            learner_globals[name] = _tripwire(exercise_id, hit[0], value)
+        if id(value) in wires and callable(value):
+            patch(learner_globals, name, value)
     try:
         yield
     finally:
-        for module, attribute, value in saved_attributes:
-            setattr(module, attribute, value)
-        for name, value in saved_globals:
-            learner_globals[name] = value
+        for namespace, key, value in reversed(saved):
+            namespace[key] = value
 
 
 # --------------------------------------------------------------------------------------------
