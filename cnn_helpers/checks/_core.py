@@ -47,6 +47,7 @@ fails until every module of the package is classified.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import importlib
 import sys
@@ -59,6 +60,10 @@ import numpy as np
 
 class CheckFailure(AssertionError):
     """Raised by a check when the learner's function gives a wrong answer; the message is the hint."""
+
+
+class _LearnerRaised(CheckFailure):
+    """The learner's function raised an exception of its own (not "not done yet", not the guard)."""
 
 
 _UNDECLARED = "undeclared"
@@ -203,7 +208,7 @@ def call(exercise_id: str, function, *args, case: str = "", **kwargs):
             raise _not_done(exercise_id, error) from None
         except Exception as error:  # the learner's bug, reported as a hint rather than a traceback
             where = f" on {case}" if case else ""
-            raise CheckFailure(
+            raise _LearnerRaised(
                 f"Exercise {exercise_id}: your function raised {type(error).__name__}{where}: {error}"
             ) from error
 
@@ -381,19 +386,167 @@ def compare(exercise_id, expected, received, case, mistakes=(), rtol=1e-6, atol=
     raise CheckFailure("\n".join(lines))
 
 
-def compare_number(exercise_id, expected, received, case, mistakes=(), name="result"):
-    """Like :func:`compare` for a single integer or float answer."""
-    if isinstance(received, (bool, np.bool_)) or not isinstance(received, (int, float, np.integer, np.floating)):
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def same_value(expected, received, rtol=1e-9, atol=1e-9) -> bool:
+    """True when ``received`` equals ``expected``: exactly for integers, else to ``rtol``/``atol``.
+
+    An integer ``expected`` is matched exactly (``3126250`` is not ``3126251``, however large);
+    arrays must have the same shape, and integer arrays the same values.
+
+    >>> same_value(3_126_251, 3_126_250), same_value(4, 4.0), same_value(0.1 + 0.2, 0.3)
+    (False, True, True)
+    """
+    if expected is None or received is None:
+        return expected is received
+    if _is_integer(expected) and _is_number(received):
+        return bool(received == expected)
+    if _is_number(expected) and _is_number(received):
+        return bool(np.isclose(float(received), float(expected), rtol=rtol, atol=atol))
+    try:
+        expected_array, received_array = np.asarray(expected), np.asarray(received)
+        if expected_array.shape != received_array.shape:
+            return False
+        if expected_array.dtype.kind in "iub" and received_array.dtype.kind in "iub":
+            return bool(np.array_equal(expected_array, received_array))
+        return bool(np.allclose(received_array.astype(float), expected_array.astype(float), rtol=rtol, atol=atol))
+    except (TypeError, ValueError):
+        return False
+
+
+def compare_number(exercise_id, expected, received, case, mistakes=(), name="result", rtol=1e-9, atol=1e-9):
+    """Like :func:`compare` for a single integer or float answer.
+
+    An integer ``expected`` is compared exactly, and so are the mistakes' integer values; floats
+    to ``rtol``/``atol``. A mistake is named when its value on *this* case equals the answer: where
+    different mistakes can give the same number, use :func:`diagnose`, which looks at every case.
+    """
+    if not _is_number(received):
         raise CheckFailure(
             f"Exercise {exercise_id}: on {case}, expected a number, got {type(received).__name__} {received!r}"
         )
-    if np.isclose(float(received), float(expected), rtol=1e-9, atol=1e-9):
+    if same_value(expected, received, rtol, atol):
         return
     message = f"Exercise {exercise_id}: wrong {name} on {case}: expected {expected}, got {received}."
     for description, value in mistakes:
-        if value is not None and np.isclose(float(received), float(value)):
+        if value is not None and same_value(value, received, max(rtol, 1e-7), atol):
             message += f"\n  Likely mistake: {description}"
             break
+    raise CheckFailure(message)
+
+
+def _mistake_value(function, args, kwargs):
+    """What a mistake returns on one case, or None when that mistake cannot run there."""
+    try:
+        return function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    except (ArithmeticError, ValueError, TypeError, IndexError):
+        return None
+
+
+def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="result", rtol=1e-9, atol=1e-9):
+    """Run ``learner`` on every case; on a wrong answer, name the mistake that explains them all.
+
+    Parameters
+    ----------
+    exercise_id : str
+    learner : callable
+        The learner's function; each call goes through :func:`call` (the guard is on, a raise
+        becomes a hint, ``NotImplementedError`` becomes "not done yet").
+    reference : callable
+        The right answer, ``reference(*args, **kwargs)``; called outside the guard.
+    cases : sequence of (description, args) or (description, args, kwargs)
+    mistakes : dict of name -> (function, hint)
+        Each ``function`` takes the case's arguments and returns what that mistake returns (the
+        whole mistaken solution, on every case; None, or raising ValueError / TypeError /
+        ArithmeticError / IndexError, where it cannot run). A mistake is named only when it
+        reproduces the learner's answer on **every** case where both give one, on at least two of
+        the wrong answers (or the only one), and cannot run where the learner's function raised:
+        one coincidence never names the wrong mistake. The first mistake that fits is named.
+    name : str
+        What the answer is called in the message ("count", "feature map").
+
+    Returns
+    -------
+    list
+        The learner's answers, one per case, when all are right (for further checks, e.g. types).
+
+    Raises
+    ------
+    CheckFailure
+        Naming the first wrong case, the expected and received values, how many cases are wrong,
+        and the mistake when one explains every answer.
+
+    Examples
+    --------
+    >>> cases = [(f"n={n}", (n,)) for n in (1, 2, 5)]
+    >>> mistakes = {"doubled": (lambda n: 2 * n, "you doubled n"), "plus one": (lambda n: n + 1, "you added 1")}
+    >>> diagnose("0.0", lambda n: n + 1, lambda n: n * n, cases, mistakes)
+    Traceback (most recent call last):
+    ...
+    cnn_helpers.checks._core.CheckFailure: Exercise 0.0: wrong result on n=1: expected 1, got 2 (wrong on 3 of 3 cases).
+      Likely mistake: you added 1
+    """
+    mistakes = dict(mistakes or {})
+    normalised = [(case[0], tuple(case[1]), dict(case[2]) if len(case) > 2 else {}) for case in cases]
+    expected, received, raised = [], [], {}
+    for index, (description, args, kwargs) in enumerate(normalised):
+        expected.append(reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
+        try:
+            answer = call(exercise_id, learner, *copy.deepcopy(args), case=description, **copy.deepcopy(kwargs))
+        except _LearnerRaised as failure:  # an error of the learner's on this case: diagnose it with the rest
+            raised[index] = failure
+            answer = None
+        if index not in raised and _is_number(expected[-1]) and not _is_number(answer):
+            raise CheckFailure(
+                f"Exercise {exercise_id}: on {description}, expected a number, got "
+                f"{type(answer).__name__} {answer!r}"
+            )
+        received.append(answer)
+    wrong = [i for i, (e, r) in enumerate(zip(expected, received)) if i in raised or not same_value(e, r, rtol, atol)]
+    if not wrong:
+        return received
+    hint = None
+    answered_wrong = [i for i in wrong if i not in raised]
+    for function, text in mistakes.values():
+        values = [_mistake_value(function, args, kwargs) for _, args, kwargs in normalised]
+        # The mistake must give the learner's answer wherever both answered, on several of the
+        # wrong answers (all of them if there are fewer than two), and must not run where the
+        # learner's function raised. Where a mistake cannot run, it neither counts nor contradicts.
+        explained = sum(values[i] is not None for i in answered_wrong)
+        if explained < min(2, len(answered_wrong)) or explained == 0:
+            continue
+        if any(values[i] is not None for i in raised):
+            continue
+        if all(v is None or i in raised or same_value(v, r, max(rtol, 1e-7), atol)
+               for i, (v, r) in enumerate(zip(values, received))):
+            hint = text
+            break
+    first = answered_wrong[0] if hint else wrong[0]
+    if first in raised:
+        failure = raised[first]
+        extra = f" (wrong or raising on {len(wrong)} of {len(cases)} cases)" if len(wrong) > 1 else ""
+        raise _LearnerRaised(str(failure) + extra) from failure.__cause__
+    description = normalised[first][0]
+    count = f"wrong on {len(wrong)} of {len(cases)} cases"
+    try:
+        if _is_number(expected[first]):
+            compare_number(exercise_id, expected[first], received[first], description, name=name, rtol=rtol, atol=atol)
+        else:
+            compare(exercise_id, expected[first], received[first], description, name=name, rtol=rtol, atol=atol)
+        message = f"Exercise {exercise_id}: wrong {name} on {description}."  # pragma: no cover (same_value disagreed)
+    except CheckFailure as failure:
+        message = str(failure)
+    head, _, rest = message.partition("\n")
+    head = head[:-1] + f" ({count})." if head.endswith(".") else head + f" ({count})"
+    message = head + ("\n" + rest if rest else "")
+    if hint:
+        message += f"\n  Likely mistake: {hint}"
     raise CheckFailure(message)
 
 

@@ -77,3 +77,20 @@ def test_an_allowed_package_function_may_use_blocked_ones_internally():
     with reference_guard(learner_calls_blocked, allowed=("apply_kernel",), exercise_id="9.9"):
         with pytest.raises(CheckFailure, match="called cnn_helpers.conv.correlate2d"):
             learner_calls_blocked(image)
+
+
+def test_counting_only_degree_d_is_not_told_squares_are_missing():
+    """C(n + d - 1, d) counts the monomials of degree exactly d: 3,126,250 for 2,500 inputs at degree 2,
+    one less than the "no squares" mistake's 3,126,251 is far from; a tolerance used to confuse them."""
+    message = assert_fails(lesson01.check_count_features, lambda n, d: math.comb(n + d - 1, d), hint="degree exactly d")
+    assert "squares" not in message
+    assert "3126250" in message.replace(",", "")
+
+
+def test_a_count_one_off_on_a_large_case_is_wrong():
+    """Integers are compared exactly: 3,126,252 is not 3,126,251, although the ratio is 1 + 3e-7."""
+    def almost(n, d):
+        return math.comb(n + d, d) + (1 if n == 2500 else 0)
+
+    message = assert_fails(lesson01.check_count_features, almost, hint="wrong count on n_inputs=2500")
+    assert "Likely mistake" not in message  # no known mistake explains one wrong case among right ones

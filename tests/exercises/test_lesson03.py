@@ -191,3 +191,22 @@ def test_filter_rgb_calling_the_package_fails():
         axis=-1)
     assert_fails(lesson03.check_filter_rgb, per_channel, hint="called cnn_helpers.conv.correlate2d")
     assert filters.apply_kernel(np.eye(3), "identity").shape == (3, 3)  # restored afterwards
+
+
+def test_filter_rgb_kernel_height_for_both_axes_is_not_called_no_padding():
+    """KH // 2 rows and KH // 2 columns: on a 1x3 kernel that is no padding at all, on a 3x1 kernel too
+    much; the check used to say "no padding" from the first of these cases."""
+
+    def kh_for_both(image, kernel):
+        image, kernel = np.asarray(image, float), np.asarray(kernel, float)
+        pad = kernel.shape[0] // 2
+        padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)))
+        kernel_h, kernel_w = kernel.shape
+        out = np.zeros((padded.shape[0] - kernel_h + 1, padded.shape[1] - kernel_w + 1, 3))
+        for row in range(out.shape[0]):
+            for col in range(out.shape[1]):
+                out[row, col] = np.sum(padded[row:row + kernel_h, col:col + kernel_w] * kernel[:, :, None], axis=(0, 1))
+        return out
+
+    message = assert_fails(lesson03.check_filter_rgb, kh_for_both, hint="KH // 2 was used for both axes")
+    assert "no padding" not in message

@@ -189,3 +189,10 @@ def test_strided_hard_coded_answer_fails():
     answer = np.array([[-1, 3, 0], [5, -3, 3], [4, 2, 3]], dtype=float)  # the lecture case, right
     assert_fails(lesson04.check_correlate_strided, lambda image, kernel, padding, stride: answer,
                  hint="wrong feature map")
+
+
+def test_plus_one_inside_the_division_is_named_as_such():
+    """(n + 2p - k + 1) // s uses n + 2 * padding; it used to be told to, by a coincidence on one case."""
+    message = assert_fails(lesson04.check_output_size, _guarded(lambda n, k, p, s: (n + 2 * p - k + 1) // s),
+                           hint="the + 1 went inside the division")
+    assert "padding goes on both sides" not in message
