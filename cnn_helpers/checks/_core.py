@@ -632,6 +632,74 @@ def count_python_lines(function, *args, limit=None, watch=None):
     return result, lines
 
 
+#: How many more lines of Python the large input of :func:`check_lines_do_not_grow` may run
+#: than the small one. A loop over images, filters or output positions adds at least two lines
+#: (the ``for`` and its body) per extra iteration, so it cannot stay within this.
+LINE_GROWTH_ALLOWANCE = 3
+
+
+def check_lines_do_not_grow(exercise_id, run, small, large, *, watch, describe=None,
+                            allowance=LINE_GROWTH_ALLOWANCE, advice=""):
+    """Fail unless ``run`` executes (almost) no more lines of learner code on ``large`` than on ``small``.
+
+    The line budget of a vectorised exercise. ``run(*small)`` and ``run(*large)`` call the
+    learner's function(s) (through :func:`call`); the lines executed in the learner's notebook
+    code (see :func:`count_python_lines`) are counted for each. A vectorised solution runs the
+    same lines whatever the size of its input; a Python loop over images, filters or output
+    positions runs more lines on the larger input, however small both inputs are. Choose the two
+    inputs to differ in what must not be looped over (N, F, H, W) and to agree in what may be
+    (the kernel size, stride and padding, so loops over kernel offsets stay allowed).
+
+    Parameters
+    ----------
+    exercise_id : str
+    run : callable
+        ``run(*arguments)``; its return value is ignored.
+    small, large : tuple
+        The arguments of the two runs.
+    watch : callable or tuple of callables
+        The learner's function(s): code sharing their globals is counted.
+    describe : callable, optional
+        ``describe(arguments) -> str`` for the message, e.g. "x of shape (2, 3, 6, 6)"; by default
+        the first argument.
+    allowance : int
+        How many more lines the large run may execute.
+    advice : str
+        What to do instead, appended to the message.
+
+    Returns
+    -------
+    (int, int)
+        The line counts of the small and the large run.
+
+    Examples
+    --------
+    >>> def total(values):
+    ...     result = 0
+    ...     for value in values:
+    ...         result += value
+    ...     return result
+    >>> check_lines_do_not_grow("0.0", total, ([1, 2],), ([1, 2, 3, 4, 5],), watch=total)
+    Traceback (most recent call last):
+    ...
+    cnn_helpers.checks._core.CheckFailure: Exercise 0.0: your function is right but not vectorised: it ran 7 lines of Python on [1, 2] and 11 or more on [1, 2, 3, 4, 5]. The count grows with the input, so a Python loop runs over it.
+    >>> check_lines_do_not_grow("0.0", sum, ([1, 2],), ([1, 2, 3, 4, 5],), watch=total)
+    (0, 0)
+    """
+    _, small_lines = count_python_lines(run, *small, watch=watch)
+    limit = small_lines + allowance
+    _, large_lines = count_python_lines(run, *large, limit=limit, watch=watch)
+    if large_lines > limit:
+        more = "or more " if large_lines == limit + 1 else ""
+        describe = describe or (lambda arguments: format_array(arguments[0], max_chars=60))
+        raise CheckFailure(
+            f"Exercise {exercise_id}: your function is right but not vectorised: it ran {small_lines:,} "
+            f"lines of Python on {describe(small)} and {large_lines:,} {more}on {describe(large)}. "
+            f"The count grows with the input, so a Python loop runs over it.{(' ' + advice) if advice else ''}"
+        )
+    return small_lines, large_lines
+
+
 def all_exercises() -> dict[str, Exercise]:
     """Import every lesson's check module and return the registry, keyed by exercise id."""
     from . import LESSON_MODULES
