@@ -700,6 +700,172 @@ def check_lines_do_not_grow(exercise_id, run, small, large, *, watch, describe=N
     return small_lines, large_lines
 
 
+# --------------------------------------------------------------------------------------------
+# Checked questions: one number or one choice
+
+
+_LETTERS = "abcdefghij"
+
+
+@dataclass(frozen=True)
+class Question:
+    """What :func:`question` registers: the answer and the wrong answers it knows."""
+
+    expected: object
+    choices: dict | None  # letter -> text, or None for a number
+    tolerance: float | None
+    misconceptions: dict  # normalised wrong answer -> hint
+    hint: str
+    explanation: str
+
+
+def _normal_text(text) -> str:
+    return " ".join(str(text).strip().lower().split())
+
+
+def _choice_letter(answer, choices):
+    """The letter an answer means: "b", "B", "(b)", "b)" or the text of choice b; else None."""
+    if not isinstance(answer, str):
+        return None
+    text = _normal_text(answer).strip("().: ")
+    if text in choices:
+        return text
+    for letter, choice in choices.items():
+        if text == _normal_text(choice).strip("().: "):
+            return letter
+    return None
+
+
+def question(exercise_id: str, title: str, *, expected, choices=None, tolerance=None, misconceptions=None,
+             hint: str = "", explanation: str = ""):
+    """Register a checked question whose answer is one number or one choice; return its check.
+
+    Parameters
+    ----------
+    exercise_id, title : str
+        As for :func:`exercise`; the notebook's cell ``exercise-L.K`` holds
+        ``answer_L_K = <answer>`` between the solution markers.
+    expected : int, float or str
+        An ``int`` is matched exactly (``81`` and ``81.0`` pass, ``80.9`` does not); a ``float``
+        needs ``tolerance``; with ``choices``, the letter (or the text) of the right choice.
+    choices : sequence of str, or dict of letter -> str, optional
+        The options, lettered a, b, c, ... in order. The learner may answer with the letter or
+        the text, in any case, with or without brackets ("b", "(B)", "Invariant").
+    tolerance : float, optional
+        Absolute tolerance of a float answer (required for floats, state it in the question).
+    misconceptions : dict, optional
+        Wrong answer -> the misconception behind it, said when the learner gives that answer
+        (numbers matched like the answer; choices by letter or text).
+    hint : str
+        Said after any other wrong answer. The expected answer itself is never shown.
+    explanation : str
+        The success line's detail: why the answer is right, in one sentence.
+
+    Returns
+    -------
+    callable
+        ``check(answer)``: prints one line when right; raises :class:`CheckFailure` when not,
+        "not done yet" while the answer is None.
+
+    Examples
+    --------
+    >>> check = question("0.1", "multiply-adds", expected=81, misconceptions={225: "25 x 9 counts every pixel"})
+    >>> check(81.0)
+    Exercise 0.1 passed: 81 is right.
+    >>> check(225)
+    Traceback (most recent call last):
+    ...
+    cnn_helpers.checks._core.CheckFailure: Exercise 0.1: 225 is not right.
+      Likely misconception: 25 x 9 counts every pixel
+    """
+    if choices is not None:
+        choices = dict(choices) if isinstance(choices, dict) else dict(zip(_LETTERS, choices))
+        choices = {str(letter).lower(): text for letter, text in choices.items()}
+        letter = _choice_letter(expected, choices)
+        if letter is None:
+            raise ValueError(f"question {exercise_id}: expected {expected!r} is none of the choices {choices}")
+        expected = letter
+        known = {}
+        for wrong, text in (misconceptions or {}).items():
+            wrong_letter = _choice_letter(wrong, choices)
+            if wrong_letter is None or wrong_letter == expected:
+                raise ValueError(f"question {exercise_id}: misconception {wrong!r} is not a wrong choice")
+            known[wrong_letter] = text
+    elif _is_integer(expected):
+        if tolerance is not None:
+            raise ValueError(f"question {exercise_id}: an integer answer is matched exactly; drop tolerance")
+        known = dict(misconceptions or {})
+    elif _is_number(expected):
+        if tolerance is None or tolerance < 0:
+            raise ValueError(f"question {exercise_id}: a float answer needs a tolerance >= 0, got {tolerance!r}")
+        known = dict(misconceptions or {})
+    else:
+        raise TypeError(f"question {exercise_id}: expected must be an int, a float or a choice, got {expected!r}")
+    if choices is None and any(_question_matches(expected, tolerance, wrong) for wrong in known):
+        raise ValueError(f"question {exercise_id}: a misconception equals the expected answer")
+    spec = Question(expected, choices, tolerance, known, hint, explanation)
+
+    def check(answer):
+        _check_answer(exercise_id, spec, answer)
+
+    check.__name__ = check.__qualname__ = f"check_question_{exercise_id.replace('.', '_')}"
+    check.__doc__ = f"Check the answer to question {exercise_id}: {title}."
+    check.exercise_id = exercise_id
+    REGISTRY[exercise_id] = Exercise(exercise_id, title, check, reference=None, kind="question", question=spec)
+    return check
+
+
+def _question_matches(expected, tolerance, answer) -> bool:
+    if not _is_number(answer):
+        return False
+    if _is_integer(expected):
+        return bool(answer == expected)
+    return abs(float(answer) - float(expected)) <= tolerance
+
+
+def _check_answer(exercise_id, spec: Question, answer):
+    if answer is None or answer is ...:
+        raise CheckFailure(
+            f"Exercise {exercise_id} is not done yet: your answer is still None. Replace None with "
+            "your answer in the exercise cell and run it again."
+        )
+    if spec.choices is not None:
+        letter = _choice_letter(answer, spec.choices)
+        if letter is None:
+            options = ", ".join(f"({k}) {v}" for k, v in spec.choices.items())
+            raise CheckFailure(
+                f"Exercise {exercise_id}: answer with the letter (or the text) of one choice: {options}; "
+                f"got {answer!r}."
+            )
+        if letter == spec.expected:
+            passed(exercise_id, f"({letter}) {spec.choices[letter]} is right." +
+                   (f" {spec.explanation}" if spec.explanation else ""))
+            return
+        shown = f"({letter}) {spec.choices[letter]}"
+        known = spec.misconceptions.get(letter)
+    else:
+        if isinstance(answer, str) or not _is_number(answer):
+            raise CheckFailure(
+                f"Exercise {exercise_id}: answer with a number (for example 12 or 0.5, without quotes), "
+                f"got {type(answer).__name__} {answer!r}."
+            )
+        if _question_matches(spec.expected, spec.tolerance, answer):
+            passed(exercise_id, f"{spec.expected} is right." + (f" {spec.explanation}" if spec.explanation else ""))
+            return
+        shown = f"{answer}"
+        tolerance = spec.tolerance if spec.tolerance is not None else 1e-9
+        known = next((text for wrong, text in spec.misconceptions.items()
+                      if _question_matches(wrong, tolerance, answer)), None)
+        if known is None and _is_integer(spec.expected) and float(answer) != int(float(answer)):
+            known = "the answer is a whole number"
+    message = f"Exercise {exercise_id}: {shown} is not right."
+    if known:
+        message += f"\n  Likely misconception: {known}"
+    elif spec.hint:
+        message += f"\n  Hint: {spec.hint}"
+    raise CheckFailure(message)
+
+
 def all_exercises() -> dict[str, Exercise]:
     """Import every lesson's check module and return the registry, keyed by exercise id."""
     from . import LESSON_MODULES
