@@ -134,7 +134,8 @@ def _check_conv_function(exercise_id, function, cases):
         compare(exercise_id, expected, received, description, mistakes, name="output")
 
 
-@exercise("5.1", "multi-channel convolution with loops", allowed=("pad2d", "output_size"))
+@exercise("5.1", "multi-channel convolution with loops", allowed=("pad2d", "output_size"),
+          reference="cnn_helpers.conv.conv2d")
 def check_conv_forward_loops(conv_forward_loops):
     """``conv_forward_loops(x, weight, bias, stride, padding)`` must equal ``conv.conv2d``."""
     cases = conv_cases(seed=501)
@@ -159,7 +160,8 @@ def fast_case(seed=502):
     return x, weight, bias
 
 
-@exercise("5.2", "vectorised multi-channel convolution", allowed=("pad2d", "output_size"))
+@exercise("5.2", "vectorised multi-channel convolution", allowed=("pad2d", "output_size"),
+          reference="cnn_helpers.conv.conv2d")
 def check_conv_forward_fast(conv_forward_fast):
     """Same results as exercise 5.1, and no Python loop over output positions."""
     cases = conv_cases(seed=511)
@@ -225,7 +227,8 @@ def _check_relu(relu):
     return len(cases)
 
 
-@exercise("5.3", "a convolution layer with an activation", allowed=("pad2d", "output_size"))
+@exercise("5.3", "a convolution layer with an activation", allowed=("pad2d", "output_size"),
+          reference=(None, "cnn_helpers.conv.conv2d"))
 def check_conv_layer(relu, conv_layer):
     """``relu(z)`` is max(z, 0); ``conv_layer(x, weight, bias, activation, stride, padding)`` is
     ``activation(conv2d(x, weight, bias, stride, padding))``."""

@@ -10,7 +10,7 @@ import cnn_helpers
 from cnn_helpers.checks import _core, lesson02, lesson06
 from cnn_helpers.checks._core import CheckFailure, reference_guard
 
-from ._tools import assert_fails, assert_passes
+from ._tools import assert_fails
 
 # --------------------------------------------------------------------------------------------
 # The reference guard trusts only the package's math modules

@@ -7,24 +7,7 @@ import pytest
 
 from cnn_helpers.checks import lesson03
 
-from ._tools import assert_fails, assert_passes, load_exercise
-
-EXERCISES = [
-    ("3.1", "filter_rgb", lesson03.check_filter_rgb),
-    ("3.2", "sobel_magnitude", lesson03.check_sobel_magnitude),
-    ("3.3", "make_edge_kernel", lesson03.check_edge_kernel),
-]
-
-
-@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
-def test_solution_passes(exercise_id, name, check):
-    assert_passes(check, load_exercise("03", exercise_id, name))
-
-
-@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
-def test_learner_stub_fails(exercise_id, name, check):
-    stub = load_exercise("03", exercise_id, name, edition="learner")
-    assert_fails(check, stub, hint="not done yet")
+from ._tools import assert_fails, assert_passes
 
 
 # --------------------------------------------------------------------------------------------
