@@ -310,7 +310,7 @@ def reference_guard(function, allowed=(), extra=(), exercise_id="?"):
         saved.append((namespace, key, value))
         namespace[key] = wires[id(value)]
 
-    for dotted, module, attribute, value in blocked.values():
+    for _, module, attribute, value in blocked.values():
         patch(vars(module), attribute, value)
     for module_name, module in list(sys.modules.items()):
         part = _package_part(module_name)

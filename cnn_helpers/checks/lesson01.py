@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, compare_number, diagnose, exercise, passed
+from ._core import CheckFailure, call, compare, diagnose, exercise, passed
 
 
 @exercise("1.1", "flatten an image into a vector", reference="cnn_helpers.images.flatten_image")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, compare_number, diagnose, exercise, expect_error, passed
+from ._core import CheckFailure, call, compare, diagnose, exercise, expect_error, passed
 
 
 def _conv():

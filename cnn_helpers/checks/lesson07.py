@@ -13,7 +13,7 @@ import numpy as np
 
 from cnn_helpers import conv, pooling
 
-from ._core import (count_python_lines, CheckFailure, call, check_lines_do_not_grow, compare, exercise,
+from ._core import (CheckFailure, call, check_lines_do_not_grow, compare, exercise,
                     format_array, passed)
 
 # --------------------------------------------------------------------------------------------
