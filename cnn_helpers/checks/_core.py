@@ -273,22 +273,58 @@ def _called_from_the_package(frame) -> bool:
     return frame is not None and is_math_module(frame.f_globals.get("__name__", ""))
 
 
+def _tripped(exercise_id, dotted_name) -> CheckFailure:
+    what = ("a figure or widget helper that computes the answer with the package's own code"
+            if _package_part(dotted_name) in ("widgets", "plotting") else "which computes the answer for you")
+    return CheckFailure(
+        f"Exercise {exercise_id}: your function called {dotted_name}, {what}. "
+        "Write the computation yourself (NumPy is fine)."
+    )
+
+
 def _tripwire(exercise_id, dotted_name, original):
+    """A stand-in for ``original`` that calls it only when called from the reference math."""
+    if isinstance(original, type):
+        wire = _class_tripwire(exercise_id, dotted_name, original)
+        if wire is not None:
+            return wire
+
     def tripwire(*args, **kwargs):
         # A package function may call blocked ones internally (apply_kernel calls correlate2d,
         # which calls pad2d): only calls from outside the reference math trip.
         if _called_from_the_package(sys._getframe(1)):
             return original(*args, **kwargs)
-        what = ("a figure or widget helper that computes the answer with the package's own code"
-                if _package_part(dotted_name) in ("widgets", "plotting") else "which computes the answer for you")
-        raise CheckFailure(
-            f"Exercise {exercise_id}: your function called {dotted_name}, {what}. "
-            "Write the computation yourself (NumPy is fine)."
-        )
+        raise _tripped(exercise_id, dotted_name)
 
     tripwire.__name__ = dotted_name.rpartition(".")[2]
     tripwire.__wrapped_reference__ = original
     return tripwire
+
+
+def _class_tripwire(exercise_id, dotted_name, original):
+    """A class that trips when instantiated from outside the math, and is still the class for
+    ``isinstance`` and ``issubclass`` (so the package's own type checks keep working)."""
+
+    def __call__(cls, *args, **kwargs):
+        if _called_from_the_package(sys._getframe(1)):
+            return original(*args, **kwargs)
+        raise _tripped(exercise_id, dotted_name)
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, original)
+
+    def __subclasscheck__(cls, subclass):
+        return issubclass(subclass, original)
+
+    try:
+        meta = type(f"{original.__name__}Tripwire", (type(original),),
+                    {"__call__": __call__, "__instancecheck__": __instancecheck__,
+                     "__subclasscheck__": __subclasscheck__})
+        return meta(original.__name__, (original,), {"__module__": original.__module__, "__doc__": original.__doc__,
+                                                     "__qualname__": original.__qualname__,
+                                                     "__wrapped_reference__": original})
+    except TypeError:  # a class that cannot be subclassed (an Enum with members): a plain tripwire
+        return None
 
 
 @contextlib.contextmanager

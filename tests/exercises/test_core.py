@@ -269,3 +269,19 @@ def _forget_test_questions():
     yield
     for exercise_id in set(_core.REGISTRY) - before:
         del _core.REGISTRY[exercise_id]
+
+
+def test_a_blocked_class_trips_when_built_by_the_learner_but_still_works_for_isinstance():
+    from cnn_helpers import layers
+
+    relu = layers.ReLU()
+
+    def learner():
+        return layers.ReLU()
+
+    with reference_guard(learner, exercise_id="9.9"):
+        with pytest.raises(CheckFailure, match="called cnn_helpers.layers.ReLU"):
+            learner()
+        assert isinstance(relu, layers.ReLU) and isinstance(relu, layers.Layer)
+        assert issubclass(type(relu), layers.Layer)
+    assert layers.ReLU is type(relu)
