@@ -87,6 +87,7 @@ class Exercise:
     reference: object = _UNDECLARED
     kind: str = "function"
     question: object = None
+    mistakes: Callable | None = None
 
 
 REGISTRY: dict[str, Exercise] = {}
@@ -144,7 +145,7 @@ def _as_names(reference):
 
 
 def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple = (), *,
-             reference=_UNDECLARED):
+             reference=_UNDECLARED, mistakes=None):
     """Register a check for exercise ``exercise_id`` (e.g. ``"2.1"``).
 
     The wrapped check receives the learner's function(s); while one runs inside :func:`call`,
@@ -153,6 +154,9 @@ def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple
     that are not blocked otherwise (a tool of ``cnn_helpers.data``, a NumPy function).
     ``reference``: the dotted name of the package function that computes the answer, or a tuple
     with one per function the check takes (``None`` for a function no package code answers).
+    ``mistakes``: for a one-function check built on :func:`diagnose`, the zero-argument function
+    returning its mistakes dict; the registry test then runs every mistake as a learner's answer
+    and proves the check names it.
     """
 
     def decorate(check):
@@ -164,7 +168,7 @@ def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple
 
         run.exercise_id = exercise_id
         REGISTRY[exercise_id] = Exercise(exercise_id, title, run, tuple(forbidden), tuple(allowed),
-                                         _as_names(reference))
+                                         _as_names(reference), mistakes=mistakes)
         return run
 
     return decorate

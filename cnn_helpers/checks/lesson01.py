@@ -44,7 +44,8 @@ def _count_mistakes():
     }
 
 
-@exercise("1.2", "count polynomial features up to a degree", reference="cnn_helpers.images.count_polynomial_features")
+@exercise("1.2", "count polynomial features up to a degree", reference="cnn_helpers.images.count_polynomial_features",
+          mistakes=_count_mistakes)
 def check_count_features(count_features):
     """``count_features(n_inputs, degree)``: monomials of degree 0..degree in n variables."""
     rng = np.random.default_rng(102)
@@ -55,19 +56,24 @@ def check_count_features(count_features):
     passed("1.2", f"feature counts are right on {len(cases)} cases, including 50x50 pixels at degree 2")
 
 
-@exercise("1.3", "count the weights of a dense layer", reference="cnn_helpers.images.dense_weight_count")
-def check_dense_weights(dense_weight_count):
-    """``dense_weight_count(n_inputs, n_units)``: weights plus one bias per unit."""
-    rng = np.random.default_rng(103)
-    settings = [(2500, 100), (784, 10), (3, 1)] + [(int(rng.integers(1, 5000)), int(rng.integers(1, 500))) for _ in range(30)]
-    cases = [(f"n_inputs={n_inputs}, n_units={n_units}", (n_inputs, n_units)) for n_inputs, n_units in settings]
-    mistakes = {
+def _weight_mistakes():
+    """Each known wrong way to count a dense layer's parameters, for :func:`diagnose`."""
+    return {
         "no biases": (lambda n, u: n * u, "the biases are missing: each unit has one"),
         "bias per input": (lambda n, u: n * u + n, "one bias per input was added; a bias belongs to each unit"),
         "added": (lambda n, u: n + u, "inputs and units were added instead of multiplied"),
         "one bias": (lambda n, u: n * u + 1, "only one bias was added: each unit has its own"),
     }
-    diagnose("1.3", dense_weight_count, lambda n, u: n * u + u, cases, mistakes, name="count")
+
+
+@exercise("1.3", "count the weights of a dense layer", reference="cnn_helpers.images.dense_weight_count",
+          mistakes=_weight_mistakes)
+def check_dense_weights(dense_weight_count):
+    """``dense_weight_count(n_inputs, n_units)``: weights plus one bias per unit."""
+    rng = np.random.default_rng(103)
+    settings = [(2500, 100), (784, 10), (3, 1)] + [(int(rng.integers(1, 5000)), int(rng.integers(1, 500))) for _ in range(30)]
+    cases = [(f"n_inputs={n_inputs}, n_units={n_units}", (n_inputs, n_units)) for n_inputs, n_units in settings]
+    diagnose("1.3", dense_weight_count, lambda n, u: n * u + u, cases, _weight_mistakes(), name="count")
     passed("1.3", f"dense-layer parameter counts are right on {len(cases)} cases")
 
 

@@ -97,7 +97,8 @@ def _rgb_mistakes(filters):
     }
 
 
-@exercise("3.1", "filter an RGB image channel by channel", reference="cnn_helpers.filters.apply_kernel")
+@exercise("3.1", "filter an RGB image channel by channel", reference="cnn_helpers.filters.apply_kernel",
+          mistakes=lambda: _rgb_mistakes(_reference()))
 def check_filter_rgb(filter_rgb):
     """``filter_rgb(image, kernel)``: (H, W, 3) -> (H, W, 3), each channel correlated on its own, zero "same" padding."""
     filters = _reference()

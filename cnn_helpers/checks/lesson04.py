@@ -70,7 +70,8 @@ def _size_mistakes():
     }
 
 
-@exercise("4.1", "output size of a convolution along one axis", reference="cnn_helpers.conv.output_size")
+@exercise("4.1", "output size of a convolution along one axis", reference="cnn_helpers.conv.output_size",
+          mistakes=_size_mistakes)
 def check_output_size(output_size):
     """``output_size(n, kernel_size, padding, stride)`` = floor((n + 2p - k) / s) + 1, ValueError when impossible."""
     valid, invalid = _size_cases()

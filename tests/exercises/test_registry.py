@@ -160,3 +160,23 @@ def test_a_question_names_every_misconception_and_accepts_every_form_of_the_answ
         assert_passes(check, float(spec.expected))
         assert_fails(check, str(spec.expected), hint="answer with a number")
     assert_fails(check, None, hint="not done yet")
+
+
+# --------------------------------------------------------------------------------------------
+# Every mistake a diagnose() check knows is named when a learner makes it
+
+
+DIAGNOSED = [(exercise_id, name) for exercise_id, entry in REGISTRY.items() if entry.mistakes is not None
+             for name in entry.mistakes()]
+
+
+@pytest.mark.parametrize("exercise_id, mistake", DIAGNOSED, ids=[f"{i}-{m}" for i, m in DIAGNOSED])
+def test_every_registered_mistake_is_named(exercise_id, mistake, monkeypatch):
+    """Run the mistake itself as the learner's answer (it may use the package's math, as the check does)."""
+    entry = REGISTRY[exercise_id]
+    function, hint = entry.mistakes()[mistake]
+    trusted = _core._called_from_the_package
+    monkeypatch.setattr(_core, "_called_from_the_package", lambda frame: trusted(frame) or (
+        frame is not None and frame.f_globals.get("__name__", "").startswith("cnn_helpers.checks.lesson")))
+    message = assert_fails(entry.check, function, hint=hint)
+    assert "Likely mistake" in message
