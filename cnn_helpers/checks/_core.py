@@ -20,7 +20,8 @@ per function the check takes, ``None`` for a design exercise that no package fun
 - :func:`diagnose` runs the learner's function on *every* case, and names a mistake only when the
   mistake reproduces the learner's answers on all cases (so a coincidence on one case never names
   the wrong mistake). Prefer it for new checks; :func:`compare` and :func:`compare_number` compare
-  one case at a time. Integers are always compared exactly.
+  one case at a time. Integers are always compared exactly. Register the mistakes with
+  ``@exercise(..., mistakes=function_returning_the_dict)`` so the registry test proves each is named.
 - :func:`check_lines_do_not_grow` is the line budget of a vectorised exercise: the learner's code
   runs on a small and a large input, and the number of Python lines it executes may not grow, so
   a loop over images or output positions fails whatever the input size.
