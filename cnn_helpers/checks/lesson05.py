@@ -7,7 +7,9 @@ globals are the learner function's globals; NumPy's internals are not counted). 
 output positions runs at least one line per position, thousands here; a vectorised version runs
 a few dozen, whatever the image size. The count is the same on every machine and every run,
 whereas a timing depends on the laptop, its load and its power settings, so a time limit would
-either be flaky or so generous that it proves nothing.
+either be flaky or so generous that it proves nothing. A loop over output rows stays under that
+limit, so the check also runs the function on a small and a larger image and requires the same
+number of lines on both (``check_lines_do_not_grow``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from cnn_helpers import conv
 
-from ._core import count_python_lines, CheckFailure, call, compare, exercise, passed
+from ._core import count_python_lines, CheckFailure, call, check_lines_do_not_grow, compare, exercise, passed
 
 # The vectorisation test case of exercise 5.2: 2 images, 3 channels, 66x66 pixels, 4 filters of
 # 3x3, so each output map has 64 x 64 = 4,096 positions. A position loop runs at least
@@ -188,6 +190,20 @@ def check_conv_forward_fast(conv_forward_fast):
             "or kernel offsets are fine."
         )
     compare("5.2", expected, received, description, name="output")
+
+    # A loop over rows (or columns) of the output stays under LINE_LIMIT; it still runs more lines
+    # on a taller, wider image, whereas a vectorised version runs the same lines.
+    def run(x, weight, bias):
+        call("5.2", conv_forward_fast, x, weight, bias, 1, 0, case=f"x of shape {x.shape}")
+
+    rng = np.random.default_rng(5020)
+    weight, bias = rng.normal(size=(2, 3, 3, 3)), rng.normal(size=2)
+    check_lines_do_not_grow(
+        "5.2", run, (rng.normal(size=(2, 3, 6, 6)), weight, bias), (rng.normal(size=(2, 3, 12, 12)), weight, bias),
+        watch=conv_forward_fast, describe=lambda arguments: f"x of shape {arguments[0].shape}",
+        advice="It still loops over output rows, columns or positions: build all windows at once and "
+               "multiply-and-sum them in one step; loops over images, filters, channels or kernel "
+               "offsets are fine.")
     passed("5.2", f"the vectorised forward pass is right on {len(cases) + 1} batches and runs "
                   f"without a Python loop over output positions")
 
