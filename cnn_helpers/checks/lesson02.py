@@ -11,11 +11,11 @@ import numpy as np
 
 from .. import conv
 from ..data import lecture_example
-from ._core import CheckFailure, call, compare, exercise, passed
+from ._core import CheckFailure, call, compare, exercise, passed, question
 
 __all__ = [
     "check_correlate2d_loops", "check_convolve2d_loops", "check_convolve_full", "check_flip_matters",
-    "CheckFailure",
+    "check_multiply_adds", "CheckFailure",
 ]
 
 # Kernels with a name, used by several checks. Sobel kernels are antisymmetric: rotated by 180°
@@ -62,7 +62,7 @@ def _size_mistakes(expected):
     ]
 
 
-@exercise("2.1", "cross-correlation with loops")
+@exercise("2.1", "cross-correlation with loops", reference="cnn_helpers.conv.correlate2d")
 def check_correlate2d_loops(correlate2d_loops):
     """``correlate2d_loops(image, kernel)``: valid cross-correlation, kernel not flipped."""
     cases = _map_cases(seed=201)
@@ -104,7 +104,7 @@ def _flip_mistakes(image, kernel, expected):
     ]
 
 
-@exercise("2.2", "true convolution: flip, then slide")
+@exercise("2.2", "true convolution: flip, then slide", reference="cnn_helpers.conv.convolve2d")
 def check_convolve2d_loops(convolve2d_loops):
     """``convolve2d_loops(image, kernel)``: valid true convolution (kernel rotated by 180°)."""
     cases = _map_cases(seed=202)
@@ -157,7 +157,7 @@ def _full_cases(seed, count=30):
     return cases
 
 
-@exercise("2.3", "the discrete definition, term by term")
+@exercise("2.3", "the discrete definition, term by term", reference="cnn_helpers.conv.convolve2d")
 def check_convolve_full(convolve_full):
     """``convolve_full(x, h)``: the full convolution of shape (H + KH - 1, W + KW - 1)."""
     cases = _full_cases(seed=203)
@@ -247,7 +247,7 @@ FLIP_MISTAKES = [
 ]
 
 
-@exercise("2.4", "when does the flip matter?")
+@exercise("2.4", "when does the flip matter?", reference=None)
 def check_flip_matters(flip_matters):
     """``flip_matters(kernel)``: True exactly when the kernel differs from its 180° rotation."""
     cases = _flip_kernel_cases(seed=204)
@@ -285,3 +285,25 @@ def _likely_flip_mistake(cases, answers):
         if agreement > best_agreement:
             best, best_agreement = description, agreement
     return best if best_agreement >= len(cases) - 2 else None
+
+
+# --------------------------------------------------------------------------------------------
+# 2.5 a checked question (the worked example of the pattern: see _core.question)
+
+check_multiply_adds = question(
+    "2.5", "multiply-adds of a valid correlation",
+    expected=81,
+    misconceptions={
+        225: "25 x 9 puts the kernel on every one of the 25 pixels; without padding it sits only where "
+             "it lies wholly inside the image. Count those positions first",
+        25: "25 is the number of pixels; count the positions where the kernel fits, then the "
+            "multiply-adds at each position",
+        9: "9 is the number of positions, or the multiply-adds at one position; every position does "
+           "one multiply-add per kernel entry",
+        72: "72 counts 8 additions per position (summing 9 products takes 8 additions); a multiply-add "
+            "pairs each product with its addition, one per kernel entry",
+    },
+    hint="count the positions where the 3x3 kernel fits inside the 5x5 image, then the multiply-adds "
+         "at each position",
+    explanation="The kernel fits at (5 - 3 + 1) x (5 - 3 + 1) = 9 positions, with 3 x 3 = 9 multiply-adds at each.",
+)

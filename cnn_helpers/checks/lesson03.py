@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, exercise, passed
+from ._core import CheckFailure, call, compare, diagnose, exercise, passed
 
 # The exercises' target edge for 3.3: dark in the top-left, bright in the bottom-right.
 EDGE_ORIENTATIONS = (
@@ -58,33 +58,52 @@ def _rgb_cases():
     return cases
 
 
-@exercise("3.1", "filter an RGB image channel by channel")
+def _rgb_mistakes(filters):
+    """Each known wrong way to filter a colour image, as a function of (image, kernel), for :func:`diagnose`."""
+
+    def with_padding(rows_of, columns_of):
+        return lambda image, kernel: filters.apply_kernel(
+            image, kernel, padding=(rows_of(kernel.shape), columns_of(kernel.shape)))
+
+    def summed(image, kernel):
+        return sum(filters.apply_kernel(image[..., c], kernel) for c in range(3))
+
+    return {
+        "flipped": (lambda image, kernel: filters.apply_kernel(image, kernel[::-1, ::-1]),
+                    "the kernel was flipped: that is true convolution. Filters slide the kernel as it is "
+                    "(cross-correlation)"),
+        "no padding": (lambda image, kernel: filters.apply_kernel(image, kernel, padding="valid"),
+                       "no padding: the output shrank. Pad KH // 2 rows and KW // 2 columns of zeros on each "
+                       "side so the output keeps the image's size"),
+        "KH for both": (with_padding(lambda shape: shape[0] // 2, lambda shape: shape[0] // 2),
+                        "KH // 2 was used for both axes: pad KH // 2 rows (top and bottom) but KW // 2 "
+                        "columns (left and right); they differ when the kernel is not square"),
+        "KW for both": (with_padding(lambda shape: shape[1] // 2, lambda shape: shape[1] // 2),
+                        "KW // 2 was used for both axes: pad KH // 2 rows (top and bottom) but KW // 2 "
+                        "columns (left and right); they differ when the kernel is not square"),
+        "swapped": (with_padding(lambda shape: shape[1] // 2, lambda shape: shape[0] // 2),
+                    "the padding per axis is swapped: pad KH // 2 rows (top and bottom) and KW // 2 columns "
+                    "(left and right)"),
+        "rows only": (with_padding(lambda shape: shape[0] // 2, lambda shape: 0),
+                      "only the rows were padded: pad KW // 2 columns of zeros on the left and right too"),
+        "columns only": (with_padding(lambda shape: 0, lambda shape: shape[1] // 2),
+                         "only the columns were padded: pad KH // 2 rows of zeros at the top and bottom too"),
+        "summed": (summed, "the channels were added together: filter each channel on its own and keep all three"),
+        "summed and copied": (lambda image, kernel: np.stack([summed(image, kernel)] * 3, axis=-1),
+                              "the channels were added together and copied into three channels: filter each "
+                              "channel on its own"),
+        "channels first": (lambda image, kernel: np.moveaxis(filters.apply_kernel(image, kernel), -1, 0),
+                           "the channels came out first, shape (3, H, W): keep them last, shape (H, W, 3)"),
+    }
+
+
+@exercise("3.1", "filter an RGB image channel by channel", reference="cnn_helpers.filters.apply_kernel",
+          mistakes=lambda: _rgb_mistakes(_reference()))
 def check_filter_rgb(filter_rgb):
     """``filter_rgb(image, kernel)``: (H, W, 3) -> (H, W, 3), each channel correlated on its own, zero "same" padding."""
     filters = _reference()
-    cases = _rgb_cases()
-    for image, kernel, case in cases:
-        expected = filters.apply_kernel(image, kernel)
-        kernel_h, kernel_w = kernel.shape
-        summed = sum(filters.apply_kernel(image[..., c], kernel) for c in range(3))
-        mistakes = [
-            ("the kernel was flipped: that is true convolution. Filters slide the kernel as it is "
-             "(cross-correlation)", filters.apply_kernel(image, kernel[::-1, ::-1])),
-            ("no padding: the output shrank. Pad KH // 2 rows and KW // 2 columns of zeros on each "
-             "side so the output keeps the image's size",
-             _try(filters.apply_kernel, image, kernel, padding="valid")),
-            ("the channels were added together: filter each channel on its own and keep all three",
-             summed),
-            ("the channels were added together and copied into three channels: filter each channel "
-             "on its own", np.stack([summed] * 3, axis=-1)),
-            ("the padding per axis is swapped: pad KH // 2 rows (top and bottom) and KW // 2 columns "
-             "(left and right)", _try(filters.apply_kernel, image, kernel, padding=(kernel_w // 2, kernel_h // 2))
-             if kernel_h != kernel_w else None),
-            ("the channels came out first, shape (3, H, W): keep them last, shape (H, W, 3)",
-             np.moveaxis(expected, -1, 0)),
-        ]
-        received = call("3.1", filter_rgb, image.copy(), kernel.copy(), case=case)
-        compare("3.1", expected, received, case, mistakes, name="filtered image")
+    cases = [(case, (image, kernel)) for image, kernel, case in _rgb_cases()]
+    diagnose("3.1", filter_rgb, filters.apply_kernel, cases, _rgb_mistakes(filters), name="filtered image")
     passed("3.1", f"each channel is filtered on its own, same size, on {len(cases)} images")
 
 
@@ -109,7 +128,7 @@ def _grey_cases():
     return cases
 
 
-@exercise("3.2", "Sobel gradient magnitude")
+@exercise("3.2", "Sobel gradient magnitude", reference="cnn_helpers.filters.sobel_magnitude")
 def check_sobel_magnitude(sobel_magnitude):
     """``sobel_magnitude(grey)``: sqrt(top**2 + left**2) of the two lecture Sobel responses, same size."""
     filters = _reference()
@@ -181,7 +200,7 @@ def _edge_cases():
     return cases
 
 
-@exercise("3.3", "design a kernel that finds a diagonal edge")
+@exercise("3.3", "design a kernel that finds a diagonal edge", reference=None)
 def check_edge_kernel(make_edge_kernel):
     """``make_edge_kernel()`` returns a 3x3 kernel that responds to dark-top-left/bright-bottom-right edges.
 

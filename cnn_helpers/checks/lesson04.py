@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, compare_number, exercise, expect_error, passed
+from ._core import CheckFailure, call, compare, diagnose, exercise, expect_error, passed
 
 
 def _conv():
@@ -45,29 +45,46 @@ def _size_cases():
     return valid, invalid
 
 
-@exercise("4.1", "output size of a convolution along one axis")
+def _size_mistakes():
+    """Each known wrong output-size formula, called like the learner's ``output_size(n, kernel_size, *, padding, stride)``, for :func:`diagnose`."""
+    return {
+        "true division": (lambda n, k, *, padding, stride: (n + 2 * padding - k) / stride + 1,
+                          "true division: (n + 2p - k) / s is not a whole number here; use floor division //"),
+        "padding once": (lambda n, k, *, padding, stride: (n + padding - k) // stride + 1,
+                         "the padding goes on both sides: use n + 2 * padding"),
+        "no padding": (lambda n, k, *, padding, stride: (n - k) // stride + 1, "the padding is missing from the formula"),
+        "no plus one": (lambda n, k, *, padding, stride: (n + 2 * padding - k) // stride,
+                        "off by one: the + 1 is missing (the first window counts too)"),
+        "plus one inside": (lambda n, k, *, padding, stride: (n + 2 * padding - k + 1) // stride,
+                            "the + 1 went inside the division: (n + 2p - k + 1) // s counts the windows "
+                            "only for stride 1. Divide first, then add the first window: "
+                            "(n + 2p - k) // s + 1"),
+        "ceil": (lambda n, k, *, padding, stride: math.ceil((n + 2 * padding - k) / stride) + 1,
+                 "rounded up (ceil): a window that would stick out past the padded input does not count; "
+                 "round down (floor)"),
+        "no kernel": (lambda n, k, *, padding, stride: (n + 2 * padding) // stride + 1,
+                      "the kernel size is missing: the last window must fit, so subtract kernel_size"),
+        "plus one twice": (lambda n, k, *, padding, stride: (n + 2 * padding - k + 1) // stride + 1,
+                           "off by one: the + 1 was added twice, inside and after the division"),
+        "one too many": (lambda n, k, *, padding, stride: (n + 2 * padding - k) // stride + 2,
+                         "off by one: one too many (is the + 1 added twice, or the kernel size left out?)"),
+    }
+
+
+@exercise("4.1", "output size of a convolution along one axis", reference="cnn_helpers.conv.output_size",
+          mistakes=_size_mistakes)
 def check_output_size(output_size):
     """``output_size(n, kernel_size, *, padding, stride)`` = floor((n + 2p - k) / s) + 1, ValueError when impossible."""
     valid, invalid = _size_cases()
-    for n, k, p, s in valid:
-        case = f"n={n}, kernel_size={k}, padding={p}, stride={s}"
-        expected = (n + 2 * p - k) // s + 1
-        received = call("4.1", output_size, n, k, padding=p, stride=s, case=case)
-        mistakes = [
-            ("true division: (n + 2p - k) / s is not a whole number here; use floor division //",
-             (n + 2 * p - k) / s + 1),
-            ("the padding goes on both sides: use n + 2 * padding", (n + p - k) // s + 1),
-            ("the padding is missing from the formula", (n - k) // s + 1),
-            ("off by one: the + 1 is missing (the first window counts too)", (n + 2 * p - k) // s),
-            ("rounded up (ceil): a window that would stick out past the padded input does not count; "
-             "round down (floor)", math.ceil((n + 2 * p - k) / s) + 1),
-            ("off by one: one too many (is the + 1 added twice, or the kernel size left out?)", expected + 1),
-        ]
-        compare_number("4.1", expected, received, case, mistakes, name="output size")
-        if not isinstance(received, (int, np.integer)):
+    cases = [(f"n={n}, kernel_size={k}, padding={p}, stride={s}", (n, k), {"padding": p, "stride": s})
+             for n, k, p, s in valid]
+    received = diagnose("4.1", output_size, lambda n, k, *, padding, stride: (n + 2 * padding - k) // stride + 1, cases,
+                        _size_mistakes(), name="output size")
+    for (case, *_), value in zip(cases, received):
+        if not isinstance(value, (int, np.integer)):
             raise CheckFailure(
-                f"Exercise 4.1: on {case}, the value {received!r} is right but it is a "
-                f"{type(received).__name__}; return a whole number (int): use floor division // rather than "
+                f"Exercise 4.1: on {case}, the value {value!r} is right but it is a "
+                f"{type(value).__name__}; return a whole number (int): use floor division // rather than "
                 "true division /."
             )
     for n, k, p, s, why in invalid:
@@ -95,7 +112,7 @@ def _pad_cases():
     return cases
 
 
-@exercise("4.2", "zero padding with p_h and p_w")
+@exercise("4.2", "zero padding with p_h and p_w", reference="cnn_helpers.conv.pad2d")
 def check_pad(pad):
     """``pad(image, p_h, p_w)``: p_h zero rows above and below, p_w zero columns left and right."""
     cases = _pad_cases()
@@ -155,7 +172,8 @@ def _pair(value):
     return value if isinstance(value, tuple) else (value, value)
 
 
-@exercise("4.3", "strided correlation with padding", allowed=("pad2d", "output_size"))
+@exercise("4.3", "strided correlation with padding", allowed=("pad2d", "output_size"),
+          reference="cnn_helpers.conv.correlate2d")
 def check_correlate_strided(correlate_strided):
     """``correlate_strided(image, kernel, *, padding, stride)`` with int or (h, w) padding and stride."""
     conv = _conv()

@@ -7,7 +7,9 @@ globals are the learner function's globals; NumPy's internals are not counted). 
 output positions runs at least one line per position, thousands here; a vectorised version runs
 a few dozen, whatever the image size. The count is the same on every machine and every run,
 whereas a timing depends on the laptop, its load and its power settings, so a time limit would
-either be flaky or so generous that it proves nothing.
+either be flaky or so generous that it proves nothing. A loop over output rows stays under that
+limit, so the check also runs the function on a small and a larger image and requires the same
+number of lines on both (``check_lines_do_not_grow``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from cnn_helpers import conv
 
-from ._core import count_python_lines, CheckFailure, call, compare, exercise, passed
+from ._core import count_python_lines, CheckFailure, call, check_lines_do_not_grow, compare, exercise, passed
 
 # The vectorisation test case of exercise 5.2: 2 images, 3 channels, 66x66 pixels, 4 filters of
 # 3x3, so each output map has 64 x 64 = 4,096 positions. A position loop runs at least
@@ -136,7 +138,8 @@ def _check_conv_function(exercise_id, function, cases):
         compare(exercise_id, expected, received, description, mistakes, name="output")
 
 
-@exercise("5.1", "multi-channel convolution with loops", allowed=("pad2d", "output_size"))
+@exercise("5.1", "multi-channel convolution with loops", allowed=("pad2d", "output_size"),
+          reference="cnn_helpers.conv.conv2d")
 def check_conv_forward_loops(conv_forward_loops):
     """``conv_forward_loops(x, weight, bias, *, stride, padding)`` must equal ``conv.conv2d``."""
     cases = conv_cases(seed=501)
@@ -161,7 +164,8 @@ def fast_case(seed=502):
     return x, weight, bias
 
 
-@exercise("5.2", "vectorised multi-channel convolution", allowed=("pad2d", "output_size"))
+@exercise("5.2", "vectorised multi-channel convolution", allowed=("pad2d", "output_size"),
+          reference="cnn_helpers.conv.conv2d")
 def check_conv_forward_fast(conv_forward_fast):
     """Same results as exercise 5.1, and no Python loop over output positions."""
     cases = conv_cases(seed=511)
@@ -188,6 +192,20 @@ def check_conv_forward_fast(conv_forward_fast):
             "or kernel offsets are fine."
         )
     compare("5.2", expected, received, description, name="output")
+
+    # A loop over rows (or columns) of the output stays under LINE_LIMIT; it still runs more lines
+    # on a taller, wider image, whereas a vectorised version runs the same lines.
+    def run(x, weight, bias):
+        call("5.2", conv_forward_fast, x, weight, bias, stride=1, padding=0, case=f"x of shape {x.shape}")
+
+    rng = np.random.default_rng(5020)
+    weight, bias = rng.normal(size=(2, 3, 3, 3)), rng.normal(size=2)
+    check_lines_do_not_grow(
+        "5.2", run, (rng.normal(size=(2, 3, 6, 6)), weight, bias), (rng.normal(size=(2, 3, 12, 12)), weight, bias),
+        watch=conv_forward_fast, describe=lambda arguments: f"x of shape {arguments[0].shape}",
+        advice="It still loops over output rows, columns or positions: build all windows at once and "
+               "multiply-and-sum them in one step; loops over images, filters, channels or kernel "
+               "offsets are fine.")
     passed("5.2", f"the vectorised forward pass is right on {len(cases) + 1} batches and runs "
                   f"without a Python loop over output positions")
 
@@ -227,7 +245,8 @@ def _check_relu(relu):
     return len(cases)
 
 
-@exercise("5.3", "a convolution layer with an activation", allowed=("pad2d", "output_size"))
+@exercise("5.3", "a convolution layer with an activation", allowed=("pad2d", "output_size"),
+          reference=(None, "cnn_helpers.conv.conv2d"))
 def check_conv_layer(relu, conv_layer):
     """``relu(z)`` is max(z, 0); ``conv_layer(x, weight, bias, activation, *, stride, padding)`` is
     ``activation(conv2d(x, weight, bias, stride=stride, padding=padding))``."""

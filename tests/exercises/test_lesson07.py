@@ -8,25 +8,9 @@ from cnn_helpers.checks import lesson07
 
 from ._tools import assert_fails, assert_passes, load_exercise
 
-EXERCISES = [
-    ("7.1", ("conv_backward",), lesson07.check_conv_backward),
-    ("7.2", ("max_pool_backward",), lesson07.check_max_pool_backward),
-    ("7.3", ("conv_forward_fast", "conv_backward_fast"), lesson07.check_conv_fast),
-]
-
 
 def load(exercise_id, names, edition="solution"):
     return [load_exercise("07", exercise_id, name, edition=edition) for name in names]
-
-
-@pytest.mark.parametrize("exercise_id, names, check", EXERCISES)
-def test_solution_passes(exercise_id, names, check):
-    assert_passes(check, *load(exercise_id, names))
-
-
-@pytest.mark.parametrize("exercise_id, names, check", EXERCISES)
-def test_learner_stub_fails(exercise_id, names, check):
-    assert_fails(check, *load(exercise_id, names, edition="learner"), hint="not done yet")
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,3 +228,57 @@ def test_exercise_7_3_names_loops_as_not_vectorised():
         {"forward": forward, **loops_namespace}, loops_namespace,
     )
     assert_fails(lesson07.check_conv_fast, loops_namespace["slow_forward"], backward, hint="not vectorised")
+
+
+def _in_a_notebook(source, **names):
+    """Define the functions of ``source`` in a fresh namespace, as a notebook cell would."""
+    namespace = {"np": np, **names}
+    exec(compile(source, "<learner cell>", "exec"), namespace)
+    return namespace
+
+
+def test_a_forward_pass_that_loops_over_images_is_not_vectorised(fast_solution):
+    """One im2col per image: few lines on a batch of 32, but more on each larger batch."""
+    forward, backward = fast_solution
+    namespace = _in_a_notebook(
+        "def forward_per_image(x, weight, bias, *, stride, padding):\n"
+        "    outs = []\n"
+        "    for n in range(len(x)):\n"
+        "        outs.append(forward(x[n:n + 1], weight, bias, stride=stride, padding=padding))\n"
+        "    return np.concatenate(outs)\n",
+        forward=forward,
+    )
+    message = assert_fails(lesson07.check_conv_fast, namespace["forward_per_image"], backward,
+                           hint="right but not vectorised")
+    assert "grows with the input" in message
+
+
+def test_a_backward_pass_that_loops_over_positions_is_not_vectorised(fast_solution):
+    """The matrix products are vectorised, but dx is scattered back one output position at a time."""
+    forward, backward = fast_solution
+    namespace = _in_a_notebook(
+        "def backward_positions(dout, x, weight, bias, *, stride, padding):\n"
+        "    _, dweight, dbias = backward(dout, x, weight, bias, stride=stride, padding=padding)\n"
+        "    kernel_h, kernel_w = weight.shape[2:]\n"
+        "    padded = np.zeros((x.shape[0], x.shape[1], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding))\n"
+        "    for r in range(dout.shape[2]):\n"
+        "        for c in range(dout.shape[3]):\n"
+        "            padded[:, :, r * stride:r * stride + kernel_h, c * stride:c * stride + kernel_w] += "
+        "np.einsum('nf,fcij->ncij', dout[:, :, r, c], weight)\n"
+        "    dx = padded[:, :, padding:padding + x.shape[2], padding:padding + x.shape[3]]\n"
+        "    return dx, dweight, dbias\n",
+        backward=backward,
+    )
+    assert_fails(lesson07.check_conv_fast, forward, namespace["backward_positions"], hint="right but not vectorised")
+
+
+def test_the_vectorised_solution_runs_the_same_lines_on_both_sizes(fast_solution):
+    from cnn_helpers.checks._core import count_python_lines
+
+    forward, backward = fast_solution
+    counts = []
+    for n, size in ((2, 5), (5, 9)):
+        rng = np.random.default_rng(n)
+        x, weight = rng.normal(size=(n, 3, size, size)), rng.normal(size=(4, 3, 3, 3))
+        counts.append(count_python_lines(lambda *args: forward(*args, stride=1, padding=1), x, weight, np.zeros(4))[1])
+    assert counts[0] == counts[1] > 0
