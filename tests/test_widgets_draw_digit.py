@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from cnn_helpers.data import block_average
+from cnn_helpers.images import block_average
 from cnn_helpers.images import (centre_of_mass, draw_strokes, ink_bounding_box, mnist_style,
                                 resize_by_area)
 from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, softmax
