@@ -193,7 +193,7 @@ def _set_limits(limits: Limits) -> None:
         ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits.processes), ("RLIMIT_NOFILE", 1024),
     ):
         if hasattr(resource, name):
-            soft, hard = resource.getrlimit(getattr(resource, name))
+            _soft, hard = resource.getrlimit(getattr(resource, name))
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(getattr(resource, name), (value, value))
 
