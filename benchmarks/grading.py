@@ -81,8 +81,8 @@ def single(rounds: int, cell_timeout: float) -> None:
             times[sandboxed].append(seconds)
     inside, outside = statistics.median(times[True]), statistics.median(times[False])
     print(f"(a) one honest notebook, {rounds} interleaved rounds each")
-    print(f"    sandboxed   median {inside:6.2f} s   {['%.2f' % t for t in times[True]]}")
-    print(f"    unsandboxed median {outside:6.2f} s   {['%.2f' % t for t in times[False]]}")
+    print(f"    sandboxed   median {inside:6.2f} s   {[f'{t:.2f}' for t in times[True]]}")
+    print(f"    unsandboxed median {outside:6.2f} s   {[f'{t:.2f}' for t in times[False]]}")
     print(f"    ratio {inside / outside:.2f}x (target <= 1.5x)")
 
 
@@ -98,8 +98,8 @@ def klass(rounds: int, cell_timeout: float, jobs: int) -> None:
                 times[hostile].append(seconds)
     plain, hostile = statistics.median(times[False]), statistics.median(times[True])
     print(f"(b) class of 20, --jobs {jobs}, --cell-timeout {cell_timeout:g}, {rounds} interleaved rounds each")
-    print(f"    honest class             median {plain:6.1f} s   {['%.1f' % t for t in times[False]]}")
-    print(f"    with a loop and a bomb   median {hostile:6.1f} s   {['%.1f' % t for t in times[True]]}")
+    print(f"    honest class             median {plain:6.1f} s   {[f'{t:.1f}' for t in times[False]]}")
+    print(f"    with a loop and a bomb   median {hostile:6.1f} s   {[f'{t:.1f}' for t in times[True]]}")
     print(f"    ratio {hostile / plain:.2f}x (target <= 2x)")
 
 

@@ -49,7 +49,7 @@ def _write(path, notebook):
 
 
 def _cli(*args, **options):
-    return subprocess.run([sys.executable, "-m", "cnn_helpers", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cnn_helpers", *map(str, args)], capture_output=True, text=True, check=False,
                           timeout=600, **options)
 
 
@@ -209,7 +209,7 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(signum, sandboxed, tmp_path):
     time.sleep(4.0)  # the harness and its kernel are running the loop
     assert process.poll() is None
     process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in err
     time.sleep(0.5)
     assert list((tmp_path / "tmp").iterdir()) == []

@@ -317,6 +317,21 @@ def _run_harness(folder: Path, notebook: Path, cell_timeout, minutes, use_sandbo
 # ---------------------------------------------------------------------------------- grading
 
 
+def add_note(notes: list, number, hint: str) -> None:
+    """Append ``cell N: hint``; a run of "not run" cells with one hint becomes ``cells N-M: hint``.
+
+    >>> notes = []
+    >>> for n in (3, 5, 6, 7): add_note(notes, n, "boom" if n == 3 else "not run: dead")
+    >>> notes
+    ['cell 3: boom', 'cells 5-7: not run: dead']
+    """
+    if notes and hint.startswith("not run") and notes[-1].endswith(": " + hint):
+        first = notes[-1].split(":", 1)[0].split()[1].split("-")[0]
+        notes[-1] = f"cells {first}-{number}: {hint}"
+    else:
+        notes.append(f"cell {number}: {hint}")
+
+
 def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: float = DEFAULT_CELL_TIMEOUT, *,
                    use_sandbox: bool | None = None, limits: sandbox.Limits | None = None,
                    minutes: float = DEFAULT_NOTEBOOK_MINUTES) -> NotebookResult:
@@ -360,7 +375,7 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
                 exercise_errors.setdefault(role[1], record)
         elif not record["passed"]:
             number = positions.get(record.get("cell_id"), "?")
-            result.ungraded_failures.append(f"cell {number}: {hint_from(record, cell_timeout)}")
+            add_note(result.ungraded_failures, number, hint_from(record, cell_timeout))
     for exercise in exercises:
         passed = exercise.id in checked and exercise.id not in failures_by_exercise and exercise.id not in exercise_errors
         message = failures_by_exercise.get(exercise.id, "" if passed else "check cell did not run")

@@ -75,7 +75,7 @@ def availability() -> tuple[bool, str]:
     try:
         probe = subprocess.run(
             [path, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True, text=True, timeout=30, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return False, f"bwrap could not start: {error}"
@@ -186,11 +186,27 @@ def _kernel_environment(home: str) -> dict:
     return env
 
 
-def _set_limits(limits: Limits) -> None:
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as handle:
+                    uids = next(line for line in handle if line.startswith("Uid:")).split()
+                count += int(uids[1]) == uid
+            except (OSError, StopIteration, ValueError, IndexError):
+                pass
+    return count
+
+
+def _set_limits(limits: Limits, own_user: bool) -> None:
+    """Limits for the kernel. RLIMIT_NPROC counts every process of the kernel's user: with a user
+    of its own that is the kernel's; otherwise the processes already running count too."""
     memory = limits.memory_mb * 1024 * 1024
+    processes = limits.processes if own_user else limits.processes + _processes_of(os.getuid())
     for name, value in (
         ("RLIMIT_DATA", memory), ("RLIMIT_FSIZE", limits.file_size_mb * 1024 * 1024),
-        ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits.processes), ("RLIMIT_NOFILE", 1024),
+        ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", processes), ("RLIMIT_NOFILE", 1024),
     ):
         if hasattr(resource, name):
             _soft, hard = resource.getrlimit(getattr(resource, name))
@@ -231,7 +247,7 @@ def launch_kernel(connection_file: str) -> None:
         for root, dirs, files in os.walk(home):
             for name in (root, *[os.path.join(root, n) for n in dirs + files]):
                 os.chown(name, uid, uid)
-    _set_limits(limits)
+    _set_limits(limits, own_user=uid >= 0)
     if uid >= 0:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
