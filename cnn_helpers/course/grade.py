@@ -532,7 +532,7 @@ def grade_all(paths, reference_dir=SOLUTIONS_DIR, cell_timeout=DEFAULT_CELL_TIME
             try:
                 result = grade_notebook(submission.path, reference_dir, cell_timeout, use_sandbox=use_sandbox,
                                         limits=limits, minutes=minutes)
-            except Exception as error:  # every failure is this notebook's row, never the batch's end
+            except Exception as error:  # noqa: BLE001 -- every failure is this notebook's row, never the batch's end
                 message = str(error) if isinstance(error, (GradeError, editions.EditionError)) else f"{type(error).__name__}: {error}"
                 result = NotebookResult(path=safe_text(submission.path), lesson="?", error=message,
                                         seconds=round(time.perf_counter() - started, 1))

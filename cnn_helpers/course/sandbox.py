@@ -110,7 +110,10 @@ def _read_only_paths(extra=()) -> list[Path]:
     wanted += [Path(p) for p in extra]
     real = []
     for path in wanted:
-        if not path.exists():
+        try:
+            if not path.exists():
+                continue
+        except OSError:  # not ours to read: the sandbox could not bind it either
             continue
         real.append(path.absolute())
     # keep the outermost of nested paths, in a stable order
