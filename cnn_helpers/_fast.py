@@ -44,8 +44,11 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "ConvWorkspace", "conv2d_forward", "conv2d_backward",
-    "max_pool2d_forward", "max_pool2d_backward",
+    "ConvWorkspace",
+    "conv2d_backward",
+    "conv2d_forward",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
 ]
 
 
@@ -107,8 +110,18 @@ def _scratch(workspace, name, shape, dtype, zeros=False):
 class _ConvCache:
     """What the backward pass needs from one forward pass (see ``conv2d_forward``)."""
 
-    __slots__ = ("x", "weight", "has_bias", "stride", "padding", "out_hw", "flat",
-                 "cols", "workspace", "generation")
+    __slots__ = (
+        "cols",
+        "flat",
+        "generation",
+        "has_bias",
+        "out_hw",
+        "padding",
+        "stride",
+        "weight",
+        "workspace",
+        "x",
+    )
 
     def __init__(self, **fields):
         for name, value in fields.items():
@@ -259,7 +272,7 @@ def conv2d_backward(dout, cache, needs_input_grad=True):
     workspace = cache.workspace
     dtype = x.dtype
     dout = dout.astype(dtype, copy=False)
-    filters, channels, kh, kw = weight.shape
+    filters, _, kh, kw = weight.shape
     oh, ow = cache.out_hw
     cols = cache.cols
     if workspace is not None and workspace.generation != cache.generation:
@@ -323,7 +336,7 @@ def _col2im_strided(dcols, x_shape, kernel_hw, stride, padding, out_hw, workspac
 class _PoolCache:
     """What the max-pool backward needs: the input, the pooled output and the window geometry."""
 
-    __slots__ = ("x", "out", "size", "stride")
+    __slots__ = ("out", "size", "stride", "x")
 
     def __init__(self, x, out, size, stride):
         self.x, self.out, self.size, self.stride = x, out, size, stride
@@ -410,7 +423,7 @@ def max_pool2d_backward(dout, cache):
     out_hw = out.shape[2:]
     dx = np.zeros_like(x)
     overlap = stride[0] < size[0] or stride[1] < size[1]
-    nan_windows = out != out  # True where the window's maximum is NaN
+    nan_windows = np.isnan(out)  # True where the window's maximum is NaN
     any_nan = bool(nan_windows.any())
     unclaimed = np.ones(out.shape, dtype=bool)
     hit = np.empty(out.shape, dtype=bool)
@@ -418,7 +431,7 @@ def max_pool2d_backward(dout, cache):
     for k, (view, dview) in enumerate(zip(_pool_views(x, size, stride, out_hw), _pool_views(dx, size, stride, out_hw))):
         np.equal(view, out, out=hit)
         if any_nan:
-            hit |= view != view
+            hit |= np.isnan(view)
         hit &= unclaimed
         if k < offsets - 1:  # after the last offset nobody asks any more
             unclaimed ^= hit  # hit lies inside unclaimed, so this removes exactly the hits
