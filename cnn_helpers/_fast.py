@@ -161,16 +161,21 @@ def _im2col_flat(x, kernel_hw, padding, workspace):
 
 
 def _im2col_strided(x, kernel_hw, stride, padding, out_hw, workspace):
-    """Lesson 07's columns ``(C*KH*KW, N*OH*OW)``: one strided copy per kernel entry."""
+    """Lesson 07's columns, one strided copy per kernel entry, ordered batch last: (C*KH*KW, OH*OW*N).
+
+    With the image index last, every piece copied is ``OW * N`` numbers long (``N`` for a
+    stride above 1) instead of one image row of ``OW`` numbers: far fewer, longer copies on
+    small maps such as the 4x4 maps of ``small_cnn``'s second layer.
+    """
     n, channels, height, width = x.shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel_hw, stride, padding, out_hw
-    source = _scratch(workspace, "padded", (channels, n, height + 2 * ph, width + 2 * pw), x.dtype, zeros=True)
-    source[:, :, ph:ph + height, pw:pw + width] = x.transpose(1, 0, 2, 3)
-    cols = _scratch(workspace, "cols", (channels, kh, kw, n, oh, ow), x.dtype)
+    source = _scratch(workspace, "padded", (channels, height + 2 * ph, width + 2 * pw, n), x.dtype, zeros=True)
+    source[:, ph:ph + height, pw:pw + width, :] = x.transpose(1, 2, 3, 0)
+    cols = _scratch(workspace, "cols", (channels, kh, kw, oh, ow, n), x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, i, j] = source[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-    return cols.reshape(channels * kh * kw, n * oh * ow)
+            cols[:, i, j] = source[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+    return cols.reshape(channels * kh * kw, oh * ow * n)
 
 
 def _columns(x, kernel_hw, stride, padding, out_hw, workspace, flat):
@@ -180,11 +185,18 @@ def _columns(x, kernel_hw, stride, padding, out_hw, workspace, flat):
 
 
 def _grid_shape(x_shape, padding, out_hw, flat):
-    """(N, rows, columns) of the position grid the columns are laid on."""
+    """Shape of the position grid the columns are laid on: (N, Hp, Wp) or (OH, OW, N)."""
     n, _, height, width = x_shape
     if flat:
         return n, height + 2 * padding[0], width + 2 * padding[1]
-    return (n,) + tuple(out_hw)
+    return (*out_hw, n)
+
+
+def _valid_nchw(grid, out_hw, flat):
+    """The (N, F, OH, OW) view of the valid positions of a (F, *grid shape) array."""
+    if flat:
+        return grid[:, :, :out_hw[0], :out_hw[1]].transpose(1, 0, 2, 3)
+    return grid.transpose(3, 0, 1, 2)
 
 
 def conv2d_forward(x, weight, bias, stride, padding, workspace=None):
@@ -226,7 +238,7 @@ def conv2d_forward(x, weight, bias, stride, padding, workspace=None):
     out_grid = _scratch(workspace, "out_grid", (filters, cols.shape[1]), x.dtype)
     np.matmul(weight.reshape(filters, -1), cols, out=out_grid)
     grid = out_grid.reshape((filters,) + _grid_shape(x.shape, padding, out_hw, flat))
-    valid = grid[:, :, :out_hw[0], :out_hw[1]].transpose(1, 0, 2, 3)
+    valid = _valid_nchw(grid, out_hw, flat)
     out = np.empty((n, filters) + out_hw, dtype=x.dtype)
     if bias is None:
         np.copyto(out, valid)
@@ -273,7 +285,6 @@ def conv2d_backward(dout, cache, needs_input_grad=True):
     dtype = x.dtype
     dout = dout.astype(dtype, copy=False)
     filters, _, kh, kw = weight.shape
-    oh, ow = cache.out_hw
     cols = cache.cols
     if workspace is not None and workspace.generation != cache.generation:
         # Another forward pass has refilled the workspace's columns: rebuild ours, in new arrays.
@@ -281,7 +292,7 @@ def conv2d_backward(dout, cache, needs_input_grad=True):
     grid_shape = _grid_shape(x.shape, cache.padding, cache.out_hw, cache.flat)
     # dout on the columns' position grid, zero where no window fits (those columns are garbage)
     dout_grid = _scratch(workspace, "dout_grid", (filters,) + grid_shape, dtype, zeros=True)
-    dout_grid[:, :, :oh, :ow] = dout.transpose(1, 0, 2, 3)
+    _valid_nchw(dout_grid, cache.out_hw, cache.flat)[...] = dout
     dout_rows = dout_grid.reshape(filters, -1)
     dbias = dout.sum(axis=(0, 2, 3)) if cache.has_bias else None
     dweight = (dout_rows @ cols.T).reshape(weight.shape)
@@ -317,16 +328,16 @@ def _col2im_flat(dcols, x_shape, kernel_hw, padding, workspace):
 
 
 def _col2im_strided(dcols, x_shape, kernel_hw, stride, padding, out_hw, workspace):
-    """Lesson 07's col2im: one strided slice-add per kernel entry; returns a new (N, C, H, W)."""
+    """Lesson 07's col2im on batch-last columns: one strided slice-add per kernel entry; a new (N, C, H, W)."""
     n, channels, height, width = x_shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel_hw, stride, padding, out_hw
-    dcols = dcols.reshape(channels, kh, kw, n, oh, ow)
-    dpadded = _scratch(workspace, "dpadded", (channels, n, height + 2 * ph, width + 2 * pw), dcols.dtype)
+    dcols = dcols.reshape(channels, kh, kw, oh, ow, n)
+    dpadded = _scratch(workspace, "dpadded", (channels, height + 2 * ph, width + 2 * pw, n), dcols.dtype)
     dpadded.fill(0)
     for i in range(kh):
         for j in range(kw):
-            dpadded[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
-    return np.ascontiguousarray(dpadded[:, :, ph:ph + height, pw:pw + width].transpose(1, 0, 2, 3))
+            dpadded[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += dcols[:, i, j]
+    return np.ascontiguousarray(dpadded[:, ph:ph + height, pw:pw + width, :].transpose(3, 0, 1, 2))
 
 
 # ----------------------------------------------------------------------------------------------
