@@ -23,8 +23,11 @@ placed on the same grid with zeros at those positions, so they contribute nothin
 - ``dx``: ``dcols = W.T @ dout_grid``, then col2im is again one slice-add per kernel entry on
   the long rows (``dx_row[q + i*Wp + j] += dcols[c, i, j, q]``), then the padding is cut off.
 
-With a stride above 1 the shifted slices would skip pixels, so the usual lesson-07 im2col
-(one strided copy per kernel entry) and col2im are used, with the same buffer reuse.
+With a stride above 1 the shifted slices would skip pixels, and on small maps (8x8, 4x4) the
+wasted positions cost more than they save, so there lesson 07's im2col and col2im are used (one
+strided copy or add per kernel entry), with the image index as the *last* axis of the columns,
+``(C*KH*KW, OH*OW*N)``: each copied piece is then ``OW * N`` numbers long instead of one short
+image row. :func:`_uses_flat_grid` makes the choice.
 
 Buffers and ownership
 ---------------------
@@ -290,8 +293,11 @@ def conv2d_backward(dout, cache, needs_input_grad=True):
         # Another forward pass has refilled the workspace's columns: rebuild ours, in new arrays.
         cols = _columns(x, (kh, kw), cache.stride, cache.padding, cache.out_hw, None, cache.flat)
     grid_shape = _grid_shape(x.shape, cache.padding, cache.out_hw, cache.flat)
-    # dout on the columns' position grid, zero where no window fits (those columns are garbage)
-    dout_grid = _scratch(workspace, "dout_grid", (filters,) + grid_shape, dtype, zeros=True)
+    # dout on the columns' position grid, zero where no window fits (those columns are garbage).
+    # It shares the forward's output buffer, which is free again once ``out`` was copied out.
+    dout_grid = _scratch(workspace, "out_grid", (filters, cols.shape[1]), dtype).reshape((filters,) + grid_shape)
+    if cache.flat:
+        dout_grid.fill(0)
     _valid_nchw(dout_grid, cache.out_hw, cache.flat)[...] = dout
     dout_rows = dout_grid.reshape(filters, -1)
     dbias = dout.sum(axis=(0, 2, 3)) if cache.has_bias else None
