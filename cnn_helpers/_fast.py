@@ -300,7 +300,7 @@ def conv2d_backward(dout, cache, needs_input_grad=True):
         dout_grid.fill(0)
     _valid_nchw(dout_grid, cache.out_hw, cache.flat)[...] = dout
     dout_rows = dout_grid.reshape(filters, -1)
-    dbias = dout.sum(axis=(0, 2, 3)) if cache.has_bias else None
+    dbias = dout_rows.sum(axis=1) if cache.has_bias else None  # contiguous rows: pairwise summation
     dweight = (dout_rows @ cols.T).reshape(weight.shape)
     if not needs_input_grad:
         return None, dweight, dbias
