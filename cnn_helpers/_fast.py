@@ -82,25 +82,31 @@ class ConvWorkspace:
     """
 
     def __init__(self):
-        self._buffers = {}
+        self._buffers = {}  # name -> the arrays of that name, most recently used first
         self.generation = 0
 
     def buffer(self, name, shape, dtype, zeros=False):
-        """The buffer called ``name``, of ``shape`` and ``dtype``, reallocated only if they change.
+        """The buffer called ``name``, of ``shape`` and ``dtype``, allocated only the first time.
 
-        With ``zeros=True`` a new buffer starts as zeros (a reused one keeps its contents: the
-        zero borders of a padded buffer stay zero because nothing writes there).
+        Two shapes are kept per name, so an epoch whose last batch is smaller does not
+        reallocate everything twice per epoch. With ``zeros=True`` a new buffer starts as zeros
+        (a reused one keeps its contents: the zero borders of a padded buffer stay zero because
+        nothing writes there).
         """
         shape, dtype = tuple(shape), np.dtype(dtype)
-        array = self._buffers.get(name)
-        if array is None or array.shape != shape or array.dtype != dtype:
-            array = np.zeros(shape, dtype) if zeros else np.empty(shape, dtype)
-            self._buffers[name] = array
+        arrays = self._buffers.setdefault(name, [])
+        for k, array in enumerate(arrays):
+            if array.shape == shape and array.dtype == dtype:
+                arrays.insert(0, arrays.pop(k))
+                return array
+        array = np.zeros(shape, dtype) if zeros else np.empty(shape, dtype)
+        arrays.insert(0, array)
+        del arrays[2:]
         return array
 
     def buffers(self):
-        """``{name: array}`` of every buffer held now (for tests and memory accounting)."""
-        return dict(self._buffers)
+        """``{(name, k): array}`` of every buffer held now (for tests and memory accounting)."""
+        return {(name, k): array for name, arrays in self._buffers.items() for k, array in enumerate(arrays)}
 
 
 def _scratch(workspace, name, shape, dtype, zeros=False):
@@ -438,8 +444,13 @@ def max_pool2d_backward(dout, cache):
     x, out, size, stride = cache.x, cache.out, cache.size, cache.stride
     dout = dout.astype(x.dtype, copy=False)
     out_hw = out.shape[2:]
-    dx = np.zeros_like(x)
     overlap = stride[0] < size[0] or stride[1] < size[1]
+    if tuple(stride) == tuple(size):  # windows tile the map: only the strips past the last window need zeros
+        dx = np.empty_like(x)
+        dx[..., out_hw[0] * stride[0]:, :] = 0
+        dx[..., :, out_hw[1] * stride[1]:] = 0
+    else:
+        dx = np.zeros_like(x)
     nan_windows = np.isnan(out)  # True where the window's maximum is NaN
     any_nan = bool(nan_windows.any())
     unclaimed = np.ones(out.shape, dtype=bool)
