@@ -49,6 +49,7 @@ import numpy as np
 __all__ = [
     "ConvWorkspace",
     "conv2d_backward",
+    "conv2d_cache",
     "conv2d_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
@@ -237,28 +238,54 @@ def conv2d_forward(x, weight, bias, stride, padding, workspace=None):
     array([[[[ 9., 13.],
              [21., 25.]]]], dtype=float32)
     """
-    n, _, height, width = x.shape
-    filters, _, kh, kw = weight.shape
+    cache = conv2d_cache(x, weight, bias, stride, padding, workspace)
+    filters, (oh, ow), flat, cols = weight.shape[0], cache.out_hw, cache.flat, cache.cols
+    out_grid = _scratch(workspace, "out_grid", (filters, cols.shape[1]), x.dtype)
+    np.matmul(weight.reshape(filters, -1), cols, out=out_grid)
+    grid = out_grid.reshape((filters,) + _grid_shape(x.shape, padding, cache.out_hw, flat))
+    valid = _valid_nchw(grid, cache.out_hw, flat)
+    out = np.empty((x.shape[0], filters, oh, ow), dtype=x.dtype)
+    if bias is None:
+        np.copyto(out, valid)
+    else:
+        np.add(valid, bias.reshape(1, filters, 1, 1), out=out)  # bias added during the copy
+    return out, cache
+
+
+def conv2d_cache(x, weight, bias, stride, padding, workspace=None):
+    """The cache :func:`conv2d_forward` returns, without computing its output.
+
+    For a functional ``conv2d_backward(dout, x, weight, bias, stride=..., padding=...)`` that
+    is given the forward's arguments rather than its cache: building the columns is all the
+    backward pass needs, so the forward's matrix product can be skipped.
+
+    Parameters
+    ----------
+    x, weight, bias, stride, padding, workspace
+        As for :func:`conv2d_forward`; ``bias`` only decides whether ``dbias`` is computed.
+
+    Returns
+    -------
+    cache : object
+
+    Examples
+    --------
+    >>> x, w = np.array([[[[2.0, 3.0]]]]), np.array([[[[5.0, 7.0]]]])
+    >>> conv2d_backward(np.ones((1, 1, 1, 1)), conv2d_cache(x, w, None, (1, 1), (0, 0)))
+    (array([[[[5., 7.]]]]), array([[[[2., 3.]]]]), None)
+    """
+    height, width = x.shape[2:]
+    kh, kw = weight.shape[2:]
     out_hw = ((height + 2 * padding[0] - kh) // stride[0] + 1, (width + 2 * padding[1] - kw) // stride[1] + 1)
     if workspace is not None:
         workspace.generation += 1
     flat = _uses_flat_grid(x.shape, (kh, kw), stride, padding)
     cols = _columns(x, (kh, kw), stride, padding, out_hw, workspace, flat)
-    out_grid = _scratch(workspace, "out_grid", (filters, cols.shape[1]), x.dtype)
-    np.matmul(weight.reshape(filters, -1), cols, out=out_grid)
-    grid = out_grid.reshape((filters,) + _grid_shape(x.shape, padding, out_hw, flat))
-    valid = _valid_nchw(grid, out_hw, flat)
-    out = np.empty((n, filters) + out_hw, dtype=x.dtype)
-    if bias is None:
-        np.copyto(out, valid)
-    else:
-        np.add(valid, bias.reshape(1, filters, 1, 1), out=out)  # bias added during the copy
-    cache = _ConvCache(
+    return _ConvCache(
         x=x, weight=weight, has_bias=bias is not None, stride=tuple(stride), padding=tuple(padding),
         out_hw=out_hw, flat=flat, cols=cols, workspace=workspace,
         generation=None if workspace is None else workspace.generation,
     )
-    return out, cache
 
 
 def conv2d_backward(dout, cache, needs_input_grad=True):

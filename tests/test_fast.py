@@ -251,3 +251,14 @@ def test_max_pool_gradient_goes_to_the_first_tie_and_the_first_nan():
     dx = _fast.max_pool2d_backward(np.array([[[[1.0, 2.0, 3.0]]]]), cache)
     np.testing.assert_array_equal(dx, [[[[0.0, 1.0, 2.0, 0.0, 0.0, 3.0],
                                          [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]])
+
+
+@pytest.mark.parametrize("case", [CONV_CASES[0], CONV_CASES[8]], ids=[CASE_IDS[0], CASE_IDS[8]])
+def test_a_cache_without_the_forward_gives_the_same_gradients(case, layout):
+    x, weight, bias, dout = _conv_arrays(case, np.float64)
+    stride, padding = case[7], case[8]
+    cache = _fast.conv2d_cache(x, weight, bias, stride, padding, _fast.ConvWorkspace())
+    want = conv.conv2d_backward_loops(dout, x, weight, stride=stride, padding=padding)
+    for got, expected in zip(_fast.conv2d_backward(dout, cache), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    assert _fast.conv2d_backward(dout, _fast.conv2d_cache(x, weight, None, stride, padding))[2] is None
