@@ -216,6 +216,12 @@ def spread(values, unit=1000.0):
     return f"{low:.{digits}f} / {mid:.{digits}f} / {high:.{digits}f}"
 
 
+def ratio(samples, a, b):
+    """'median ratio (min ratio)' of contender a over b; the min is the steadier one on a busy machine."""
+    mid = statistics.median(samples[a]) / statistics.median(samples[b])
+    return f"{mid:.2f}x ({min(samples[a]) / min(samples[b]):.2f}x)"
+
+
 def load_text():
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
@@ -458,29 +464,30 @@ def machine_line(torch):
 def conv_table(torch, rounds, rng, thread_count):
     print(f"\n(a) conv layer forward + backward (dx, dW, db), float32, 3x3, padding 1 -- {thread_count} thread(s), "
           f"load {load_text()}")
-    print(f"    ms per call, min / median / max of {rounds} rounds; loops timed on N={LOOP_BATCH} and scaled to N=64\n")
+    print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins); "
+          f"loops timed on N={LOOP_BATCH} and scaled to N=64\n")
     print("| case | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`conv.py`) | today / PyTorch "
           "| its 3 GEMMs alone | GEMMs / PyTorch | loops (ms, median) | loops / `_fast` |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, n, c, f, size in CONV_CASES:
         samples = interleaved(conv_contenders(torch, n, c, f, size, rng, with_loops=thread_count == THREADS), rounds)
         med = {name: statistics.median(values) for name, values in samples.items()}
-        loops = (f"{1000 * med['loops']:,.0f} | {med['loops'] / med['fast']:,.0f}x" if "loops" in med
+        loops = (f"{1000 * med['loops']:,.0f} | {med['loops'] / med['fast']:,.0f}x ({min(samples['loops']) / min(samples['fast']):,.0f}x)" if "loops" in med
                  else "(2-thread table) | ")
         print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | "
-              f"{med['fast'] / med['torch']:.2f}x | {spread(samples['today'])} | {med['today'] / med['torch']:.2f}x "
-              f"| {spread(samples['gemm'])} | {med['gemm'] / med['torch']:.2f}x | {loops} |", flush=True)
+              f"{ratio(samples, 'fast', 'torch')} | {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} "
+              f"| {spread(samples['gemm'])} | {ratio(samples, 'gemm', 'torch')} | {loops} |", flush=True)
 
 
 def pool_table(torch, rounds, rng, thread_count):
-    print(f"\n(b) 2x2 max pooling forward + backward, float32 -- {thread_count} thread(s), load {load_text()}\n")
+    print(f"\n(b) 2x2 max pooling forward + backward, float32 -- {thread_count} thread(s), load {load_text()}")
+    print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins)\n")
     print("| input | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`pooling.py`) | today / PyTorch |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, shape in POOL_CASES:
         samples = interleaved(pool_contenders(torch, shape, rng), rounds)
-        med = {name: statistics.median(values) for name, values in samples.items()}
-        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {med['fast'] / med['torch']:.2f}x "
-              f"| {spread(samples['today'])} | {med['today'] / med['torch']:.2f}x |", flush=True)
+        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
+              f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |", flush=True)
 
 
 def epoch_table(torch, rounds, thread_count, capstone):
@@ -492,14 +499,13 @@ def epoch_table(torch, rounds, thread_count, capstone):
          small_cnn(seed=0), digits.x_train, digits.y_train),
     ]
     print(f"\n(c) one training epoch, Adam, batch 64 -- {thread_count} thread(s), load {load_text()}")
-    print(f"    ms per epoch, min / median / max of {rounds} rounds\n")
+    print(f"    ms per epoch, min / median / max of {rounds} rounds; ratios of medians (of mins)\n")
     print("| network | NumPy + `_fast` | PyTorch | `_fast` / PyTorch | NumPy today | today / PyTorch |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, model, x, y in nets:
         samples = interleaved(epoch_contenders(torch, model, x, y, rounds=rounds), rounds)
-        med = {name: statistics.median(values) for name, values in samples.items()}
-        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {med['fast'] / med['torch']:.2f}x "
-              f"| {spread(samples['today'])} | {med['today'] / med['torch']:.2f}x |", flush=True)
+        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
+              f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |", flush=True)
 
 
 def memory_table(capstone):
