@@ -616,7 +616,7 @@ def conv2d_backward(dout, x, weight, bias=None, *, stride=1, padding=0, needs_in
     (None, array([[[[2., 3.]]]]), None)
     """
     dout, x, weight, bias, stride, padding, _ = _check_backward(dout, x, weight, bias, stride, padding)
-    _, cache = _fast.conv2d_forward(x, weight, bias, stride, padding)
+    cache = _fast.conv2d_cache(x, weight, bias, stride, padding)
     return _fast.conv2d_backward(dout, cache, needs_input_grad=bool(needs_input_grad))
 
 

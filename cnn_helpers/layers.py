@@ -384,8 +384,8 @@ class _Pool2D(Layer):
             raise ValueError(f"pool window of size {self.size} does not fit in input_shape {tuple(input_shape)}")
         return (
             channels,
-            (height - self.size[0]) // self.stride[0] + 1,
-            (width - self.size[1]) // self.stride[1] + 1,
+            conv.output_size(height, self.size[0], stride=self.stride[0]),
+            conv.output_size(width, self.size[1], stride=self.stride[1]),
         )
 
     @property
@@ -420,6 +420,19 @@ class MaxPool2D(_Pool2D):
 
     _forward = staticmethod(pooling.max_pool2d)
     _backward = staticmethod(pooling.max_pool2d_backward)
+
+    def forward(self, x):
+        """x shape (N, C, H, W) -> out shape (N, C, OH, OW); keeps what the backward needs."""
+        x = self._input(x, 4, "(N, C, H, W)")
+        self.output_shape(x.shape[1:])  # the window must fit
+        out, self._cache = _fast.max_pool2d_forward(x, self.size, self.stride)
+        self._x = x
+        return self._remember_output(out)
+
+    def backward(self, dout):
+        """dout shape (N, C, OH, OW) -> dx shape (N, C, H, W): each window's gradient to its maximum."""
+        dout = self._dout(dout).astype(self._x.dtype, copy=False)
+        return _fast.max_pool2d_backward(dout, self._cache)
 
 
 class AvgPool2D(_Pool2D):
