@@ -218,3 +218,14 @@ def test_plotting_and_widgets_export_their_names_explicitly():
         assert not missing, f"{package} lists names it does not import: {missing}"
     from cnn_helpers.plotting import draw_padding_layout, plot_pooling, show_filtered  # noqa: F401
     from cnn_helpers.widgets import MultiplyAndSum, PaddingExplorer, PoolingExplorer  # noqa: F401
+
+
+def test_padding_that_is_not_zero_keeps_its_colour():
+    """Reflect or edge padding holds image values: a 1 there is drawn white (hatched), not black."""
+    padded = np.pad(np.array([[1.0, 0.0], [0.0, 1.0]]), 1, mode="edge")
+    ax = grids.draw_matrix(padded, padding=1)
+    assert padded[0, 0] == 1 and _cell_rgb(ax, 0, 0) == (1.0, 1.0, 1.0)
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == padded.size - 4
+    hatch_only = [p for p in hatched if p.get_facecolor()[3] == 0]  # the padding cells that hold a 1
+    assert len(hatch_only) == int((padded == 1).sum()) - 2

@@ -94,8 +94,10 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     fontsize : float, optional
         Default: smaller for larger grids.
     padding : int or (int, int), default 0
-        The outer ``p_h`` rows and ``p_w`` columns are zero padding (lesson 04): they are drawn
-        black (the zeros they hold), hatched in grey, with their zeros in light grey.
+        The outer ``p_h`` rows and ``p_w`` columns are padding (lesson 04), hatched in grey. Zero
+        padding is drawn black, the 0 it holds, whatever ``cmap`` is, with its zeros in light
+        grey; padding holding other values (``np.pad``'s reflect or edge modes) is coloured like
+        any other cell, with its numbers in grey.
     xlabel, ylabel : str, default "column" and "row"
         Axis labels; pass ``""`` to omit.
     first_index : int, default 0
@@ -149,19 +151,20 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
         vmax = vmin + 1.0
     colormap = (matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap).with_extremes(bad=_BLANK_COLOR)
     norm = Normalize(vmin=vmin, vmax=vmax)
-    shown = np.ma.masked_invalid(values)
+    in_padding = np.zeros(values.shape, dtype=bool)
     if p_h or p_w:
-        inside = np.zeros(values.shape, dtype=bool)
-        inside[p_h:height - p_h, p_w:width - p_w] = True
-        shown = np.ma.masked_where(~inside | np.isnan(values), values)
+        in_padding[:] = True
+        in_padding[p_h:height - p_h, p_w:width - p_w] = False
+    # Zero padding is drawn black (a patch below), whatever the colour map; padding that holds
+    # other values (reflect, edge) is coloured like any cell. Every padding cell is hatched.
+    zero_padding = in_padding & (values == 0)
+    shown = np.ma.masked_where(zero_padding | np.isnan(values), values)
     ax.imshow(shown, cmap=colormap, norm=norm, interpolation="nearest")
 
-    for row in range(height):
-        for col in range(width):
-            in_padding = row < p_h or row >= height - p_h or col < p_w or col >= width - p_w
-            if in_padding:
-                ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=_PADDING_COLOR,
-                                       edgecolor=_PADDING_HATCH_COLOR, hatch="///", linewidth=0))
+    for row, col in zip(*np.nonzero(in_padding)):
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1,
+                               facecolor=_PADDING_COLOR if zero_padding[row, col] else "none",
+                               edgecolor=_PADDING_HATCH_COLOR, hatch="///", linewidth=0))
     if show_values:
         formatter = fmt if fmt is not None else _auto_format(values)
         size = fontsize or max(6.0, 14.0 - 0.8 * max(height, width))
@@ -170,12 +173,15 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
                 value = values[row, col]
                 if np.isnan(value):
                     continue
-                in_padding = row < p_h or row >= height - p_h or col < p_w or col >= width - p_w
-                if in_padding:
+                if zero_padding[row, col]:
                     color = _PADDING_TEXT_COLOR
                 else:
                     red, green, blue, _ = colormap(norm(value))
-                    color = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+                    light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+                    if in_padding[row, col]:  # padding numbers in grey, still readable on the cell
+                        color = "#404040" if light else _PADDING_TEXT_COLOR
+                    else:
+                        color = "black" if light else "white"
                 ax.text(col, row, _format_value(value, formatter), ha="center", va="center",
                         color=color, fontsize=size)
 
@@ -276,7 +282,8 @@ def _operator_between(right_ax, symbol, arrow=False):
     the symbol clear of both neighbours.
     """
     offset = -_left_margin_points(right_ax)
-    text, size = (f"{symbol}\n⟶", 11) if arrow else (symbol, 18)
+    # DejaVu's ⋆ (U+22C6) is drawn small, so the correlation star gets a larger font than * or =.
+    text, size = (f"{symbol}\n⟶", 11) if arrow else (symbol, 30 if symbol == "⋆" else 18)
     right_ax.annotate(text, xy=(0, 0.5), xycoords="axes fraction", xytext=(offset, 0),
                       textcoords="offset points", ha="right", va="center", fontsize=size,
                       multialignment="center", annotation_clip=False)
