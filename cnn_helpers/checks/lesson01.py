@@ -121,7 +121,7 @@ def check_pixel_position(pixel_position):
     cases = [(f"index={index} in a {height}x{width} image", (index, height, width))
              for index, height, width in settings]
     answers = diagnose("1.5", pixel_position, _pixel_position, cases, _position_mistakes(), name="(row, col)")
-    for (description, _), answer in zip(cases, answers):
+    for (description, _), answer in zip(cases, answers, strict=True):
         if np.ndim(answer) != 1 or len(answer) != 2:
             raise CheckFailure(f"Exercise 1.5: on {description}, return a pair (row, col), got {answer!r}")
     passed("1.5", f"(row, col) is right for {len(cases)} positions, in square and non-square images")

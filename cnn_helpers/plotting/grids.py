@@ -161,7 +161,7 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     shown = np.ma.masked_where(zero_padding | np.isnan(values), values)
     ax.imshow(shown, cmap=colormap, norm=norm, interpolation="nearest")
 
-    for row, col in zip(*np.nonzero(in_padding)):
+    for row, col in zip(*np.nonzero(in_padding), strict=True):
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1,
                                facecolor=_PADDING_COLOR if zero_padding[row, col] else "none",
                                edgecolor=_PADDING_HATCH_COLOR, hatch="///", linewidth=0))

@@ -194,7 +194,7 @@ def test_a_missing_lower_guard_is_named():
 
 def test_a_missing_upper_guard_raises_and_is_reported():
     def term(x, h, m, n, i, j):
-        return x[i, j] * h[m - i, n - j] if 0 <= m - i and 0 <= n - j else 0.0
+        return x[i, j] * h[m - i, n - j] if m - i >= 0 and n - j >= 0 else 0.0
 
     assert_fails(lesson02.check_convolve_full, full_with(term), hint="raised IndexError")
 
