@@ -13,7 +13,7 @@ An image is a grid of numbers, and a dense network sees a vector:
 Moving and shrinking images:
 
 - ``pad_to``: place images in the middle of a larger zero canvas (lessons 06 and 09).
-- ``shift_images``: move images by whole pixels (lessons 06 and 09).
+- ``shift_images``: move images by whole pixels (lessons 01, 06 and 09).
 - ``block_average``: shrink an image by averaging blocks of pixels (lesson 07, and
   ``cnn_helpers.data.load_photo``).
 """
@@ -181,7 +181,7 @@ def shuffle_pixels(images, seed=0):
 
 
 # --------------------------------------------------------------------------------------------
-# Moving and shrinking images (lessons 06, 07 and 09)
+# Moving and shrinking images (lessons 01, 06, 07 and 09)
 # --------------------------------------------------------------------------------------------
 
 
@@ -220,7 +220,7 @@ def pad_to(x, size) -> np.ndarray:
 
 
 def shift_images(x, dy, dx, canvas=None) -> np.ndarray:
-    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 06 and 09).
+    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06 and 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
 
