@@ -9,7 +9,6 @@ from cnn_helpers.checks import lesson03
 
 from ._tools import assert_fails, assert_passes
 
-
 # --------------------------------------------------------------------------------------------
 # 3.1 filter_rgb: plausible wrong answers, written the way a learner might
 
@@ -46,11 +45,14 @@ def test_filter_rgb_mistakes():
     check = lesson03.check_filter_rgb
     assert_fails(check, _filter_rgb(flip=True), hint="kernel was flipped")
     assert_fails(check, _filter_rgb(pad=False), hint="no padding")
-    summed = lambda image, kernel: sum(_correlate_same(image[..., c], kernel) for c in range(3))
+    def summed(image, kernel):
+        return sum(_correlate_same(image[..., c], kernel) for c in range(3))
     assert_fails(check, summed, hint="channels were added together")
-    summed_three = lambda image, kernel: np.stack([summed(image, kernel)] * 3, axis=-1)
+    def summed_three(image, kernel):
+        return np.stack([summed(image, kernel)] * 3, axis=-1)
     assert_fails(check, summed_three, hint="added together and copied")
-    channels_first = lambda image, kernel: np.stack([_correlate_same(image[..., c], kernel) for c in range(3)])
+    def channels_first(image, kernel):
+        return np.stack([_correlate_same(image[..., c], kernel) for c in range(3)])
     assert_fails(check, channels_first, hint="channels came out first")
 
 
@@ -106,7 +108,8 @@ def test_sobel_magnitude_mistakes():
 def test_sobel_magnitude_calling_the_package_fails():
     from cnn_helpers import filters
 
-    via_apply_kernel = lambda grey: np.hypot(filters.apply_kernel(grey, "sobel_top"), filters.apply_kernel(grey, "sobel_left"))
+    def via_apply_kernel(grey):
+        return np.hypot(filters.apply_kernel(grey, "sobel_top"), filters.apply_kernel(grey, "sobel_left"))
     assert_fails(lesson03.check_sobel_magnitude, via_apply_kernel, hint="called cnn_helpers")
     assert_fails(lesson03.check_sobel_magnitude, filters.sobel_magnitude, hint="package's own implementation")
     assert_fails(lesson03.check_sobel_magnitude, lambda grey: filters.sobel_magnitude(grey),
@@ -169,9 +172,10 @@ def test_filter_rgb_calling_the_package_fails():
     assert_fails(lesson03.check_filter_rgb, filters.apply_kernel, hint="package's own implementation")
     assert_fails(lesson03.check_filter_rgb, lambda image, kernel: filters.apply_kernel(image, kernel),
                  hint="called cnn_helpers.filters.apply_kernel")
-    per_channel = lambda image, kernel: np.stack(
-        [conv.correlate2d(image[..., c], kernel, padding=(kernel.shape[0] // 2, kernel.shape[1] // 2)) for c in range(3)],
-        axis=-1)
+    def per_channel(image, kernel):
+        return np.stack(
+            [conv.correlate2d(image[..., c], kernel, padding=(kernel.shape[0] // 2, kernel.shape[1] // 2)) for c in range(3)],
+            axis=-1)
     assert_fails(lesson03.check_filter_rgb, per_channel, hint="called cnn_helpers.conv.correlate2d")
     assert filters.apply_kernel(np.eye(3), "identity").shape == (3, 3)  # restored afterwards
 

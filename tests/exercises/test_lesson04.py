@@ -8,7 +8,6 @@ from cnn_helpers.checks import lesson04
 
 from ._tools import assert_fails, assert_passes
 
-
 # --------------------------------------------------------------------------------------------
 # 4.1 output_size
 
@@ -318,3 +317,16 @@ def test_output_size_exercise_does_not_give_its_formula_away():
             break
     else:
         raise AssertionError("exercise 4.3 not found")
+
+
+def test_same_padding_calling_the_package_fails():
+    from cnn_helpers import conv
+
+    def searched(kernel_size):
+        for before in range(kernel_size):
+            after = kernel_size - 1 - before
+            if abs(before - after) <= 1 and conv.output_size(9, kernel_size, padding=0) + before + after == 9:
+                return before, after
+        return 0, 0
+
+    assert_fails(lesson04.check_same_padding, searched, hint="called cnn_helpers.conv.output_size")
