@@ -8,7 +8,6 @@ from cnn_helpers.checks import lesson04
 
 from ._tools import assert_fails, assert_passes
 
-
 # --------------------------------------------------------------------------------------------
 # 4.1 output_size
 
@@ -191,3 +190,143 @@ def test_plus_one_inside_the_division_is_named_as_such():
     message = assert_fails(lesson04.check_output_size, _guarded(lambda n, k, p, s: (n + 2 * p - k + 1) // s),
                            hint="the + 1 went inside the division")
     assert "padding goes on both sides" not in message
+
+
+def test_np_pad_with_one_pair_is_named():
+    """np.pad(image, (p_h, p_w)) pads p_h before and p_w after on *both* axes."""
+    message = assert_fails(lesson04.check_pad, lambda image, p_h, p_w: np.pad(image, (p_h, p_w)),
+                           hint="np.pad(image, (p_h, p_w)) reads the pair as (before, after)")
+    assert "swapped" not in message
+
+
+def test_minus_zero_slice_is_named():
+    """out[p_h:-p_h, p_w:-p_w] = image: right for positive amounts, an empty slice when one is 0."""
+
+    def pad(image, p_h, p_w):
+        image = np.asarray(image, float)
+        out = np.zeros((image.shape[0] + 2 * p_h, image.shape[1] + 2 * p_w))
+        out[p_h:-p_h, p_w:-p_w] = image
+        return out
+
+    message = assert_fails(lesson04.check_pad, pad, hint="0:-0, which is 0:0, an empty slice")
+    assert "p_h:p_h + H" in message
+
+
+def test_unusual_pads_pass():
+    def with_concatenate(image, p_h, p_w):
+        image = np.asarray(image, float)
+        side = np.zeros((image.shape[0], p_w))
+        wide = np.concatenate([side, image, side], axis=1)
+        top = np.zeros((p_h, wide.shape[1]))
+        return np.concatenate([top, wide, top], axis=0)
+
+    def with_minus_zero_guard(image, p_h, p_w):
+        image = np.asarray(image, float)
+        out = np.zeros((image.shape[0] + 2 * p_h, image.shape[1] + 2 * p_w))
+        out[p_h:out.shape[0] - p_h or None, p_w:out.shape[1] - p_w or None] = image
+        return out
+
+    assert_passes(lesson04.check_pad, with_concatenate)
+    assert_passes(lesson04.check_pad, with_minus_zero_guard)
+    assert_passes(lesson04.check_pad, lambda image, p_h, p_w: np.pad(image, [(p_h, p_h), (p_w, p_w)], mode="constant"))
+
+
+def test_strided_padding_on_one_axis_only_is_named():
+    def one_axis(rows):
+        def correlate_strided(image, kernel, *, padding, stride):
+            (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
+            p_h, p_w = (p_h, 0) if rows else (0, p_w)
+            padded = np.pad(np.asarray(image, float), ((p_h, p_h), (p_w, p_w)))
+            kernel = np.asarray(kernel, float)
+            out_h = (padded.shape[0] - kernel.shape[0]) // s_h + 1
+            out_w = (padded.shape[1] - kernel.shape[1]) // s_w + 1
+            return np.array([[np.sum(padded[r * s_h:r * s_h + kernel.shape[0], c * s_w:c * s_w + kernel.shape[1]]
+                                     * kernel) for c in range(out_w)] for r in range(out_h)])
+
+        return correlate_strided
+
+    assert_fails(lesson04.check_correlate_strided, one_axis(rows=True), hint="only the rows were padded")
+    assert_fails(lesson04.check_correlate_strided, one_axis(rows=False), hint="only the columns were padded")
+
+
+def test_strided_windows_that_start_at_r_c_are_named():
+    def at_r_c(image, kernel, *, padding, stride):
+        (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
+        padded = np.pad(np.asarray(image, float), ((p_h, p_h), (p_w, p_w)))
+        kernel = np.asarray(kernel, float)
+        out_h = (padded.shape[0] - kernel.shape[0]) // s_h + 1
+        out_w = (padded.shape[1] - kernel.shape[1]) // s_w + 1
+        return np.array([[np.sum(padded[r:r + kernel.shape[0], c:c + kernel.shape[1]] * kernel)
+                          for c in range(out_w)] for r in range(out_h)])
+
+    assert_fails(lesson04.check_correlate_strided, at_r_c, hint="starts at row r, column c")
+
+
+def test_strided_stride1_map_subsampled_passes():
+    """An unusual but correct answer: the stride-1 map, every s-th entry."""
+
+    def subsampled(image, kernel, *, padding, stride):
+        (p_h, p_w), (s_h, s_w) = _pair(padding), _pair(stride)
+        padded = np.pad(np.asarray(image, float), ((p_h, p_h), (p_w, p_w)))
+        kernel = np.asarray(kernel, float)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)
+        return np.einsum("rcij,ij->rc", windows, kernel)[::s_h, ::s_w]
+
+    assert_passes(lesson04.check_correlate_strided, subsampled)
+
+
+# --------------------------------------------------------------------------------------------
+# 4.6 same_padding: any even split passes; the common slips are named
+
+
+def test_same_padding_unusual_answers_pass():
+    assert_passes(lesson04.check_same_padding, lambda k: ((k - 1) // 2, k // 2))
+    assert_passes(lesson04.check_same_padding, lambda k: (k // 2, (k - 1) // 2))     # the extra zero before
+    assert_passes(lesson04.check_same_padding, lambda k: [np.int64(k // 2), np.int64((k - 1) // 2)])
+    assert_passes(lesson04.check_same_padding, lambda k: (int(np.ceil((k - 1) / 2)), int(np.floor((k - 1) / 2))))
+
+
+def test_same_padding_mistakes():
+    check = lesson04.check_same_padding
+    assert_fails(check, lambda k: (k // 2, k // 2), hint="one too many for an even kernel")
+    assert_fails(check, lambda k: ((k - 1) // 2, (k - 1) // 2), hint="one too few for an even kernel")
+    assert_fails(check, lambda k: ((k - 1) / 2, (k - 1) / 2), hint="not a whole number")
+    assert_fails(check, lambda k: (0, k - 1), hint="as evenly as possible")
+    assert_fails(check, lambda k: k - 1, hint="return a pair")
+    assert_fails(check, lambda k: (-1, k), hint="cannot be negative")
+    assert_fails(check, lambda k: (1, 1), hint="wrong padding on kernel_size=1")
+
+
+def test_same_padding_stub_fails():
+    def stub(kernel_size):
+        raise NotImplementedError("Exercise 4.6")
+
+    assert_fails(lesson04.check_same_padding, stub, hint="not done yet")
+
+
+def test_output_size_exercise_does_not_give_its_formula_away():
+    """Issue 10: 4.3's docstring used to hold the formula; no cell above the exercise may state it."""
+    from cnn_helpers.course import editions
+
+    from ._tools import solution_notebook
+
+    notebook = editions.learner_edition(solution_notebook("04"))
+    for cell in notebook.cells:
+        assert "\\lfloor" not in cell.source and "floor(" not in cell.source, cell.id
+        if editions.cell_role(cell) == ("exercise", "4.3"):
+            break
+    else:
+        raise AssertionError("exercise 4.3 not found")
+
+
+def test_same_padding_calling_the_package_fails():
+    from cnn_helpers import conv
+
+    def searched(kernel_size):
+        for before in range(kernel_size):
+            after = kernel_size - 1 - before
+            if abs(before - after) <= 1 and conv.output_size(9, kernel_size, padding=0) + before + after == 9:
+                return before, after
+        return 0, 0
+
+    assert_fails(lesson04.check_same_padding, searched, hint="called cnn_helpers.conv.output_size")
