@@ -214,7 +214,7 @@ def check_relative_error(relative_error):
 # 7.2 question: a relative error by hand
 
 check_relative_error_question = question(
-    "7.2", "the relative error of a small gradient", expected=1 / 3, tolerance=0.001,
+    "7.2", "the relative error of a small gradient", expected=0.333, tolerance=0.001,
     misconceptions={
         0.01: "that is the absolute error |a - n|, which looks tiny only because the gradient is small: "
               "divide by the larger of |a| and |n|",
