@@ -122,22 +122,20 @@ def _conv_mistakes():
 
     def bias_last_axis(x, weight, bias, *, stride=1, padding=0):
         out = no_bias(x, weight, bias, stride=stride, padding=padding)
-        _needs(out.shape[-1] == len(bias))
+        _needs(out.shape[-1] == len(bias) or len(bias) == 1)  # NumPy broadcasting runs only then
         return out + bias
 
     def last_channel(x, weight, bias, *, stride=1, padding=0):
-        _needs(x.shape[1] > 1)
         return conv.conv2d(x[:, -1:], weight[:, -1:], bias, stride=stride, padding=padding)
 
     def first_channel(x, weight, bias, *, stride=1, padding=0):
-        _needs(x.shape[1] > 1)
         return conv.conv2d(x[:, :1], weight[:, :1], bias, stride=stride, padding=padding)
 
     def flipped(x, weight, bias, *, stride=1, padding=0):
         return conv.conv2d(x, weight[..., ::-1, ::-1], bias, stride=stride, padding=padding)
 
     def weight_axes_swapped(x, weight, bias, *, stride=1, padding=0):
-        _needs(weight.shape[0] == weight.shape[1])
+        _needs(weight.shape[0] == weight.shape[1])  # other shapes stop with an error
         return conv.conv2d(x, weight.transpose(1, 0, 2, 3), bias, stride=stride, padding=padding)
 
     def no_stride(x, weight, bias, *, stride=1, padding=0):
@@ -228,7 +226,10 @@ def _check_conv_function(exercise_id, function):
     cases = conv_cases(seed=501 if exercise_id == "5.1" else 511)
     for description, x, weight, bias, stride, padding in cases[:3]:
         x_in, weight_in, bias_in = x.copy(), weight.copy(), bias.copy()
-        call(exercise_id, function, x_in, weight_in, bias_in, stride=stride, padding=padding, case=description)
+        try:
+            call(exercise_id, function, x_in, weight_in, bias_in, stride=stride, padding=padding, case=description)
+        except _LearnerRaised:  # diagnosed with every other case below
+            continue
         if not (np.array_equal(x_in, x) and np.array_equal(weight_in, weight) and np.array_equal(bias_in, bias)):
             raise CheckFailure(
                 f"Exercise {exercise_id}: on {description}, your function changed its input arrays "

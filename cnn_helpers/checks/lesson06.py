@@ -111,8 +111,10 @@ def _max_pool_mistakes():
     def ceil(x, size, *, stride):
         return _partial_windows(np.asarray(x, dtype=float), size, stride, np.max)
 
-    def transposed(x, size, *, stride):
-        return _max(np.asarray(x).T, size, stride=stride)
+    def transposed(x, size, *, stride):  # out[r, c] from the window at (c, r): runs when OH == OW
+        right = _max(x, size, stride=stride)
+        _needs(right.shape[0] == right.shape[1])
+        return right.T
 
     return {
         "averaged": (averaged, "the windows were averaged: max pooling keeps each window's largest value"),
