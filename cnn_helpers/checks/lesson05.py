@@ -19,8 +19,17 @@ import numpy as np
 
 from cnn_helpers import conv
 
-from ._core import (CheckFailure, _LearnerRaised, call, check_lines_do_not_grow, count_python_lines, diagnose,
-                    exercise, passed, question)
+from ._core import (
+    CheckFailure,
+    _LearnerRaised,
+    call,
+    check_lines_do_not_grow,
+    count_python_lines,
+    diagnose,
+    exercise,
+    passed,
+    question,
+)
 
 # The vectorisation test case of exercise 5.3: 2 images, 3 channels, 66x66 pixels, 4 filters of
 # 3x3, so each output map has 64 x 64 = 4,096 positions. A position loop runs at least
@@ -320,7 +329,7 @@ def _window_mistakes():
 def _window_cases():
     rng = np.random.default_rng(520)
     cases = []
-    for description, x, weight, _, stride, padding in conv_cases(seed=520, count=30):
+    for _, x, weight, _, stride, padding in conv_cases(seed=520, count=30):
         kernel_h, kernel_w = weight.shape[-2:]
         cases.append((f"x of shape {x.shape}, kernel {kernel_h}x{kernel_w}, stride {stride}, padding {padding}",
                       (x, int(kernel_h), int(kernel_w)), {"stride": stride, "padding": padding}))
