@@ -31,12 +31,12 @@ _MAX_FRAMED = 12
 
 def _colour_scale(values):
     """One colour scale for a map and its pooled values: red-blue around 0 if any value is
-    negative, else greys from 0, so that equal numbers get equal colours in both grids."""
+    negative, else grey from 0 (black) to the largest value (white), so that equal numbers get equal colours in both grids."""
     values = np.asarray(values, dtype=float)
     if values.min() < 0:
         bound = float(np.abs(values).max())
         return {"cmap": "RdBu_r", "vmin": -bound, "vmax": bound}
-    return {"cmap": "Greys", "vmin": 0.0, "vmax": max(float(values.max()), 1e-12)}
+    return {"cmap": "gray", "vmin": 0.0, "vmax": max(float(values.max()), 1e-12)}
 
 
 def _arrow_into(ax, text):

@@ -281,7 +281,7 @@ def plot_misclassified(images, labels, predictions, ax=None, probabilities=None,
     gap = max(2, height // 2)  # room for the caption under each image
     if len(shown):
         tiled = tile_maps(images[shown], columns=columns, gap=gap)
-        ax.imshow(tiled, cmap="gray_r", vmin=0, vmax=max(1.0, float(np.nanmax(tiled))))
+        ax.imshow(tiled, cmap="gray", vmin=0, vmax=max(1.0, float(np.nanmax(tiled))))
         for k, index in enumerate(shown):
             top, left = (k // columns) * (height + gap), (k % columns) * (width + gap)
             caption = f"{labels[index]} → {predictions[index]}"

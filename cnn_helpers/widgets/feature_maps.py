@@ -240,7 +240,7 @@ class FeatureMapExplorer:
         figure = new_figure((10, 3.4))
         axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
         digit = self.images[result.index]
-        axes[0].imshow(digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray_r")
+        axes[0].imshow(digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=1)
         truth = "" if result.label is None else f"label {result.label}, "
         axes[0].set_title(f"digit #{result.index}: {truth}predicted {result.prediction}", fontsize=10)
         picture = axes[1].imshow(result.feature_map, cmap="magma")
