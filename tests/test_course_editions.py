@@ -174,14 +174,17 @@ def test_a_folder_with_notebooks_is_one_learner_and_a_folder_of_folders_is_a_cla
     (mine / "drafts").mkdir(parents=True)
     for path in (mine / "01-a.ipynb", mine / "drafts" / "01-a.ipynb"):
         path.write_text("{}")
-    assert collect([mine]) == [("", mine / "01-a.ipynb")]
+    (only,) = collect([mine])  # one learner's folder: the copy in drafts/ is named, not graded
+    assert (only.learner, only.path) == ("", mine / "01-a.ipynb")
+    assert len(only.notes) == 1 and "not graded" in only.notes[0] and "drafts/ (01-a.ipynb)" in only.notes[0]
 
     course = tmp_path / "class"
     for learner in ("ann", "ben"):
         (course / learner / ".ipynb_checkpoints").mkdir(parents=True)
         (course / learner / "01-a.ipynb").write_text("{}")
         (course / learner / ".ipynb_checkpoints" / "01-a-checkpoint.ipynb").write_text("{}")
-    assert collect([course]) == [("ann", course / "ann" / "01-a.ipynb"), ("ben", course / "ben" / "01-a.ipynb")]
+    assert [(s.learner, s.path, s.notes) for s in collect([course])] == [
+        ("ann", course / "ann" / "01-a.ipynb", []), ("ben", course / "ben" / "01-a.ipynb", [])]
 
     with pytest.raises(GradeError, match="does not exist"):
         collect([tmp_path / "missing"])
