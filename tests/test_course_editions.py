@@ -85,6 +85,20 @@ def test_grading_copy_takes_only_exercise_code_from_the_learner():
     assert notes == {}
 
 
+def test_grading_copy_leaves_out_demonstrations_tagged_grading_skip():
+    solution = _notebook(_code("train_for_a_minute()", "grading-skip"), _code(EXERCISE, "exercise-9.1", "grading-skip"),
+                         _code("check(double)", "check-9.1", "grading-skip"))
+    solution.cells[0].outputs = [nbformat.v4.new_output("stream", text="accuracy 97.1%\n")]
+    learner = copy.deepcopy(solution)
+    learner.cells[0].metadata["tags"] = []  # the learner's tags never decide what is skipped
+    graded, _ = editions.grading_copy(solution, learner)
+    assert graded.cells[0].source.startswith("#") and graded.cells[0].outputs == []
+    assert "nbval-ignore-output" in graded.cells[0].metadata["tags"]
+    assert len(graded.cells) == 3  # cell numbers stay JupyterLab's
+    # exercise and check cells are always graded, whatever their tags
+    assert graded.cells[1].source == EXERCISE and graded.cells[2].source == "check(double)"
+
+
 def test_grading_copy_grades_the_stub_when_the_exercise_cell_was_deleted():
     solution = _notebook(_code(EXERCISE, "exercise-9.1"), _code("check(double)", "check-9.1"))
     learner = _notebook(_code("check(double)", "check-9.1"))
