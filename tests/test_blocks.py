@@ -259,6 +259,9 @@ def test_gradient_heatmap_and_mask_plots(plt):
     ax = plots.plot_gradient_norms({"plain": [0.1, 0.5, 1.0], "residual": [0.9, 1.0, 1.0]})
     assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert [line.get_label() for line in ax.get_lines()][:2] == ["plain", "residual"]
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # blocks are whole numbers
     heat = heatmap(np.zeros((1, 1, 4, 4)))[0]
     ax = plots.show_heatmap(heat, true_centre=(1, 2), predicted=(1, 2), title="t")
     assert ax.get_title() == "t" and len(ax.get_lines()) == 2
