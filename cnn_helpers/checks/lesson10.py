@@ -190,6 +190,9 @@ def _residual_mistakes():
         "final mask from F(x)": (variant(outer="f"),
                                  "the final ReLU's mask was taken from F(x); it acts on the sum z = x + F(x), so "
                                  "the mask is z > 0"),
+        "order swapped": (lambda *args: (lambda g: (g[0], g[3], g[4], g[1], g[2]))(_residual_variant(*args)),
+                          "the gradients are in the wrong order: return them in the order of the arguments, "
+                          "(dx, dw1, db1, dw2, db2)"),
         "no inner ReLU mask": (variant(inner=False),
                                "the ReLU between the two convolutions is missing: multiply the gradient reaching "
                                "it by (h > 0), h = conv(x, w1, b1)"),
