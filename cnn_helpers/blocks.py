@@ -20,10 +20,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers._validation import as_array, as_int
 from cnn_helpers import conv
+from cnn_helpers._validation import as_array, as_int
 from cnn_helpers.layers import (
-    AvgPool2D, BatchNorm2D, Conv2D, Dense, Layer, MaxPool2D, ReLU, _WHOLE_INPUT, compose_windows, make_rng,
+    _WHOLE_INPUT,
+    AvgPool2D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Layer,
+    MaxPool2D,
+    ReLU,
+    compose_windows,
+    make_rng,
 )
 from cnn_helpers.model import Sequential
 from cnn_helpers.receptive_field import inception_params
@@ -482,7 +491,7 @@ class GlobalAvgPool(Layer):
 
     def backward(self, dout):
         dout = self._dout(dout)
-        n, c, h, w = self._in_shape
+        *_, h, w = self._in_shape
         return np.broadcast_to(dout[:, :, None, None] / (h * w), self._in_shape).copy()
 
     def output_shape(self, input_shape):

@@ -307,7 +307,11 @@ def test_blocks_are_layers_whose_parameters_are_leaves():
 
 
 from cnn_helpers.blocks import (  # noqa: E402
-    GlobalAvgPool, TransitionLayer, gap_head, residual_block, residual_block_backward,
+    GlobalAvgPool,
+    TransitionLayer,
+    gap_head,
+    residual_block,
+    residual_block_backward,
 )
 from cnn_helpers.layers import BatchNorm2D  # noqa: E402
 
@@ -362,7 +366,7 @@ def test_transition_layer_and_gap_head_counts():
     x = np.arange(2 * 3 * 2 * 2, dtype=F64).reshape(2, 3, 2, 2)
     np.testing.assert_allclose(GlobalAvgPool().forward(x), x.mean(axis=(2, 3)))
     with pytest.raises(ValueError, match="receptive field is the whole input"):
-        GlobalAvgPool().window
+        _ = GlobalAvgPool().window
     with pytest.raises(ValueError, match=r"compression must be in \(0, 1\]"):
         TransitionLayer(4, compression=0)
 

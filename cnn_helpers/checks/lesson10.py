@@ -78,7 +78,7 @@ check_plain_stack = question(
 def _explains(values, received, index, wrong):
     """Does a mistake's output ``index`` give the learner's answer on every case, on >= 2 wrong ones?"""
     explained = 0
-    for case, (value, answer) in enumerate(zip(values, received)):
+    for case, (value, answer) in enumerate(zip(values, received, strict=True)):
         if value is None:
             continue
         mine = np.asarray(value[index], dtype=float)
@@ -111,7 +111,7 @@ def _check_tuple(exercise_id, learner, reference, cases, mistakes, names):
             raise CheckFailure(
                 f"Exercise {exercise_id}: on {description}, return the tuple ({', '.join(names)}), "
                 f"got {type(answer).__name__}" + (f" of length {len(answer)}" if isinstance(answer, (tuple, list)) else ""))
-        for name, want, got in zip(names, expected[-1], answer):
+        for name, want, got in zip(names, expected[-1], answer, strict=True):
             got_shape = np.shape(got)
             if got_shape != np.shape(want):
                 extra = ""
@@ -122,7 +122,7 @@ def _check_tuple(exercise_id, learner, reference, cases, mistakes, names):
                     f"got {got_shape}.{extra}")
         received.append(answer)
     for index, name in enumerate(names):
-        wrong = [c for c, (e, r) in enumerate(zip(expected, received))
+        wrong = [c for c, (e, r) in enumerate(zip(expected, received, strict=True))
                  if not np.allclose(np.asarray(r[index], dtype=float), e[index], rtol=1e-6, atol=1e-8)]
         if not wrong:
             continue
