@@ -187,12 +187,14 @@ def learner_edition(solution):
     return learner
 
 
-def grading_copy(solution, submission):
+def grading_copy(solution, submission, *, skip_demonstrations=True):
     """The notebook that grading runs: the pristine solution with the learner's exercise code.
 
     Every check cell, its expected output and every other cell come from the released solution,
     so editing, emptying or deleting a check, or editing a stored output, changes nothing.
     Returns the notebook and a dict of exercise id -> note (e.g. exercise cell missing).
+    Demonstration cells tagged ``grading-skip`` are emptied unless ``skip_demonstrations`` is
+    False (the tests grade each solution edition that way, so every stored output is compared).
     """
     learner_cells = {}
     for cell in submission.cells:
@@ -215,7 +217,7 @@ def grading_copy(solution, submission):
         tags = cell.metadata.setdefault("tags", [])
         if IGNORE_OUTPUT_TAG not in tags:
             tags.append(IGNORE_OUTPUT_TAG)  # the learner may print anything while working
-    for cell in graded.cells:
+    for cell in graded.cells if skip_demonstrations else ():
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "code" and GRADING_SKIP_TAG in tags and cell_role(cell) is None:
             # Kept as a cell, so the cell numbers in the grader's notes are JupyterLab's.

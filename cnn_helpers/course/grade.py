@@ -334,10 +334,11 @@ def add_note(notes: list, number, hint: str) -> None:
 
 def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: float = DEFAULT_CELL_TIMEOUT, *,
                    use_sandbox: bool | None = None, limits: sandbox.Limits | None = None,
-                   minutes: float = DEFAULT_NOTEBOOK_MINUTES) -> NotebookResult:
+                   minutes: float = DEFAULT_NOTEBOOK_MINUTES, skip_demonstrations: bool = True) -> NotebookResult:
     """Grade one learner notebook. Never writes to ``path``.
 
-    ``use_sandbox`` None means: in a sandbox if one is available here.
+    ``use_sandbox`` None means: in a sandbox if one is available here. ``skip_demonstrations``
+    False also runs the long demonstrations tagged ``grading-skip`` (the tests do, on solutions).
     """
     path = Path(path)
     started = time.perf_counter()
@@ -350,7 +351,7 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
     raw = read_submission(path)
     lesson = lesson_of(raw, path, released)
     reference = editions.read(find_reference(lesson, reference_dir))
-    graded, notes = editions.grading_copy(reference, exercise_cells(raw))
+    graded, notes = editions.grading_copy(reference, exercise_cells(raw), skip_demonstrations=skip_demonstrations)
     exercises = editions.exercises(reference)
     positions = {cell.get("id"): number for number, cell in enumerate(graded.cells, start=1)}
     result = NotebookResult(path=str(path), lesson=lesson, sandboxed=bool(use_sandbox))
@@ -513,7 +514,7 @@ def is_class(submissions) -> bool:
 
 def grade_all(paths, reference_dir=SOLUTIONS_DIR, cell_timeout=DEFAULT_CELL_TIMEOUT, jobs=2, *,
               use_sandbox: bool | None = None, unsafe: bool = False, limits: sandbox.Limits | None = None,
-              minutes: float = DEFAULT_NOTEBOOK_MINUTES):
+              minutes: float = DEFAULT_NOTEBOOK_MINUTES, skip_demonstrations: bool = True):
     """Grade every notebook under ``paths`` (in parallel); return (learner, NotebookResult) pairs.
 
     A class (learners' subfolders) is graded only in a sandbox, unless ``unsafe``. Every failure
@@ -542,7 +543,7 @@ def grade_all(paths, reference_dir=SOLUTIONS_DIR, cell_timeout=DEFAULT_CELL_TIME
         else:
             try:
                 result = grade_notebook(submission.path, reference_dir, cell_timeout, use_sandbox=use_sandbox,
-                                        limits=limits, minutes=minutes)
+                                        limits=limits, minutes=minutes, skip_demonstrations=skip_demonstrations)
             except Exception as error:  # noqa: BLE001 -- every failure is this notebook's row, never the batch's end
                 message = str(error) if isinstance(error, (GradeError, editions.EditionError)) else f"{type(error).__name__}: {error}"
                 result = NotebookResult(path=safe_text(submission.path), lesson="?", error=message,
