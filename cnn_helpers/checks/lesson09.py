@@ -6,7 +6,10 @@
   simple, fixed classifier whose accuracy really does depend on where things are.
 - 9.3 gives ``equivariance_error`` functions that are equivariant (a "same" correlation) and
   functions that are not (pooling then upsampling, a position-dependent weighting), on images
-  whose content touches the border, so that forgetting the margin or the output shift shows.
+  whose content touches the border, so that forgetting the margin or the output shift shows;
+  last come cases with ``margin = 0`` (the whole map), where ``d[margin:-margin]`` is empty.
+- 9.4 asks what a global max pool does to a shifted input (a choice), 9.5 for a ratio of error
+  rates.
 
 The functions the checks hand to the learner's code use NumPy only, since the package's own
 convolution is blocked while a check runs.
@@ -18,7 +21,8 @@ import numpy as np
 
 from ._core import CheckFailure, call, compare, compare_number, exercise, passed
 
-__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "CheckFailure"]
+__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "check_global_pool_answer",
+           "check_error_ratio", "CheckFailure"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +207,10 @@ def _error(f, image, s, margin, output_sign=1, shift_output=True, trim_rows=True
     return float(reduce(difference[rows, cols]))
 
 
+_EMPTY_SLICE = ("with margin = 0, d[margin:-margin] is empty, because a slice that ends at -0 ends at 0; "
+                "slice up to H - margin and W - margin instead, so that margin = 0 keeps the whole map")
+
+
 @exercise("9.3", "measure how far a function is from equivariance")
 def check_equivariance_error(equivariance_error):
     """``equivariance_error(f, image, s, margin)``: max |f(shift(x)) - shift(f(x))| away from the edges."""
@@ -219,12 +227,20 @@ def check_equivariance_error(equivariance_error):
         for s, margin in ((1, 2), (2, 4), (3, 4)):
             image = rng.uniform(0.2, 1.0, size=(int(rng.integers(10, 14)), int(rng.integers(10, 14))))
             cases.append((f, image, s, margin))
+    for f in functions[:3]:   # the whole map: margin 0, with content at the borders
+        image = rng.uniform(0.2, 1.0, size=(int(rng.integers(10, 14)), int(rng.integers(10, 14))))
+        cases.append((f, image, 1, 0))
     checked_zero = checked_nonzero = 0
     for f, image, s, margin in cases:
         size = f"{image.shape[0]}x{image.shape[1]}"
         case = f"f = {f.description}, a {size} image filled to the edges, s={s}, margin={margin}"
         expected = _error(f, image, s, margin)
-        received = call("9.3", equivariance_error, f, image.copy(), s, margin, case=case)
+        try:
+            received = call("9.3", equivariance_error, f, image.copy(), s, margin, case=case)
+        except CheckFailure as failure:
+            if margin == 0 and "your function raised" in str(failure):
+                raise CheckFailure(f"{failure}\n  Likely mistake: {_EMPTY_SLICE}") from None
+            raise
         mistakes = [
             ("the border was compared too: leave out `margin` rows and columns on every side", _error(f, image, s, 0)),
             ("f(shift(x)) was compared with f(x); shift f(x) as well before comparing",
@@ -239,9 +255,78 @@ def check_equivariance_error(equivariance_error):
             ("differences were not taken in absolute value",
              -_error(f, image, s, margin, absolute=False, reduce=np.min)),
         ]
+        if margin == 0:
+            mistakes = [(_EMPTY_SLICE, 0.0), (_EMPTY_SLICE, -np.inf)] + mistakes
         compare_number("9.3", expected, received, case, [(h, v) for h, v in mistakes if not np.isclose(v, expected)],
                        name="largest difference")
         checked_zero += expected < 1e-12
         checked_nonzero += expected >= 1e-12
     passed("9.3", f"equivariance errors are right for {checked_zero} equivariant and "
                   f"{checked_nonzero} non-equivariant cases")
+
+
+# --------------------------------------------------------------------------------------------
+# 9.4
+
+
+def _choice(answer):
+    """The letter of a choice answer ("b", "B", "(b)", "b)") or None."""
+    if not isinstance(answer, str):
+        return None
+    text = answer.strip().lower().strip("().: ")
+    if text in {"a", "b", "c"}:
+        return text
+    if text.startswith(("exactly the same", "the same", "same", "unchanged")):
+        return "b"
+    return None
+
+
+@exercise("9.4", "equivariant or invariant? (predict)")
+def check_global_pool_answer(global_pool_answer):
+    """``global_pool_answer()``: 'b', the pooled numbers stay exactly the same."""
+    received = call("9.4", global_pool_answer, case="the question")
+    letter = _choice(received)
+    misconceptions = {
+        "a": "shifted by one position is what the feature maps do before the pooling (equivariance). A max over "
+             "the whole map keeps the largest value, not where it was, so there is no position left to shift",
+        "c": "away from the borders, stride-1 convolutions and ReLUs commute with the shift: every map holds the "
+             "same values, moved by one pixel. Their maxima are the same numbers, whatever the kernels",
+    }
+    if letter is None:
+        raise CheckFailure(f"Exercise 9.4: answer with 'a', 'b' or 'c', got {received!r}")
+    if letter != "b":
+        raise CheckFailure(f"Exercise 9.4: {received!r} is not right.\n  Likely misconception: {misconceptions[letter]}")
+    passed("9.4", "(b): the maps move with the digit and a global max forgets where, so the pooled numbers "
+                  "stay exactly the same (invariance)")
+
+
+# --------------------------------------------------------------------------------------------
+# 9.5
+
+
+@exercise("9.5", "error rates, not accuracies")
+def check_error_ratio(error_ratio):
+    """``error_ratio(accuracy_a, accuracy_b)``: (1 - a) / (1 - b)."""
+    rng = np.random.default_rng(905)
+    cases = [(0.907, 0.973), (0.9, 0.95), (0.5, 0.75), (0.99, 0.98)]
+    cases += [tuple(float(v) for v in np.sort(rng.uniform(0.5, 0.995, size=2))) for _ in range(12)]
+    for a, b in cases:
+        case = f"accuracy_a={a:.4g}, accuracy_b={b:.4g}"
+        expected = (1 - a) / (1 - b)
+        received = call("9.5", error_ratio, a, b, case=case)
+        mistakes = [
+            ("this is the ratio of the accuracies; compare the error rates, 1 - accuracy", a / b),
+            ("this is the ratio of the accuracies (B over A); compare the error rates, 1 - accuracy", b / a),
+            ("this is the difference of the accuracies; the question asks how many times as many errors",
+             b - a),
+            ("this is the difference in percentage points; the question asks how many times as many errors",
+             (b - a) * 100),
+            ("the ratio is upside down: A's error rate over B's, (1 - accuracy_a) / (1 - accuracy_b)",
+             (1 - b) / (1 - a)),
+            ("this is how many times *more* errors, minus one (the ratio - 1); return the ratio itself",
+             expected - 1),
+        ]
+        compare_number("9.5", expected, received, case, [(h, v) for h, v in mistakes if not np.isclose(v, expected)],
+                       name="ratio")
+    passed("9.5", f"error ratios are right on {len(cases)} pairs: 90.7 % vs 97.3 % accuracy is "
+                  f"{(1 - 0.907) / (1 - 0.973):.1f} times the errors")

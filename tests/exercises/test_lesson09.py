@@ -16,6 +16,8 @@ def test_solutions_pass():
     assert_passes(lesson09.check_conv_params, solution("9.1", "conv_params"))
     assert_passes(lesson09.check_shift_accuracy, solution("9.2", "shift_right"), solution("9.2", "shift_accuracy"))
     assert_passes(lesson09.check_equivariance_error, solution("9.3", "equivariance_error"))
+    assert_passes(lesson09.check_global_pool_answer, solution("9.4", "global_pool_answer"))
+    assert_passes(lesson09.check_error_ratio, solution("9.5", "error_ratio"))
 
 
 def test_learner_stubs_fail():
@@ -26,6 +28,8 @@ def test_learner_stubs_fail():
     # a finished shift_right with an unfinished shift_accuracy still fails
     assert_fails(lesson09.check_shift_accuracy, solution("9.2", "shift_right"), shift_accuracy, hint="not done yet")
     assert_fails(lesson09.check_equivariance_error, solution("9.3", "equivariance_error", "learner"), hint="not done yet")
+    assert_fails(lesson09.check_global_pool_answer, solution("9.4", "global_pool_answer", "learner"), hint="not done yet")
+    assert_fails(lesson09.check_error_ratio, solution("9.5", "error_ratio", "learner"), hint="not done yet")
 
 
 # ------------------------------------------------------------------------------------------ 9.1
@@ -180,3 +184,77 @@ def error_with(shift_output=True, output_shift=right_shift, margin_rows=True, ma
 )
 def test_equivariance_error_mistakes(wrong, hint):
     assert_fails(lesson09.check_equivariance_error, wrong, hint=hint)
+
+
+def negative_margin_slice(f, image, s, margin):
+    """The slip the issue found: d[margin:-margin] is empty at margin = 0."""
+    d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
+    return float(d[margin:-margin, margin:-margin].max())
+
+
+def negative_margin_slice_with_default(f, image, s, margin):
+    d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
+    return float(np.max(d[margin:-margin, margin:-margin], initial=0.0))
+
+
+@pytest.mark.parametrize("wrong", [negative_margin_slice, negative_margin_slice_with_default])
+def test_equivariance_error_whole_map_slice_fails_at_margin_0(wrong):
+    message = assert_fails(lesson09.check_equivariance_error, wrong, hint="slice that ends at -0 ends at 0")
+    assert "margin=0" in message
+
+
+def test_equivariance_error_unusual_answers_pass():
+    def by_mask(f, image, s, margin):      # a boolean mask instead of slicing
+        d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
+        h, w = d.shape
+        rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
+        inside = (rows >= margin) & (rows < h - margin) & (cols >= margin) & (cols < w - margin)
+        return float(d[inside].max())
+
+    def trimmed_first(f, image, s, margin):  # trim both maps, then compare
+        a, b = f(right_shift(image, s)), right_shift(f(image), s)
+        h, w = a.shape
+        return float(np.max(np.abs(b[margin:h - margin, margin:w - margin] - a[margin:h - margin, margin:w - margin])))
+
+    assert_passes(lesson09.check_equivariance_error, by_mask)
+    assert_passes(lesson09.check_equivariance_error, trimmed_first)
+
+
+# ------------------------------------------------------------------------------------------ 9.4
+
+
+@pytest.mark.parametrize("answer", ["b", "B", "(b)", " b) ", "exactly the same", "The same"])
+def test_global_pool_answer_forms_pass(answer):
+    assert_passes(lesson09.check_global_pool_answer, lambda: answer)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    ("a", "what the feature maps do before the pooling"),
+    ("(c)", "commute with the shift"),
+    ("invariant-ish", "answer with 'a', 'b' or 'c'"),
+    (2, "answer with 'a', 'b' or 'c'"),
+])
+def test_global_pool_answer_misconceptions(answer, hint):
+    assert_fails(lesson09.check_global_pool_answer, lambda: answer, hint=hint)
+
+
+# ------------------------------------------------------------------------------------------ 9.5
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, b: a / b, "ratio of the accuracies; compare"),
+    (lambda a, b: b / a, "ratio of the accuracies (B over A)"),
+    (lambda a, b: b - a, "difference of the accuracies"),
+    (lambda a, b: 100 * (b - a), "percentage points"),
+    (lambda a, b: (1 - b) / (1 - a), "upside down"),
+    (lambda a, b: (1 - a) / (1 - b) - 1, "minus one"),
+    (lambda a, b: 3.44, "wrong ratio"),                 # hard-coded for the lesson's example
+    (lambda a, b: "3.4", "expected a number"),
+])
+def test_error_ratio_mistakes(wrong, hint):
+    assert_fails(lesson09.check_error_ratio, wrong, hint=hint)
+
+
+def test_error_ratio_unusual_answers_pass():
+    assert_passes(lesson09.check_error_ratio, lambda a, b: float(np.divide(np.subtract(1, a), np.subtract(1, b))))
+    assert_passes(lesson09.check_error_ratio, lambda a, b: (100 - 100 * a) / (100 - 100 * b))
