@@ -8,6 +8,8 @@ more than importing NumPy:
 - ``filters``  lesson 03: the lecture's kernels and applying them to photographs
 - ``pooling``  lesson 06: max, average and sum pooling and their backward passes
 - ``layers``, ``model``, ``optim``, ``gradcheck``, ``training``  lessons 07-08: a trainable CNN
+- ``receptive_field``, ``blocks``, ``dense_prediction``  lesson 10: receptive fields, VGG/Inception/
+  ResNet/DenseNet blocks, per-pixel prediction
 - ``data``     the lecture's 5x5 example, real handwritten digits, a photograph, synthetic shapes
 - ``plotting`` and ``widgets``  figures and interactive explorers (they import matplotlib / ipywidgets)
 - ``checks``   the exercise checks
@@ -15,11 +17,15 @@ more than importing NumPy:
 
 import importlib
 
+from ._paths import course_root as _course_root
+
+_course_root()  # fail at once outside the course folder: a wheel has no data/ or notebooks/
+
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "architectures", "checks", "conv", "course", "data", "filters", "gradcheck", "images",
-    "layers", "model", "optim", "plotting", "pooling", "training", "widgets",
+    "blocks", "checks", "conv", "course", "data", "dense_prediction", "filters", "gradcheck", "images",
+    "layers", "model", "optim", "plotting", "pooling", "receptive_field", "training", "widgets",
 }
 
 __all__ = sorted(_SUBMODULES)

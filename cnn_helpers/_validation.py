@@ -3,6 +3,9 @@
 Each helper raises a ``TypeError`` or ``ValueError`` whose message names the argument, says
 what was expected and what came in, so a learner reads a sentence instead of a traceback from
 deep inside NumPy.
+
+Each public function checks its arguments once, at the top; the private helpers it calls trust
+them and check nothing again.
 """
 
 from __future__ import annotations
@@ -90,7 +93,11 @@ def as_pair(name: str, value, minimum=None) -> tuple[int, int]:
     (1, 1)
     >>> as_pair("stride", (2, 1), minimum=1)
     (2, 1)
+    >>> as_pair("kernel_size", np.array([3, 2]))
+    (3, 2)
     """
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value)  # a length-2 integer array, e.g. np.array(image.shape) // 2
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
@@ -118,10 +125,68 @@ def float_dtype(*arrays) -> type:
     return np.float64
 
 
-# ============================================================================================
-# Validators moved here from data.py and images.py by the data-split task (issue 12).
-# Appended as one section so that the owner of this file can merge it with the rest.
-# ============================================================================================
+# ----------------------------------------------------------------------------------------------
+# Class labels: the one rule every module follows (layers, training, metrics)
+# ----------------------------------------------------------------------------------------------
+
+def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
+    """Class labels as an int array of shape ``(n,)``, each in ``[0, num_classes)``.
+
+    The one rule for labels, shared by the losses, ``fit`` and the metrics: integers, or floats
+    that are whole numbers (``3.0`` is a fine label, ``2.5`` is not); never booleans. A value
+    out of range is printed as it was given.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    labels : array_like
+    n : int, optional
+        The number of examples the labels belong to; any length when None.
+    num_classes : int, optional
+        When given, every label must be below it; otherwise only ``>= 0`` is checked.
+
+    Examples
+    --------
+    >>> as_labels("y", [2.0, 0], 2, num_classes=3)
+    array([2, 0])
+    >>> as_labels("y", [0, 1e20, 2], 3, num_classes=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: y must be class indices in [0, 3), got 1e+20
+    """
+    given = labels
+    try:
+        labels = np.asarray(labels)
+    except ValueError as error:  # ragged nested lists
+        raise TypeError(f"{name} must be a 1-D array of class indices, got {describe(given)}") from error
+    kind = labels.dtype.kind
+    if kind not in "iuf" or (kind == "f" and labels.size and not np.all(np.isfinite(labels))):
+        raise TypeError(f"{name} must hold integer class indices, got {describe(given)}")
+    if labels.ndim != 1 or (n is not None and labels.shape != (n,)):
+        if n is None:
+            raise ValueError(f"{name} must be a 1-D array of class indices, got shape {labels.shape}")
+        raise ValueError(f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}")
+    if kind == "f" and np.any(labels != np.round(labels)):
+        bad = labels[labels != np.round(labels)][0]
+        raise TypeError(f"{name} must hold integer class indices (whole numbers), got {bad.item()!r}")
+    upper = np.inf if num_classes is None else num_classes
+    out_of_range = (labels < 0) | (labels >= upper)
+    if kind == "f":
+        out_of_range |= np.abs(labels) >= 2**53  # beyond that, floats are no longer exact integers
+    elif kind == "u" and labels.dtype.itemsize >= np.dtype(np.intp).itemsize:
+        out_of_range |= labels > np.iinfo(np.intp).max  # would wrap round to a negative index
+    if np.any(out_of_range):
+        bad = labels[out_of_range][0].item()
+        # without num_classes, the limit is what an index can hold exactly
+        limit = num_classes if num_classes is not None else ("2**53" if kind == "f" else "2**63")
+        wanted = f"in [0, {limit})"
+        raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
+    return labels.astype(np.intp, copy=False)
+
+# ----------------------------------------------------------------------------------------------
+# Flags, fractions and images (data sets and image transforms)
+# ----------------------------------------------------------------------------------------------
 
 
 def as_bool(name: str, value) -> bool:

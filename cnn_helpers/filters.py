@@ -18,8 +18,9 @@ read-only 3x3 float array (copy one with ``KERNELS[name].copy()`` to edit it)::
      0  1  0          1  1  1  / 9     2  4  2  / 16
      0  0  0          1  1  1          1  2  1
 
-Sharpen boosts a pixel against its neighbours; Laplacian and outline respond where brightness
-changes in any direction (edges); emboss makes a relief lit from one corner; the two Sobel
+Sharpen boosts a pixel against its neighbours; Laplacian and outline measure curvature (a
+second difference: 0 on a flat area and on a steady brightness ramp, a double line of opposite
+signs along an edge); emboss makes a relief lit from one corner; the two Sobel
 kernels find horizontal edges (top) and vertical edges (left). Different filters extract
 different features.
 
@@ -32,10 +33,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_array, as_pair, describe
-from .conv import correlate2d
+from ._validation import as_array, describe
+from .conv import _check_map_and_kernel, _shift_and_add
 
-__all__ = ["KERNELS", "LECTURE_KERNELS", "GREY_WEIGHTS", "apply_kernel", "to_grey", "sobel_magnitude"]
+__all__ = ["KERNELS", "LECTURE_KERNELS", "GREY_WEIGHTS", "apply_kernel", "to_grey", "sobel_magnitude",
+           "remaining_noise"]
 
 
 def _constant(rows, scale=1):
@@ -61,7 +63,9 @@ KERNELS = {
 #: The names of the lecture's six kernels, in the lecture's order.
 LECTURE_KERNELS = ("sharpen", "laplacian", "emboss", "outline", "sobel_top", "sobel_left")
 
-#: Luma weights of ITU-R BT.601 (red, green, blue), the ones PIL and OpenCV use for grey.
+
+#: Luma weights of ITU-R BT.601 (red, green, blue), the ones PIL and OpenCV use for grey. The
+#: package's one copy: ``data`` mixes its grey photo with these too.
 GREY_WEIGHTS = (0.299, 0.587, 0.114)
 
 
@@ -86,7 +90,7 @@ def _same_padding(kernel_shape):
     return (kernel_h // 2, kernel_w // 2)
 
 
-def apply_kernel(image, kernel, padding="same", stride=1):
+def apply_kernel(image, kernel, *, padding="same", stride=1):
     """Slide a kernel over a grey or colour image and multiply-and-sum (lesson 03).
 
     This is cross-correlation, as in deep-learning frameworks: the kernel is not flipped.
@@ -98,10 +102,10 @@ def apply_kernel(image, kernel, padding="same", stride=1):
         A grey image or an RGB image, any numeric dtype (uint8 is fine: it is converted to float).
     kernel : str or array_like of shape (KH, KW)
         A name from ``KERNELS`` (such as ``"sharpen"``) or a 2-D kernel of your own.
-    padding : "same", "valid", int or (int, int), default "same"
+    padding : "same", "valid", int or (int, int), default "same", keyword-only
         ``"same"`` pads ``(KH // 2, KW // 2)`` zeros so the output keeps the image's size
         (odd kernels only); ``"valid"`` is no padding.
-    stride : int or (int, int), default 1
+    stride : int or (int, int), default 1, keyword-only
 
     Returns
     -------
@@ -139,10 +143,13 @@ def apply_kernel(image, kernel, padding="same", stride=1):
             padding = 0
         else:
             raise ValueError(f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}")
-    padding = as_pair("padding", padding, minimum=0)
+    # one check for all channels, then the shift-and-add of conv.correlate2d on each
+    first, kernel, padding, stride, out_hw = _check_map_and_kernel(image[..., 0] if image.ndim == 3 else image,
+                                                                   kernel, padding, stride)
     if image.ndim == 2:
-        return correlate2d(image, kernel, padding, stride)
-    channels = [correlate2d(image[..., c], kernel, padding, stride) for c in range(3)]
+        return _shift_and_add(first, kernel, padding, stride, out_hw)
+    image = image.astype(first.dtype, copy=False)
+    channels = [_shift_and_add(image[..., c], kernel, padding, stride, out_hw) for c in range(3)]
     return np.stack(channels, axis=-1)
 
 
@@ -198,3 +205,40 @@ def sobel_magnitude(grey):
     top = apply_kernel(grey, "sobel_top")
     left = apply_kernel(grey, "sobel_left")
     return np.hypot(top, left)
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring a smoothing kernel (lesson 03, exercise 3.6)
+
+
+def remaining_noise(kernel, *, noise_sd=0.1, size=64, brightness=0.5, seed=0):
+    """Share of the noise a kernel leaves: output sd / input sd on flat grey plus noise (lesson 03).
+
+    The image is ``brightness`` plus Gaussian noise of standard deviation ``noise_sd`` (seeded),
+    ``size`` x ``size`` pixels. The kernel slides without padding, so the border plays no part, and
+    the input's standard deviation is taken over the same pixels the windows are centred on. For
+    noise that is independent from pixel to pixel the share is close to the square root of the sum
+    of the squared kernel entries (1/3 for the 3x3 box blur).
+
+    Parameters
+    ----------
+    kernel : array_like, shape (KH, KW)
+    noise_sd, brightness : float
+    size, seed : int
+
+    Returns
+    -------
+    float
+        1.0 for the identity kernel; below 1 for a kernel that smooths, above 1 for one that sharpens.
+
+    Examples
+    --------
+    >>> remaining_noise([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    1.0
+    """
+    kernel = _lookup_kernel(kernel)
+    rng = np.random.default_rng(seed)
+    noisy = brightness + noise_sd * rng.standard_normal((size, size))
+    kernel_h, kernel_w = kernel.shape
+    centres = noisy[kernel_h // 2:size - (kernel_h - 1) // 2, kernel_w // 2:size - (kernel_w - 1) // 2]
+    return float(apply_kernel(noisy, kernel, padding="valid").std() / centres.std())

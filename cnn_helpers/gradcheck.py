@@ -16,6 +16,7 @@ says *which* gradient is wrong, not just that something is.
 - :func:`check_operation` -- check ``op_backward`` against ``op`` for every input at once.
 - :func:`check_layer`, :func:`check_model` -- the same for a layer, or a model with its loss.
 - :func:`assert_gradients_correct` -- raise with a sentence naming the wrong gradient.
+- :func:`relative_error` -- the largest relative error of two gradients, one number.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "check_layer",
     "check_model",
     "assert_gradients_correct",
+    "relative_error",
 ]
 
 DEFAULT_EPS = 1e-6
@@ -471,8 +473,13 @@ def check_model(model, loss, x, y, check_input=True,
     >>> check_model(model, SoftmaxCrossEntropy(), x, [0, 1, 2, 0, 1, 2]).passed
     True
     """
-    triples = [(i, layer, name, param) for i, layer in enumerate(model.layers) for name, param in layer.params.items()]
-    label = {id(param): f"layers[{i}].{name} ({type(layer).__name__})" for i, layer, name, param in triples}
+    # Leaf parameters (inside blocks too), each labelled by its path: "layers[2].branch.0.W (Conv2D)".
+    triples = [
+        (f"layers[{i}].{path}", leaf, name, param)
+        for i, layer in enumerate(model.layers)
+        for path, leaf, name, param in _named_parameters(layer)
+    ]
+    label = {id(param): f"{path} ({type(leaf).__name__})" for path, leaf, _, param in triples}
     _require_float64((label[id(p)], p) for _, _, _, p in triples)
     x = np.array(as_array("x", x), dtype=np.float64)
 
@@ -538,8 +545,55 @@ def _require_float64(named_params):
             )
 
 
+def _named_parameters(layer):
+    """``(path, leaf, name, array)`` for a layer's parameters, walking into blocks."""
+    if hasattr(layer, "_named_parameters"):
+        yield from layer._named_parameters()
+    else:  # a layer written without the package's base class
+        for name, array in layer.params.items():
+            yield name, layer, name, array
+
+
 def _copy_grad(layer, name):
     grad = layer.grads.get(name)
     if grad is None:
         raise RuntimeError(f"backward did not fill grads[{name!r}] of {layer!r}")
     return np.array(grad, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# Relative error (lesson 07): the number a gradient check reports
+
+
+def relative_error(analytic, numerical):
+    """Largest relative error between two gradients, the number a gradient check judges (lesson 07).
+
+    For each entry ``|a - n| / max(|a|, |n|)``, counted as 0 where both are 0; the result is the
+    largest over all entries. Unlike an absolute threshold it does not depend on the gradients'
+    scale: an error of 1e-7 is rounding on a gradient of 100 but a bug on a gradient of 1e-7.
+    It is the ``max_rel_error`` that :func:`compare` reports.
+
+    Parameters
+    ----------
+    analytic, numerical : array_like, same shape
+        The formula's gradient and the central-difference one.
+
+    Returns
+    -------
+    float
+        Between 0 (equal) and 2 (opposite signs); ``inf`` if an entry is NaN.
+
+    Examples
+    --------
+    >>> relative_error([3.0, 0.0, 2.0], [3.0, 0.0, 2.5])
+    0.2
+    """
+    analytic = as_array("analytic", analytic, dtype=np.float64)
+    numerical = as_array("numerical", numerical, dtype=np.float64)
+    if analytic.shape != numerical.shape:
+        raise ValueError(
+            f"analytic and numerical must have the same shape, got {analytic.shape} and {numerical.shape}"
+        )
+    if analytic.size == 0:
+        return 0.0
+    return compare("gradient", analytic, numerical).max_rel_error

@@ -13,7 +13,7 @@ An image is a grid of numbers, and a dense network sees a vector:
 Moving and shrinking images:
 
 - ``pad_to``: place images in the middle of a larger zero canvas (lessons 06 and 09).
-- ``shift_images``: move images by whole pixels (lessons 06 and 09).
+- ``shift_images``: move images by whole pixels (lessons 01, 06 and 09).
 - ``block_average``: shrink an image by averaging blocks of pixels (lesson 07, and
   ``cnn_helpers.data.load_photo``).
 """
@@ -181,7 +181,7 @@ def shuffle_pixels(images, seed=0):
 
 
 # --------------------------------------------------------------------------------------------
-# Moving and shrinking images (lessons 06, 07 and 09)
+# Moving and shrinking images (lessons 01, 06, 07 and 09)
 # --------------------------------------------------------------------------------------------
 
 
@@ -220,7 +220,7 @@ def pad_to(x, size) -> np.ndarray:
 
 
 def shift_images(x, dy, dx, canvas=None) -> np.ndarray:
-    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 06 and 09).
+    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06 and 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
 
@@ -305,7 +305,7 @@ def block_average(image, factor) -> np.ndarray:
 
 
 def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
-    """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (lesson 08).
+    """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (for the draw-a-digit widget of lesson 08).
 
     Each pixel gets ``clip(width / 2 + 0.5 - d, 0, 1)``, where ``d`` is the distance from the
     pixel's centre to the nearest stroke, so the strokes are ``width`` pixels thick with a
@@ -387,7 +387,7 @@ def _area_weights(n_in, n_out):
 
 
 def resize_by_area(image, shape) -> np.ndarray:
-    """Resize a grey image so that each new pixel is the mean of the area it covers (lesson 08).
+    """Resize a grey image so that each new pixel is the mean of the area it covers (for the draw-a-digit widget of lesson 08).
 
     Shrinking this way is anti-aliased: a thin line becomes a fainter, one-pixel line instead of
     vanishing or turning jagged. Output pixel ``(i, k)`` covers input rows ``[i * H / h, (i + 1)
@@ -447,7 +447,7 @@ def ink_bounding_box(image):
 
 
 def centre_of_mass(image):
-    """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (lesson 08).
+    """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (for the draw-a-digit widget of lesson 08).
 
     ``row = sum(i * image[i, j]) / sum(image)`` and likewise for the column; None for a blank image.
 

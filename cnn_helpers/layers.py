@@ -1,13 +1,22 @@
 """Layers of a trainable CNN (lessons 07-08), each a forward pass with its backward pass.
 
-Every layer has
+Every layer, block and model is a :class:`Layer`, with
 
 - ``forward(x)``: computes the output and remembers what the backward pass will need;
 - ``backward(dout)``: takes ``dout = dL/d(output)``, fills ``grads`` (same keys as ``params``)
   and returns ``dL/d(input)``;
 - ``params`` and ``grads``: dicts of arrays. Optimisers update ``params`` arrays in place, so
   never rebind them (``layer.params["W"] = ...`` would cut the optimiser off);
-- ``output_shape(input_shape)`` for the shape of one example, and ``num_params``.
+- ``children``: the ``(name, layer)`` pairs a container is made of (empty for a leaf layer);
+  a container's ``params`` and ``grads`` gather its children's, keyed ``"<child>.<name>"``;
+- ``parameters()``: the list of ``(leaf layer, name, array)`` triples optimisers update, found
+  by walking ``children`` down to the leaves;
+- ``output_shape(input_shape)`` for the shape of one example, ``num_params``, and ``window``:
+  the ``(size, stride)`` of the input patch one output pixel sees (lesson 10).
+
+The losses (:class:`SoftmaxCrossEntropy`, and the per-pixel one in
+:mod:`cnn_helpers.dense_prediction`) are not layers: they share the small :class:`Loss` base,
+``forward(logits, labels) -> float`` and ``backward(dout=1.0) -> dL/dlogits``.
 
 Layers with weights use He initialisation, ``normal(0, sqrt(2 / fan_in))``, which keeps the
 size of activations about the same from layer to layer when followed by ReLU. ``rng`` may be an
@@ -15,18 +24,22 @@ int seed, a ``np.random.Generator`` or None (seed 0), so results are reproducibl
 are float32 by default (training speed); pass ``dtype=np.float64`` for gradient checks.
 
 The math of convolution and pooling lives in :mod:`cnn_helpers.conv` and
-:mod:`cnn_helpers.pooling`; the layers keep state around those functions.
+:mod:`cnn_helpers.pooling`; the layers keep state around those functions (``Conv2D`` calls the
+same math through the private fast kernel ``cnn_helpers._fast``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers import conv, pooling
-from cnn_helpers._validation import as_array, as_int, as_pair, describe
+import numbers
+
+from cnn_helpers import _fast, conv, pooling
+from cnn_helpers._validation import as_array, as_int, as_labels, as_pair, describe
 
 __all__ = [
     "Layer",
+    "Loss",
     "Conv2D",
     "MaxPool2D",
     "AvgPool2D",
@@ -36,6 +49,7 @@ __all__ = [
     "SoftmaxCrossEntropy",
     "softmax",
     "make_rng",
+    "compose_windows",
 ]
 
 
@@ -70,29 +84,134 @@ def _pair_text(pair):
     return str(pair[0]) if pair[0] == pair[1] else str(pair)
 
 
+def compose_windows(windows):
+    """Receptive field and total stride, per axis, of windows applied one after the other.
+
+    Each window ``((kh, kw), (sh, sw))`` grows the field by ``(k - 1)`` times the product of
+    the strides before it (the distance, in input pixels, between neighbouring positions at
+    that depth).
+
+    >>> compose_windows([((3, 3), (1, 1)), ((2, 2), (2, 2)), ((3, 3), (1, 1))])
+    ((8, 8), (2, 2))
+    """
+    field, jump = [1, 1], [1, 1]
+    for size, stride in windows:
+        for axis in (0, 1):
+            field[axis] += (size[axis] - 1) * jump[axis]
+            jump[axis] *= stride[axis]
+    return tuple(field), tuple(jump)
+
+
 class Layer:
-    """What all layers share: empty ``params``/``grads``, shape checks and the saved input."""
+    """What every layer, block and model shares (the layer protocol).
+
+    A leaf layer (Conv2D, ReLU, ...) keeps its own ``params`` and ``grads`` dicts. A container
+    (a block, a :class:`~cnn_helpers.model.Sequential`) lists its parts in ``children``, as
+    ``(name, layer)`` pairs; its ``params`` and ``grads`` are then built from the children's,
+    keyed ``"<child>.<name>"``, and hold the children's own arrays.
+
+    Attributes
+    ----------
+    params, grads : dict of str to ndarray
+        Leaf layers: their parameters and, after ``backward``, the gradients (same keys).
+    children : sequence of (str, Layer)
+        Empty for a leaf layer.
+    needs_input_grad : bool
+        True by default. A layer that honours it (Conv2D) skips ``dx`` when it is False and its
+        ``backward`` returns None: set it on a network's first layer, whose ``dx`` nothing uses.
+
+    Examples
+    --------
+    >>> relu = ReLU()
+    >>> relu.children, relu.parameters(), relu.window, relu.output_shape((3, 4, 4))
+    ((), [], ((1, 1), (1, 1)), (3, 4, 4))
+    """
+
+    children = ()  # containers set a list of (name, layer) pairs; leaves keep the empty tuple
+    needs_input_grad = True
 
     def __init__(self):
-        self.params = {}
-        self.grads = {}
+        self._params = {}
+        self._grads = {}
         self._out_shape = None  # shape of the last forward output, to check dout against
 
     def __call__(self, x):
         return self.forward(x)
 
+    def forward(self, x):  # pragma: no cover - every layer defines its own
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def backward(self, dout):  # pragma: no cover - every layer defines its own
+        raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
+
+    @property
+    def params(self):
+        """Parameter arrays by name (the arrays themselves, not copies)."""
+        if not self.children:
+            return self._leaf_dict("_params")
+        return {path: array for path, _, _, array in self._named_parameters()}
+
+    @params.setter
+    def params(self, value):
+        self._params = value
+
+    @property
+    def grads(self):
+        """Gradients from the last ``backward``, keyed like :attr:`params`."""
+        if not self.children:
+            return self._leaf_dict("_grads")
+        return {path: layer.grads[name] for path, layer, name, _ in self._named_parameters() if name in layer.grads}
+
+    @grads.setter
+    def grads(self, value):
+        self._grads = value
+
+    def _leaf_dict(self, attribute):
+        if attribute not in self.__dict__:  # a subclass that did not call Layer.__init__
+            setattr(self, attribute, {})
+        return self.__dict__[attribute]
+
+    def _named_parameters(self, prefix=""):
+        """``(path, leaf layer, name, array)`` for every parameter, depth first, in child order."""
+        for name, array in self._leaf_dict("_params").items():
+            yield prefix + name, self, name, array
+        for child_name, child in self.children:
+            if isinstance(child, Layer):
+                yield from child._named_parameters(f"{prefix}{child_name}.")
+            else:  # a layer-like object written without the base class
+                for name, array in child.params.items():
+                    yield f"{prefix}{child_name}.{name}", child, name, array
+
     def parameters(self):
-        """``(layer, name, array)`` for each parameter (what optimisers iterate over)."""
-        return [(self, name, array) for name, array in self.params.items()]
+        """``(layer, name, array)`` for every parameter of every leaf layer inside, as a list.
+
+        Found by walking ``children`` recursively. ``layer`` is the leaf that owns the array and
+        ``layer.grads[name]`` its gradient after ``backward``: what optimisers read.
+
+        >>> from cnn_helpers.model import Sequential
+        >>> [(type(layer).__name__, name) for layer, name, _ in Sequential(Dense(2, 2), ReLU()).parameters()]
+        [('Dense', 'W'), ('Dense', 'b')]
+        """
+        return [(layer, name, array) for _, layer, name, array in self._named_parameters()]
 
     @property
     def num_params(self):
         """Total number of trainable numbers."""
-        return int(sum(array.size for array in self.params.values()))
+        return int(sum(array.size for _, _, array in self.parameters()))
 
     def output_shape(self, input_shape):
         """Shape of one example's output given one example's input shape (no batch axis)."""
         return tuple(input_shape)
+
+    @property
+    def window(self):
+        """``(size, stride)``, each an ``(h, w)`` pair: the input patch one output pixel sees.
+
+        ``size`` is how many input pixels (per axis) one output pixel depends on; ``stride`` is
+        how far that patch moves between neighbouring outputs. ``((1, 1), (1, 1))`` for an
+        elementwise layer (the default); blocks compose their children's.
+        """
+        return (1, 1), (1, 1)
 
     def _input(self, x, ndim, layout):
         """``x`` as a numeric array with ``ndim`` axes, or an error naming the layer's layout."""
@@ -110,7 +229,7 @@ class Layer:
 
     def _dout(self, dout):
         """Check ``dout`` against the last forward output; complain if there was no forward."""
-        if self._out_shape is None:
+        if getattr(self, "_out_shape", None) is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward: run forward(x) first")
         dout = as_array("dout", dout)
         if dout.shape != self._out_shape:
@@ -144,7 +263,8 @@ class Conv2D(Layer):
     Attributes
     ----------
     params : dict
-        ``"W"`` shape (F, C, KH, KW), He-initialised; ``"b"`` shape (F,), zeros.
+        ``"W"`` shape (F, C, KH, KW), He-initialised; ``"b"`` shape (F,), zeros. Outputs come
+        first, as in PyTorch; :class:`Dense` is the other way round, ``(in, out)``.
     needs_input_grad : bool
         Set to False on a network's first layer: ``backward`` then skips ``dx`` (returns None),
         which nothing would use.
@@ -152,7 +272,9 @@ class Conv2D(Layer):
     Notes
     -----
     Forward is ``conv2d``: out shape (N, F, OH, OW), ``OH = floor((H + 2 p - KH) / s) + 1``.
-    Backward is ``conv2d_backward``, reusing the im2col columns that forward built.
+    Backward is ``conv2d_backward``. Both run in the private fast kernel ``cnn_helpers._fast``,
+    which keeps what forward computed (the im2col columns) for backward in a cache, and
+    reuses buffers from step to step in the layer's workspace.
 
     Examples
     --------
@@ -163,6 +285,8 @@ class Conv2D(Layer):
     (2, 8, 8, 8)
     >>> layer.num_params, layer.output_shape((1, 8, 8))     # 8 * 1 * 3 * 3 weights + 8 biases
     (80, (8, 8, 8))
+    >>> Conv2D(1, 8, kernel_size=5, stride=2).window        # (size, stride) per axis
+    ((5, 5), (2, 2))
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None, dtype=np.float32):
@@ -178,7 +302,8 @@ class Conv2D(Layer):
         fan_in = self.in_channels * kh * kw  # numbers each output pixel sums over
         self.params["W"] = _he_normal(make_rng(rng), (self.out_channels, self.in_channels, kh, kw), fan_in, self.dtype)
         self.params["b"] = np.zeros(self.out_channels, dtype=self.dtype)
-        self._x = self._cols = None
+        self._workspace = _fast.ConvWorkspace()
+        self._cache = None
 
     def forward(self, x):
         """x shape (N, C, H, W) -> out shape (N, F, OH, OW)."""
@@ -188,18 +313,23 @@ class Conv2D(Layer):
                 f"x must have {self.in_channels} channels (in_channels of {self!r}), "
                 f"got shape {x.shape} with {x.shape[1]}"
             )
+        padded = (x.shape[2] + 2 * self.padding[0], x.shape[3] + 2 * self.padding[1])
+        if padded[0] < self.kernel_size[0] or padded[1] < self.kernel_size[1]:
+            raise ValueError(
+                f"kernel_size {self.kernel_size} of {self!r} does not fit in x of shape {x.shape} "
+                f"(padded to {padded})"
+            )
         x = x.astype(self.dtype, copy=False)
-        out, self._cols = conv.conv2d_with_cols(x, self.params["W"], self.params["b"], self.stride, self.padding)
-        self._x = x
+        out, self._cache = _fast.conv2d_forward(
+            x, self.params["W"], self.params["b"], self.stride, self.padding, workspace=self._workspace
+        )
         return self._remember_output(out)
 
     def backward(self, dout):
         """dout shape (N, F, OH, OW) -> dx shape (N, C, H, W) (None if not needs_input_grad)."""
         dout = self._dout(dout).astype(self.dtype, copy=False)
-        # Reusing the forward's columns saves rebuilding them, the most expensive step.
-        dx, self.grads["W"], self.grads["b"] = conv.conv2d_backward(
-            dout, self._x, self.params["W"], self.stride, self.padding,
-            cols=self._cols, need_dx=self.needs_input_grad,
+        dx, self.grads["W"], self.grads["b"] = _fast.conv2d_backward(
+            dout, self._cache, needs_input_grad=self.needs_input_grad
         )
         return dx
 
@@ -210,9 +340,13 @@ class Conv2D(Layer):
                 f"input_shape must have {self.in_channels} channels (in_channels of {self!r}), "
                 f"got {tuple(input_shape)}"
             )
-        out_h = conv.output_size(height, self.kernel_size[0], self.padding[0], self.stride[0])
-        out_w = conv.output_size(width, self.kernel_size[1], self.padding[1], self.stride[1])
+        out_h = conv.output_size(height, self.kernel_size[0], padding=self.padding[0], stride=self.stride[0])
+        out_w = conv.output_size(width, self.kernel_size[1], padding=self.padding[1], stride=self.stride[1])
         return (self.out_channels, out_h, out_w)
+
+    @property
+    def window(self):
+        return self.kernel_size, self.stride
 
     def __repr__(self):
         return (
@@ -235,14 +369,14 @@ class _Pool2D(Layer):
     def forward(self, x):
         """x shape (N, C, H, W) -> out shape (N, C, OH, OW), ``OH = floor((H - size_h) / stride_h) + 1``."""
         x = self._input(x, 4, "(N, C, H, W)")
-        out = type(self)._forward(x, self.size, self.stride)
+        out = type(self)._forward(x, self.size, stride=self.stride)
         self._x = x
         return self._remember_output(out)
 
     def backward(self, dout):
         """dout shape (N, C, OH, OW) -> dx shape (N, C, H, W)."""
         dout = self._dout(dout).astype(self._x.dtype, copy=False)
-        return type(self)._backward(dout, self._x, self.size, self.stride)
+        return type(self)._backward(dout, self._x, self.size, stride=self.stride)
 
     def output_shape(self, input_shape):
         channels, height, width = _example_shape(self, input_shape, 3, "(C, H, W)")
@@ -250,9 +384,13 @@ class _Pool2D(Layer):
             raise ValueError(f"pool window of size {self.size} does not fit in input_shape {tuple(input_shape)}")
         return (
             channels,
-            (height - self.size[0]) // self.stride[0] + 1,
-            (width - self.size[1]) // self.stride[1] + 1,
+            conv.output_size(height, self.size[0], stride=self.stride[0]),
+            conv.output_size(width, self.size[1], stride=self.stride[1]),
         )
+
+    @property
+    def window(self):
+        return self.size, self.stride
 
     def __repr__(self):
         return f"{type(self).__name__}(size={_pair_text(self.size)}, stride={_pair_text(self.stride)})"
@@ -282,6 +420,19 @@ class MaxPool2D(_Pool2D):
 
     _forward = staticmethod(pooling.max_pool2d)
     _backward = staticmethod(pooling.max_pool2d_backward)
+
+    def forward(self, x):
+        """x shape (N, C, H, W) -> out shape (N, C, OH, OW); keeps what the backward needs."""
+        x = self._input(x, 4, "(N, C, H, W)")
+        self.output_shape(x.shape[1:])  # the window must fit
+        out, self._cache = _fast.max_pool2d_forward(x, self.size, self.stride)
+        self._x = x
+        return self._remember_output(out)
+
+    def backward(self, dout):
+        """dout shape (N, C, OH, OW) -> dx shape (N, C, H, W): each window's gradient to its maximum."""
+        dout = self._dout(dout).astype(self._x.dtype, copy=False)
+        return _fast.max_pool2d_backward(dout, self._cache)
 
 
 class AvgPool2D(_Pool2D):
@@ -364,6 +515,16 @@ class Flatten(Layer):
     def output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
+    @property
+    def window(self):
+        raise ValueError(_WHOLE_INPUT.format(layer=self))
+
+
+_WHOLE_INPUT = (
+    "{layer!r} connects every input to every output: its receptive field is the whole input; "
+    "compute receptive fields of the convolutional part only"
+)
+
 
 class Dense(Layer):
     """Fully connected layer ``out = x @ W + b`` (lessons 05, 08).
@@ -379,6 +540,8 @@ class Dense(Layer):
     ----------
     params : dict
         ``"W"`` shape (in_features, out_features), He-initialised; ``"b"`` shape (out_features,).
+        Inputs come first, so the forward pass reads ``x @ W`` as in the lessons. PyTorch's
+        ``nn.Linear`` and :class:`Conv2D` put outputs first: this ``W`` is ``linear.weight.T``.
 
     Notes
     -----
@@ -431,19 +594,48 @@ class Dense(Layer):
             raise ValueError(f"input_shape must be ({self.in_features},) for {self!r}, got {tuple(input_shape)}")
         return (self.out_features,)
 
+    @property
+    def window(self):
+        raise ValueError(_WHOLE_INPUT.format(layer=self))
+
     def __repr__(self):
         return f"Dense({self.in_features}, {self.out_features})"
+
+
+def _log_softmax(name, logits, axis):
+    """``log(softmax(logits))`` along ``axis``, with errors for what has no softmax.
+
+    Subtracting the largest score first keeps ``exp`` from overflowing. A ``+inf`` score takes
+    all the probability (shared equally if several are ``+inf``): the limit, not ``nan``.
+    """
+    if logits.ndim == 0:
+        raise ValueError(f"{name} must have at least one axis, got a scalar")
+    if logits.shape[axis] == 0:
+        raise ValueError(f"{name} must hold at least one score along axis {axis}, got shape {logits.shape}")
+    if np.isnan(logits).any():
+        raise ValueError(f"{name} must not contain NaN, got {describe(logits)} with {int(np.isnan(logits).sum())} NaN")
+    top = logits.max(axis=axis, keepdims=True)
+    if np.isneginf(top).any():
+        raise ValueError(f"{name} needs a score above -inf in every row along axis {axis}, got a row of -inf only")
+    with np.errstate(invalid="ignore"):
+        shifted = logits - top  # inf - inf is nan, replaced just below
+    infinite = np.isposinf(top)
+    if infinite.any():
+        limit = np.where(np.isposinf(logits), 0.0, -np.inf).astype(logits.dtype)
+        shifted = np.where(infinite, limit, shifted)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def softmax(logits, axis=-1):
     """Turn scores into probabilities: ``exp(z) / sum(exp(z))`` along ``axis`` (lesson 08).
 
     Subtracting the largest score first changes nothing mathematically but keeps ``exp`` from
-    overflowing, so logits like 1e4 work.
+    overflowing, so logits like 1e4 work. A ``+inf`` score gets probability 1 (the limit).
 
     Parameters
     ----------
     logits : array_like, shape (N, K) (any shape)
+        At least one score along ``axis``, none NaN.
     axis : int, optional
 
     Returns
@@ -456,20 +648,69 @@ def softmax(logits, axis=-1):
     array([[0.25, 0.75]])
     >>> softmax(np.array([1e4, 0.0]))
     array([1., 0.])
+    >>> softmax(np.zeros((2, 0)))
+    Traceback (most recent call last):
+    ...
+    ValueError: logits must hold at least one score along axis -1, got shape (2, 0)
     """
     logits = as_array("logits", logits)
-    shifted = logits - logits.max(axis=axis, keepdims=True)
-    exps = np.exp(shifted)
-    return exps / exps.sum(axis=axis, keepdims=True)
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool) or not -max(logits.ndim, 1) <= axis < max(logits.ndim, 1):
+        raise ValueError(f"axis must be an integer axis of logits (shape {logits.shape}), got {describe(axis)}")
+    return np.exp(_log_softmax("logits", logits, int(axis)))
 
 
-class SoftmaxCrossEntropy:
+class Loss:
+    """What the losses share: ``forward(logits, labels) -> float`` and ``backward(dout=1.0)``.
+
+    A loss is the end of the chain: its ``backward`` returns ``dL/dlogits`` to hand to the
+    model's ``backward``. ``dout`` is the gradient of something with respect to the loss
+    itself, a number (1.0 unless the loss is scaled). Losses have no parameters.
+    """
+
+    @property
+    def params(self):
+        """Always empty: a loss has no parameters."""
+        return {}
+
+    @property
+    def grads(self):
+        """Always empty, like :attr:`params`."""
+        return {}
+
+    def __call__(self, logits, labels):
+        return self.forward(logits, labels)
+
+    def forward(self, logits, labels):  # pragma: no cover - every loss defines its own
+        raise NotImplementedError
+
+    def backward(self, dout=1.0):  # pragma: no cover - every loss defines its own
+        raise NotImplementedError
+
+    def _dout(self, dout):
+        """``dout`` as a float, or an error: it is the gradient of a number, so it is a number."""
+        if isinstance(dout, np.ndarray) and dout.ndim == 0:
+            dout = dout.item()
+        if isinstance(dout, bool) or not isinstance(dout, numbers.Real):
+            raise TypeError(
+                f"dout of {type(self).__name__}.backward must be a number, d(objective)/d(loss) "
+                f"(default 1.0), because the loss is one number; got {describe(dout)}"
+            )
+        return float(dout)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SoftmaxCrossEntropy(Loss):
     """Softmax followed by the mean cross-entropy loss (lesson 08).
 
     ``forward(logits, labels)`` returns ``L = mean_n(-log p[n, labels[n]])`` with
     ``p = softmax(logits)``, computed as ``logsumexp(z) - z[label]`` so huge logits stay finite.
     ``backward()`` returns ``dL/dlogits = (p - onehot(labels)) / N``: the two steps combined have
     this simple gradient, which is why they are one layer.
+
+    Labels follow the package's one rule (:func:`cnn_helpers._validation.as_labels`): integers,
+    or whole-number floats, in ``[0, K)``; ``fit`` accepts exactly the same.
 
     Examples
     --------
@@ -480,11 +721,14 @@ class SoftmaxCrossEntropy:
     0.6931
     >>> loss.backward()
     array([[ 0.5, -0.5]])
+
+    An infinitely confident right answer costs nothing (the limit of the loss):
+
+    >>> loss.forward(np.array([[np.inf, 0.0]]), [0])
+    0.0
     """
 
     def __init__(self):
-        self.params = {}
-        self.grads = {}
         self.probs = None
         self._labels = None
 
@@ -493,43 +737,23 @@ class SoftmaxCrossEntropy:
         logits = as_array("logits", logits)
         if logits.ndim != 2:
             raise ValueError(f"logits must be a 2-D array of shape (N, classes), got shape {logits.shape}")
-        labels = _labels("labels", labels, logits.shape[0], logits.shape[1])
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(shifted).sum(axis=1))
-        rows = np.arange(len(labels))
-        self.probs = np.exp(shifted - log_sum[:, None])
+        if logits.shape[0] == 0:
+            raise ValueError(f"the mean loss of an empty batch is undefined: logits has shape {logits.shape}")
+        labels = as_labels("labels", labels, logits.shape[0], logits.shape[1])
+        log_probs = _log_softmax("logits", logits, 1)
+        self.probs = np.exp(log_probs)
         self._labels = labels
-        return float(np.mean(log_sum - shifted[rows, labels]))
-
-    __call__ = forward
+        return float(-np.mean(log_probs[np.arange(len(labels)), labels]))
 
     def backward(self, dout=1.0):
-        """d(loss)/d(logits), shape (N, K): ``dout * (p - onehot) / N``."""
+        """d(loss)/d(logits), shape (N, K): ``dout * (p - onehot) / N``; ``dout`` a number."""
         if self.probs is None:
             raise RuntimeError("SoftmaxCrossEntropy.backward called before forward: run forward(logits, labels) first")
+        dout = self._dout(dout)
         dlogits = self.probs.copy()
         dlogits[np.arange(len(self._labels)), self._labels] -= 1
         dlogits *= dout / len(self._labels)
         return dlogits
-
-    def __repr__(self):
-        return "SoftmaxCrossEntropy()"
-
-
-def _labels(name, labels, n, num_classes):
-    """Integer class labels of shape (n,) in [0, num_classes), or an error saying what is wrong."""
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        if labels.dtype.kind == "f" and labels.size and np.all(labels == np.round(labels)):
-            labels = labels.astype(np.int64)  # 3.0 is a fine label; 2.5 is not
-        elif labels.size or labels.dtype.kind not in "f":
-            raise TypeError(f"{name} must hold integer class indices, got {describe(labels)}")
-    if labels.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one class index per row of logits, got shape {labels.shape}")
-    if n and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0]
-        raise ValueError(f"{name} must be class indices in [0, {num_classes}), got {int(bad)}")
-    return labels.astype(np.intp, copy=False)
 
 
 def _example_shape(layer, input_shape, ndim, layout):

@@ -1,6 +1,7 @@
 """A model as a list of layers, run in order forward and in reverse backward (lesson 08).
 
-:class:`Sequential` chains layers; :func:`small_cnn` builds the course's digit classifier::
+:class:`Sequential` chains layers (it is the package's only chain: blocks use it too);
+:func:`small_cnn` builds the course's classifier, for 8x8 digits by default::
 
     Conv2D(1 -> 32, 3x3, pad 1) - ReLU - MaxPool 2   (1, 8, 8)   -> (32, 4, 4)
     Conv2D(32 -> 64, 3x3, pad 1) - ReLU - MaxPool 2  (32, 4, 4)  -> (64, 2, 2)
@@ -12,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_helpers._validation import as_array, as_int, describe
-from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, make_rng
+from cnn_helpers.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, compose_windows, make_rng
 
 __all__ = ["Sequential", "small_cnn"]
 
 
-class Sequential:
+class Sequential(Layer):
     """Layers applied one after the other (lesson 08).
 
     Parameters
@@ -45,17 +46,25 @@ class Sequential:
     23
     >>> sorted(model.params)
     ['1.W', '1.b', '3.W', '3.b']
+    >>> Sequential(Conv2D(1, 2, 3), ReLU(), MaxPool2D(2)).window     # one 3x3 conv, then 2x2 pool
+    ((4, 4), (2, 2))
     """
 
     def __init__(self, *layers):
+        super().__init__()
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         for i, layer in enumerate(layers):
-            if not all(hasattr(layer, attr) for attr in ("forward", "backward", "params", "grads")):
+            if not isinstance(layer, Layer) and not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads")):
                 raise TypeError(
                     f"layers[{i}] must be a layer with forward, backward, params and grads, got {describe(layer)}"
                 )
         self.layers = list(layers)
+
+    @property
+    def children(self):
+        """``(str(index), layer)`` for every layer, in order."""
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward(self, x):
         """Run every layer in order: x shape (N, ...) -> the last layer's output."""
@@ -74,24 +83,44 @@ class Sequential:
             dout = layer.backward(dout)
         return dout
 
-    def parameters(self):
-        """``(layer, name, array)`` for every parameter, in layer order (what optimisers use)."""
-        return [(layer, name, array) for layer in self.layers for name, array in layer.params.items()]
+    # params ("0.W", ...), grads, parameters() and num_params come from Layer, through children.
+
+    def output_shape(self, input_shape):
+        """Shape of one example's output: every layer's ``output_shape`` in turn."""
+        shape = tuple(input_shape)
+        for i, layer in enumerate(self.layers):
+            shape = self._one_shape(i, layer, shape)
+        return shape
 
     @property
-    def params(self):
-        """Every parameter array by ``"<layer index>.<name>"``, e.g. ``"0.W"`` (the arrays, not copies)."""
-        return {f"{i}.{name}": array for i, layer in enumerate(self.layers) for name, array in layer.params.items()}
+    def window(self):
+        """The windows of the layers composed: field and total stride of the whole chain."""
+        return compose_windows(layer.window for layer in self.layers)
 
-    @property
-    def grads(self):
-        """Every gradient filled by the last ``backward``, keyed like :attr:`params`."""
-        return {f"{i}.{name}": grad for i, layer in enumerate(self.layers) for name, grad in layer.grads.items()}
+    def feature_maps(self, x):
+        """Every layer's output for the batch ``x``, in order (lesson 08's look inside a CNN).
 
-    @property
-    def num_params(self):
-        """Total number of trainable numbers."""
-        return int(sum(array.size for _, _, array in self.parameters()))
+        Parameters
+        ----------
+        x : array_like, shape (N, ...)
+
+        Returns
+        -------
+        list of ndarray
+            ``len(self)`` arrays: the output of ``layers[0]``, then of ``layers[1]``, ...; the
+            last is the model's output.
+
+        Examples
+        --------
+        >>> maps = small_cnn(channels=(8, 16)).feature_maps(np.zeros((2, 1, 8, 8), dtype=np.float32))
+        >>> [out.shape for out in maps][:3], maps[-1].shape
+        ([(2, 8, 8, 8), (2, 8, 8, 8), (2, 8, 4, 4)], (2, 10))
+        """
+        outputs = []
+        for layer in self.layers:
+            x = layer.forward(x)
+            outputs.append(x)
+        return outputs
 
     def predict_logits(self, x, batch_size=256):
         """Class scores for many examples, a batch at a time to bound memory.
@@ -158,10 +187,7 @@ class Sequential:
         shape = tuple(as_int("input_shape entry", s, minimum=1) for s in input_shape)
         rows = [("input", str(shape), "0")]
         for i, layer in enumerate(self.layers):
-            try:
-                shape = tuple(layer.output_shape(shape))
-            except ValueError as error:
-                raise ValueError(f"layers[{i}] {layer!r} cannot take input of shape {shape}: {error}") from None
+            shape = self._one_shape(i, layer, shape)
             count = sum(array.size for array in layer.params.values())
             rows.append((repr(layer), str(shape), f"{count:,}"))
         header = ("layer", "output shape", "parameters")
@@ -174,6 +200,13 @@ class Sequential:
 
         return "\n".join([line(header), rule] + [line(row) for row in rows] + [rule, line(total)])
 
+    @staticmethod
+    def _one_shape(i, layer, shape):
+        try:
+            return tuple(layer.output_shape(shape))
+        except ValueError as error:
+            raise ValueError(f"layers[{i}] {layer!r} cannot take input of shape {shape}: {error}") from None
+
     def __len__(self):
         return len(self.layers)
 
@@ -184,28 +217,35 @@ class Sequential:
         return iter(self.layers)
 
     def __repr__(self):
-        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        # a nested Sequential is indented one step further
+        inner = "".join(f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)" if self.layers else "Sequential()"
 
 
-def small_cnn(seed=0, channels=(32, 64), num_classes=10, dtype=np.float32):
-    """The course's small CNN for 1x8x8 digits (lesson 08).
+def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=0, dtype=np.float32):
+    """The course's small CNN: two convolution stages, then one Dense layer (lessons 08-10).
 
-    ``conv 3x3 (pad 1) - ReLU - max pool 2`` twice, then ``Flatten - Dense`` to class scores.
-    The first convolution skips its input gradient (``needs_input_grad=False``): nothing uses it.
+    ``conv 3x3 (pad 1) - ReLU - max pool 2`` for each entry of ``channels``, then
+    ``Flatten - Dense`` to ``num_classes`` scores. The Dense layer's input size comes from the
+    layers' ``output_shape``, so any ``input_shape`` of at least 4x4 works. The first
+    convolution skips its input gradient (``needs_input_grad=False``): nothing uses it.
 
-    Trained with ``fit(model, SoftmaxCrossEntropy(), Adam(model, lr=3e-3), ..., epochs=20,
-    batch_size=32)`` on ``load_digits()`` it reaches about 98.3 % test accuracy (97.8-98.9 %
-    over seeds) in a few seconds. Narrower layers, e.g. ``channels=(8, 16)`` with 1,898
-    parameters, train faster but reach only about 97.5 %.
+    The networks the lessons use (parameter counts in the examples below):
+
+    - lesson 08, the 8x8 digits: ``small_cnn(channels=(16, 32))``;
+    - lesson 09, digits on a 14x14 canvas: its ``make_cnn`` has the layers of
+      ``small_cnn(input_shape=(1, 14, 14), channels=(8, 16))``;
+    - the capstone, 28x28 digits: ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))``.
 
     Parameters
     ----------
+    input_shape : (C, H, W), optional
+        Shape of one input example.
+    channels : (int, int), optional
+        Filters in the two convolution layers.
+    num_classes : int, optional
     seed : int or np.random.Generator, optional
         Seed for the initial weights.
-    channels : (int, int), optional
-        Filters in the two convolution layers (32 and 64: 21,386 parameters in all).
-    num_classes : int, optional
     dtype : float32 or float64, optional
 
     Returns
@@ -214,29 +254,40 @@ def small_cnn(seed=0, channels=(32, 64), num_classes=10, dtype=np.float32):
 
     Examples
     --------
-    >>> model = small_cnn(seed=0)
+    >>> model = small_cnn()
     >>> model.forward(np.zeros((3, 1, 8, 8), dtype=np.float32)).shape
     (3, 10)
-    >>> model.num_params                     # (32*9 + 32) + (64*32*9 + 64) + (256*10 + 10)
+    >>> model.num_params                     # (32*9 + 32) + (64*32*9 + 64) + (64*2*2*10 + 10)
     21386
-    >>> small_cnn(channels=(8, 16)).num_params
-    1898
+    >>> small_cnn(channels=(16, 32)).num_params          # lesson 08
+    6090
+    >>> small_cnn(input_shape=(1, 14, 14), channels=(8, 16)).layers[-1]   # lesson 09: 16 maps of 3x3
+    Dense(144, 10)
+    >>> capstone = small_cnn(input_shape=(1, 28, 28), channels=(16, 32))
+    >>> capstone.layers[-1], capstone.num_params   # (16*9 + 16) + (32*16*9 + 32) + (32*7*7*10 + 10)
+    (Dense(1568, 10), 20490)
     """
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be the shape of one example (C, H, W), got {describe(input_shape)}")
+    in_channels, height, width = (as_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape))
+    if min(height, width) < 4:
+        raise ValueError(f"input_shape must be at least 4x4 to survive two 2x2 poolings, got {tuple(input_shape)}")
     if not isinstance(channels, (tuple, list)) or len(channels) != 2:
         raise ValueError(f"channels must be a pair (c1, c2), got {describe(channels)}")
     c1 = as_int("channels[0]", channels[0], minimum=1)
     c2 = as_int("channels[1]", channels[1], minimum=1)
     num_classes = as_int("num_classes", num_classes, minimum=2)
     rng = make_rng(seed)
-    model = Sequential(
-        Conv2D(1, c1, 3, padding=1, rng=rng, dtype=dtype),
+    features = Sequential(
+        Conv2D(in_channels, c1, 3, padding=1, rng=rng, dtype=dtype),
         ReLU(),
         MaxPool2D(2),
         Conv2D(c1, c2, 3, padding=1, rng=rng, dtype=dtype),
         ReLU(),
         MaxPool2D(2),
         Flatten(),
-        Dense(c2 * 2 * 2, num_classes, rng=rng, dtype=dtype),
     )
+    (flat,) = features.output_shape((in_channels, height, width))
+    model = Sequential(*features.layers, Dense(flat, num_classes, rng=rng, dtype=dtype))
     model.layers[0].needs_input_grad = False
     return model

@@ -20,7 +20,7 @@ import numpy as np
 
 from cnn_helpers._validation import describe
 
-__all__ = ["SGD", "Adam"]
+__all__ = ["Optimiser", "SGD", "Adam", "collect_parameters"]
 
 
 def _as_float(name, value, minimum=None, below=None, positive=False):
@@ -41,6 +41,10 @@ def _as_float(name, value, minimum=None, below=None, positive=False):
 
 def collect_parameters(model_or_params):
     """List the ``(layer, name, array)`` triples an optimiser will update.
+
+    Each triple names a leaf layer (a Conv2D inside a block, say) and a key of its own
+    ``params``, so the gradient is ``layer.grads[name]``: read straight from the leaf, with no
+    dict rebuilt per step.
 
     Parameters
     ----------
@@ -84,8 +88,12 @@ def collect_parameters(model_or_params):
     return triples
 
 
-class Optimizer:
-    """What every optimiser shares: the parameter list, ``zero_grad`` and gradient look-up."""
+class Optimiser:
+    """What every optimiser shares: the parameter list, ``zero_grad`` and gradient look-up.
+
+    ``step()`` walks the ``(layer, name, array)`` triples of :func:`collect_parameters` and
+    reads each gradient as ``layer.grads[name]`` from the leaf layer that owns the parameter.
+    """
 
     def __init__(self, model_or_params, lr):
         self.lr = _as_float("lr", lr, positive=True)
@@ -99,7 +107,7 @@ class Optimizer:
         if grad is None:
             raise RuntimeError(
                 f"no gradient for parameter {name!r} of {layer!r}: "
-                "call the model's backward(...) before optimizer.step()"
+                "call the model's backward(...) before the optimiser's step()"
             )
         if grad.shape != param.shape:
             raise ValueError(
@@ -122,7 +130,7 @@ class Optimizer:
         return f"{type(self).__name__}(lr={self.lr:g}, parameters={len(self._triples)})"
 
 
-class SGD(Optimizer):
+class SGD(Optimiser):
     """Stochastic gradient descent with optional momentum (lesson 08).
 
     Without momentum each step is ``param -= lr * grad``. With momentum a velocity remembers past
@@ -175,7 +183,7 @@ class SGD(Optimizer):
         return f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, parameters={len(self._triples)})"
 
 
-class Adam(Optimizer):
+class Adam(Optimiser):
     """Adam: momentum plus a per-parameter step size (Kingma & Ba, 2015; lesson 08).
 
     For each parameter, with step count ``t`` starting at 1::

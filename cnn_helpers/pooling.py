@@ -4,7 +4,10 @@ A pooling window of ``size`` (an int or an ``(h, w)`` pair) slides over the last
 single map ``(H, W)`` or of every map of a batch ``(N, C, H, W)``, moving ``stride`` pixels at a
 time (by default ``stride = size``: windows side by side, no overlap). Each window becomes one
 number: its maximum, its mean or its sum. Along each axis an input of size ``n`` gives
-``floor((n - size) / stride) + 1`` outputs; there is no padding.
+``conv.output_size(n, size, stride=stride) = floor((n - size) / stride) + 1`` outputs; there is
+no padding. ``stride`` is keyword-only (``max_pool2d(x, 2, stride=1)``), and each backward pass
+takes ``dout`` followed by exactly what its forward took (``max_pool2d_backward(dout, x, 2,
+stride=1)``). ``pool(x, size, stride=..., mode="max")`` picks one of the three by name.
 
 Each operation has a readable loop version (``*_loops``, what lesson 06 teaches) and a vectorised
 version with the same arguments (what training uses); the tests hold them equal.
@@ -12,7 +15,13 @@ version with the same arguments (what training uses); the tests hold them equal.
 The vectorised versions visit the ``size_h * size_w`` offsets of a window rather than the
 windows themselves: the pixels at offset ``(i, j)`` of every window form one strided view of
 the input, ``x[..., i::stride_h, j::stride_w]`` (trimmed to the output size). For the usual 2x2
-window with stride 2, max pooling is the elementwise maximum of four such views.
+window with stride 2, max pooling is the elementwise maximum of four such views. This is the
+idea of ``conv.correlate2d`` and ``conv.conv2d`` too: loop over the window's offsets, vectorise
+over its positions.
+
+NaN: a window holding a NaN pools to NaN in max pooling (as ``np.max`` does), and its gradient
+goes to the first NaN in reading order (as ``np.argmax`` picks it), in the loop and the vectorised
+version alike.
 
 dtypes: float32 inputs stay float32; anything else computes in float64.
 """
@@ -22,8 +31,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_array, as_pair, float_dtype
+from .conv import output_size
 
 __all__ = [
+    "pool", "POOL_FUNCTIONS",
     "max_pool2d", "max_pool2d_loops", "max_pool2d_backward", "max_pool2d_backward_loops",
     "avg_pool2d", "avg_pool2d_loops", "avg_pool2d_backward", "avg_pool2d_backward_loops",
     "sum_pool2d", "sum_pool2d_loops", "sum_pool2d_backward", "sum_pool2d_backward_loops",
@@ -47,7 +58,7 @@ def _check_pool(x, size, stride):
             f"pool window of size {size} does not fit in x of shape {x.shape} "
             f"(height {height}, width {width})"
         )
-    out_hw = ((height - size[0]) // stride[0] + 1, (width - size[1]) // stride[1] + 1)
+    out_hw = (output_size(height, size[0], stride=stride[0]), output_size(width, size[1], stride=stride[1]))
     return x.astype(float_dtype(x), copy=False), size, stride, out_hw
 
 
@@ -106,7 +117,7 @@ def _window(array, row, col, size, stride):
 # Max pooling
 # ----------------------------------------------------------------------------------------------
 
-def max_pool2d(x, size=2, stride=None):
+def max_pool2d(x, size=2, *, stride=None):
     """Max pooling: keep the largest value of each window (lesson 06).
 
     Parameters
@@ -141,7 +152,7 @@ def max_pool2d(x, size=2, stride=None):
     return _max(x, size, stride, out_hw)
 
 
-def max_pool2d_loops(x, size=2, stride=None):
+def max_pool2d_loops(x, size=2, *, stride=None):
     """The loop version of ``max_pool2d``: visit each window and take its maximum.
 
     Same arguments, result and errors as ``max_pool2d`` (lesson 06).
@@ -159,11 +170,12 @@ def max_pool2d_loops(x, size=2, stride=None):
     return out
 
 
-def max_pool2d_backward(dout, x, size=2, stride=None):
+def max_pool2d_backward(dout, x, size=2, *, stride=None):
     """Gradient of ``max_pool2d``: each output's gradient goes to the pixel that was the maximum.
 
     When a window holds several equal maxima, only the first in reading order (left to right,
-    top to bottom) gets the gradient, as in PyTorch. Overlapping windows (``stride < size``)
+    top to bottom) gets the gradient, as in PyTorch. A NaN counts as the maximum (the forward
+    pass gives NaN for its window): the first NaN in reading order gets the gradient. Overlapping windows (``stride < size``)
     that share a maximum pixel add their gradients there. Lesson 07.
 
     Parameters
@@ -193,13 +205,16 @@ def max_pool2d_backward(dout, x, size=2, stride=None):
     dx = np.zeros_like(x, dtype=dout.dtype)
     unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum is not found yet
     for rows, cols in _offsets(size, stride, out_hw):
-        first_max = (x[..., rows, cols] == out) & unclaimed
+        view = x[..., rows, cols]
+        # a NaN pixel makes its window's maximum NaN (np.maximum propagates it), and NaN == NaN
+        # is False: so test for NaN separately, to send the gradient there as np.argmax does
+        first_max = ((view == out) | np.isnan(view)) & unclaimed
         dx[..., rows, cols] += np.where(first_max, dout, 0)
         unclaimed &= ~first_max
     return dx
 
 
-def max_pool2d_backward_loops(dout, x, size=2, stride=None):
+def max_pool2d_backward_loops(dout, x, size=2, *, stride=None):
     """The loop version of ``max_pool2d_backward``: find each window's first maximum, send it the gradient.
 
     Same arguments and result as ``max_pool2d_backward`` (lesson 07).
@@ -217,7 +232,8 @@ def max_pool2d_backward_loops(dout, x, size=2, stride=None):
         for row in range(out_h):
             for col in range(out_w):
                 window = _window(x[maps], row, col, size, stride)
-                # argmax returns the first maximum in reading order: that is the tie rule
+                # argmax returns the first maximum in reading order (or the first NaN): that is
+                # the tie rule
                 i, j = np.unravel_index(np.argmax(window), window.shape)
                 dx[maps + (row * stride[0] + i, col * stride[1] + j)] += dout[maps + (row, col)]
     return dx
@@ -227,7 +243,7 @@ def max_pool2d_backward_loops(dout, x, size=2, stride=None):
 # Sum and average pooling
 # ----------------------------------------------------------------------------------------------
 
-def sum_pool2d(x, size=2, stride=None):
+def sum_pool2d(x, size=2, *, stride=None):
     """Sum pooling: add up each window (lesson 06).
 
     Same arguments, shapes and errors as ``max_pool2d``.
@@ -242,7 +258,7 @@ def sum_pool2d(x, size=2, stride=None):
     return _sum(x, size, stride, out_hw)
 
 
-def sum_pool2d_loops(x, size=2, stride=None):
+def sum_pool2d_loops(x, size=2, *, stride=None):
     """The loop version of ``sum_pool2d``.
 
     Examples
@@ -258,7 +274,7 @@ def sum_pool2d_loops(x, size=2, stride=None):
     return out
 
 
-def sum_pool2d_backward(dout, x, size=2, stride=None):
+def sum_pool2d_backward(dout, x, size=2, *, stride=None):
     """Gradient of ``sum_pool2d``: every pixel of a window gets the window's whole gradient.
 
     Same arguments and shapes as ``max_pool2d_backward`` (lesson 07).
@@ -274,7 +290,7 @@ def sum_pool2d_backward(dout, x, size=2, stride=None):
     return _spread(dout, x, size, stride, out_hw)
 
 
-def sum_pool2d_backward_loops(dout, x, size=2, stride=None):
+def sum_pool2d_backward_loops(dout, x, size=2, *, stride=None):
     """The loop version of ``sum_pool2d_backward``.
 
     Examples
@@ -293,7 +309,7 @@ def sum_pool2d_backward_loops(dout, x, size=2, stride=None):
     return dx
 
 
-def avg_pool2d(x, size=2, stride=None):
+def avg_pool2d(x, size=2, *, stride=None):
     """Average pooling: the mean of each window (lesson 06).
 
     Same arguments, shapes and errors as ``max_pool2d``; equals ``sum_pool2d`` divided by
@@ -309,7 +325,7 @@ def avg_pool2d(x, size=2, stride=None):
     return _sum(x, size, stride, out_hw) / (size[0] * size[1])
 
 
-def avg_pool2d_loops(x, size=2, stride=None):
+def avg_pool2d_loops(x, size=2, *, stride=None):
     """The loop version of ``avg_pool2d``.
 
     Examples
@@ -325,7 +341,7 @@ def avg_pool2d_loops(x, size=2, stride=None):
     return out
 
 
-def avg_pool2d_backward(dout, x, size=2, stride=None):
+def avg_pool2d_backward(dout, x, size=2, *, stride=None):
     """Gradient of ``avg_pool2d``: every pixel of a window gets ``1 / (size_h * size_w)`` of its gradient.
 
     Same arguments and shapes as ``max_pool2d_backward`` (lesson 07).
@@ -341,7 +357,7 @@ def avg_pool2d_backward(dout, x, size=2, stride=None):
     return _spread(dout / (size[0] * size[1]), x, size, stride, out_hw)
 
 
-def avg_pool2d_backward_loops(dout, x, size=2, stride=None):
+def avg_pool2d_backward_loops(dout, x, size=2, *, stride=None):
     """The loop version of ``avg_pool2d_backward``.
 
     Examples
@@ -358,3 +374,41 @@ def avg_pool2d_backward_loops(dout, x, size=2, stride=None):
         for col in range(out_w):
             _window(dx, row, col, size, stride)[...] += share * dout[..., row, col, None, None]
     return dx
+
+
+# ----------------------------------------------------------------------------------------------
+# Any of the three by name (what the lesson 06 figures and widget call)
+# ----------------------------------------------------------------------------------------------
+
+#: The pooling function of each mode.
+POOL_FUNCTIONS = {"max": max_pool2d, "avg": avg_pool2d, "sum": sum_pool2d}
+
+
+def pool(x, size=2, *, stride=None, mode="max"):
+    """Pool with ``max_pool2d``, ``avg_pool2d`` or ``sum_pool2d``, chosen by name (lesson 06).
+
+    Parameters
+    ----------
+    x : array_like, shape (H, W) or (N, C, H, W)
+    size : int or (int, int), default 2
+    stride : int or (int, int), optional, keyword-only
+        Defaults to ``size``.
+    mode : {"max", "avg", "sum"}, default "max", keyword-only
+
+    Returns
+    -------
+    ndarray, shape (OH, OW) or (N, C, OH, OW)
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``mode`` (the message lists the valid ones), and as ``max_pool2d``.
+
+    Examples
+    --------
+    >>> pool([[1, 2, 5, 0], [3, 4, 1, 1]], 2, mode="sum")
+    array([[10.,  7.]])
+    """
+    if not isinstance(mode, str) or mode not in POOL_FUNCTIONS:
+        raise ValueError(f"mode must be one of {tuple(POOL_FUNCTIONS)}, got {mode!r}")
+    return POOL_FUNCTIONS[mode](x, size, stride=stride)

@@ -3,8 +3,9 @@
 - :func:`fit` runs epochs of shuffled mini-batches (forward, loss, backward, optimiser step),
   with a progress bar and, in a notebook, live loss and accuracy curves.
 - :func:`evaluate`, :func:`accuracy` and :func:`confusion_matrix` measure a trained model.
-- :func:`plot_history` draws the curves of a :class:`History` (it imports matplotlib).
 
+The curves of a :class:`History` are drawn by :func:`cnn_helpers.plotting.plot_history`, and
+the live plot ``fit`` shows lives beside it in :mod:`cnn_helpers.plotting.training_plots`.
 Only NumPy is imported with this module; tqdm, matplotlib and IPython are imported inside the
 functions that use them.
 """
@@ -15,10 +16,10 @@ import time
 
 import numpy as np
 
-from cnn_helpers._validation import as_array, as_int, describe
+from cnn_helpers._validation import as_array, as_int, as_labels, describe
 from cnn_helpers.layers import SoftmaxCrossEntropy
 
-__all__ = ["History", "fit", "evaluate", "accuracy", "confusion_matrix", "plot_history"]
+__all__ = ["History", "fit", "evaluate", "accuracy", "confusion_matrix"]
 
 
 class History:
@@ -77,21 +78,12 @@ class History:
         return f"History({self.epochs} epochs; last: {last})"
 
 
-def _labels(name, y, n):
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer class labels, got {describe(y)}")
-    if y.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one label per example, got shape {y.shape}")
-    return y
-
-
-def fit(model, loss, optimizer, x_train, y_train, epochs, batch_size=64, x_val=None, y_val=None,
+def fit(model, loss, optimiser, x_train, y_train, epochs, batch_size=64, x_val=None, y_val=None,
         seed=0, progress=True, live_plot=False):
     """Train ``model`` with mini-batch gradient descent (lesson 08).
 
     Each epoch shuffles the training set (seeded), then for every mini-batch: forward pass,
-    loss, backward pass, ``optimizer.step()``. With the same model initialisation, data and
+    loss, backward pass, ``optimiser.step()``. With the same model initialisation, data and
     ``seed``, two runs give identical numbers.
 
     Parameters
@@ -99,11 +91,12 @@ def fit(model, loss, optimizer, x_train, y_train, epochs, batch_size=64, x_val=N
     model : Sequential
     loss : SoftmaxCrossEntropy
         ``loss.forward(logits, labels) -> float``, ``loss.backward() -> dlogits``.
-    optimizer : SGD or Adam
+    optimiser : SGD or Adam
         Built on ``model``'s parameters.
     x_train : array_like, shape (N, ...)
         E.g. (N, 1, 8, 8) float32 images.
     y_train : array_like of int, shape (N,)
+        Class indices: integers or whole-number floats, the same rule as the loss's labels.
     epochs : int
         Passes over the training set.
     batch_size : int, optional
@@ -140,14 +133,14 @@ def fit(model, loss, optimizer, x_train, y_train, epochs, batch_size=64, x_val=N
     x_train = as_array("x_train", x_train)
     if x_train.ndim < 2 or len(x_train) == 0:
         raise ValueError(f"x_train must be a batch of examples, shape (N, ...), got shape {x_train.shape}")
-    y_train = _labels("y_train", y_train, len(x_train))
+    y_train = as_labels("y_train", y_train, len(x_train))
     epochs = as_int("epochs", epochs, minimum=1)
     batch_size = as_int("batch_size", batch_size, minimum=1)
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together (or both left out)")
     if x_val is not None:
         x_val = as_array("x_val", x_val)
-        y_val = _labels("y_val", y_val, len(x_val))
+        y_val = as_labels("y_val", y_val, len(x_val))
         if x_val.shape[1:] != x_train.shape[1:]:
             raise ValueError(f"x_val examples must have shape {x_train.shape[1:]} like x_train, got {x_val.shape[1:]}")
     seed = as_int("seed", seed)
@@ -157,7 +150,7 @@ def fit(model, loss, optimizer, x_train, y_train, epochs, batch_size=64, x_val=N
     rng = np.random.default_rng(seed)
     history = History()
     bar = _progress_bar(epochs * batches_per_epoch) if progress else None
-    plot = _LivePlot() if live_plot and _in_notebook() else None
+    plot = _live_plot() if live_plot and _in_notebook() else None
     try:
         for epoch in range(epochs):
             start_time = time.perf_counter()
@@ -171,7 +164,7 @@ def fit(model, loss, optimizer, x_train, y_train, epochs, batch_size=64, x_val=N
                 logits = model.forward(x_batch)
                 batch_loss = loss.forward(logits, y_batch)
                 model.backward(loss.backward())
-                optimizer.step()
+                optimiser.step()
                 loss_sum += batch_loss * len(batch)
                 correct += int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
                 history.batch_loss.append(batch_loss)
@@ -210,6 +203,12 @@ def _progress_bar(total):
     return tqdm(total=total, unit="batch", leave=True)
 
 
+def _live_plot():
+    from cnn_helpers.plotting.training_plots import LivePlot  # imported here: matplotlib is slow to import
+
+    return LivePlot()
+
+
 def _in_notebook():
     """True inside a Jupyter kernel (where live figures can be updated in place)."""
     try:
@@ -218,88 +217,6 @@ def _in_notebook():
         return False
     shell = get_ipython()
     return shell is not None and hasattr(shell, "kernel")
-
-
-class _LivePlot:
-    """One figure displayed once and redrawn in the same output after every epoch."""
-
-    def __init__(self):
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
-        self._plt = plt
-        self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-        self.handle = display(self.fig, display_id=True)
-
-    def update(self, history, epochs):
-        for ax in self.axes:
-            ax.clear()
-        plot_history(history, self.axes)
-        self.axes[0].set_xlim(0.5, epochs + 0.5)
-        self.axes[1].set_xlim(0.5, epochs + 0.5)
-        self.fig.suptitle(f"Training: epoch {history.epochs} of {epochs}")
-        self.handle.update(self.fig)
-
-    def close(self):
-        # Closed, so the notebook's inline backend does not show the figure a second time.
-        self._plt.close(self.fig)
-
-
-def plot_history(history, ax=None):
-    """Plot loss and accuracy per epoch (lesson 08). Imports matplotlib.
-
-    Parameters
-    ----------
-    history : History or dict
-        From :func:`fit` (needs ``loss`` and ``train_accuracy``; ``val_*`` drawn when present).
-    ax : pair of matplotlib Axes, or one Axes, optional
-        Two axes: loss on the first, accuracy on the second. One axes: loss only.
-        None: a new figure with two axes side by side.
-
-    Returns
-    -------
-    the Axes drawn on (the pair, or the single one)
-
-    Examples
-    --------
-    >>> axes = plot_history({"loss": [1.0, 0.5], "train_accuracy": [0.6, 0.9]})
-    >>> axes[0].get_title(), axes[1].get_ylabel()
-    ('Loss', 'accuracy')
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    def get(key):
-        try:
-            return list(history[key])
-        except (KeyError, TypeError):
-            return []
-
-    loss = get("loss")
-    if not loss:
-        raise ValueError(f"history must have a non-empty 'loss' list, got {describe(history)}")
-    if ax is None:
-        _, ax = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-    axes = [ax] if hasattr(ax, "plot") else list(np.ravel(ax))
-    epochs = np.arange(1, len(loss) + 1)
-
-    loss_ax = axes[0]
-    loss_ax.plot(epochs, loss, marker="o", label="training")
-    if get("val_loss"):
-        loss_ax.plot(epochs[: len(get("val_loss"))], get("val_loss"), marker="o", label="validation")
-    loss_ax.set(title="Loss", xlabel="epoch", ylabel="cross-entropy loss")
-    loss_ax.legend()
-
-    if len(axes) > 1:
-        acc_ax = axes[1]
-        acc_ax.plot(epochs[: len(get("train_accuracy"))], get("train_accuracy"), marker="o", label="training")
-        if get("val_accuracy"):
-            acc_ax.plot(epochs[: len(get("val_accuracy"))], get("val_accuracy"), marker="o", label="validation")
-        acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
-        acc_ax.legend()
-    for each in axes[:2]:
-        each.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    return ax
 
 
 def evaluate(model, x, y, batch_size=256):
@@ -328,7 +245,7 @@ def evaluate(model, x, y, batch_size=256):
     (0.6931, 0.5)
     """
     x = as_array("x", x)
-    y = _labels("y", y, len(x))
+    y = as_labels("y", y, len(x))
     logits = model.predict_logits(x, batch_size)
     return {
         "loss": SoftmaxCrossEntropy().forward(logits, y),
@@ -363,7 +280,7 @@ def accuracy(model_or_predictions, x_or_labels, y=None, batch_size=256):
                 f"accuracy(predictions, labels), got {describe(model_or_predictions)}"
             )
         x = as_array("x", x_or_labels)
-        labels = _labels("y", y, len(x))
+        labels = as_labels("y", y, len(x))
         predictions = model_or_predictions.predict(x, batch_size)
     else:
         predictions = np.asarray(model_or_predictions)
@@ -374,7 +291,7 @@ def accuracy(model_or_predictions, x_or_labels, y=None, batch_size=256):
                 "predictions must be class indices of shape (N,) or scores of shape (N, K), "
                 f"got {describe(predictions)}"
             )
-        labels = _labels("labels", x_or_labels, len(predictions))
+        labels = as_labels("labels", x_or_labels, len(predictions))
     if len(labels) == 0:
         raise ValueError("accuracy of zero examples is undefined: got empty labels")
     return float(np.mean(predictions == labels))
@@ -404,8 +321,8 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     y_true = np.asarray(y_true)
     if y_true.ndim != 1:
         raise ValueError(f"y_true must be a 1-D array of labels, got shape {y_true.shape}")
-    y_true = _labels("y_true", y_true, len(y_true))
-    y_pred = _labels("y_pred", y_pred, len(y_true))
+    y_true = as_labels("y_true", y_true, len(y_true))
+    y_pred = as_labels("y_pred", y_pred, len(y_true))
     if num_classes is None:
         num_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
     num_classes = as_int("num_classes", num_classes, minimum=1)

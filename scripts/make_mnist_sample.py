@@ -92,7 +92,9 @@ def parse_digits(csv_gz: bytes, per_class=PER_CLASS):
         raise SystemExit(f"pixels must fill 0..255, got {pixels.min()}..{pixels.max()}")
     counts = np.bincount(np.clip(labels, 0, 10).astype(np.int64), minlength=11)
     if not np.array_equal(counts, [per_class] * 10 + [0]) or labels.min() < 0:
-        raise SystemExit(f"expected {per_class} digits of each class 0..9 in the last column, got counts {counts[:10]}")
+        raise SystemExit(
+            f"expected {per_class} digits of each class 0..9 in the last column, got counts {counts[:10]}"
+        )
     images = pixels.astype(np.uint8).reshape(n_digits, SIDE, SIDE)
     return images, labels.astype(np.uint8)
 

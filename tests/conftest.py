@@ -1,4 +1,4 @@
-"""Shared pytest fixtures and oracle imports that skip cleanly when an oracle is missing."""
+"""Fixtures shared by the tests under tests/ (the root conftest.py sets the kernels' environment)."""
 
 import numpy as np
 import pytest

@@ -186,3 +186,20 @@ def test_sobel_magnitude(rng):
 def test_sobel_magnitude_rejects():
     with pytest.raises(ValueError, match=r"grey must be a 2-D array, got shape \(4, 4, 3\)"):
         sobel_magnitude(np.ones((4, 4, 3)))
+
+
+# --------------------------------------------------------------------------------------------
+# remaining_noise (lesson 03, exercise 3.6)
+
+
+def test_remaining_noise():
+    from cnn_helpers.filters import KERNELS, remaining_noise
+
+    assert remaining_noise(KERNELS["identity"]) == 1.0
+    # independent noise: the share is close to sqrt(sum of squared weights), 1/3 and 6/16
+    assert abs(remaining_noise(KERNELS["box_blur"]) - 1 / 3) < 0.02
+    assert abs(remaining_noise(KERNELS["gaussian_blur"]) - 0.375) < 0.02
+    assert remaining_noise(KERNELS["sharpen"]) > 1
+    assert remaining_noise("box_blur", seed=1) != remaining_noise("box_blur", seed=2)
+    with pytest.raises(ValueError, match="unknown kernel 'blur'"):
+        remaining_noise("blur")

@@ -78,10 +78,10 @@ def test_check_operation_names_each_input(rng):
         return conv.conv2d(x, weight, bias, stride=2, padding=1)
 
     def backward(dout, x, weight, bias):
-        return conv.conv2d_backward(dout, x, weight, stride=2, padding=1)
+        return conv.conv2d_backward(dout, x, weight, bias, stride=2, padding=1)
 
     def backward_ignoring_stride(dout, x, weight, bias):
-        dx, dweight, dbias = conv.conv2d_backward(dout, x, weight, stride=2, padding=1)
+        dx, dweight, dbias = conv.conv2d_backward(dout, x, weight, bias, stride=2, padding=1)
         return dx * 2, dweight, dbias  # pretend dx is wrong
 
     good = check_operation(forward, backward, inputs)
@@ -168,3 +168,23 @@ def test_input_errors():
         check_operation(lambda x, w: x * w, lambda dout, x, w: dout * w, {"x": [1.0], "w": [2.0]})
     with pytest.raises(TypeError, match=r"result must be a GradCheckResult"):
         assert_gradients_correct(True)
+
+
+# --------------------------------------------------------------------------------------------
+# relative_error (lesson 07)
+
+
+def test_relative_error_is_the_largest_entrywise_relative_error():
+    from cnn_helpers.gradcheck import relative_error
+
+    assert relative_error([3.0, 0.0, 2.0], [3.0, 0.0, 2.5]) == pytest.approx(0.2)
+    assert relative_error(np.zeros((2, 2)), np.zeros((2, 2))) == 0.0            # 0 / 0 counts as 0
+    assert relative_error([1.0, -1.0], [1.0, 1.0]) == pytest.approx(2.0)       # opposite signs
+    assert relative_error([np.nan], [1.0]) == np.inf
+    # The same relative error at every scale, unlike the absolute error
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 4))
+    n = a * (1 + 1e-3 * rng.uniform(-1, 1, size=a.shape))
+    assert relative_error(a * 1e-8, n * 1e-8) == pytest.approx(relative_error(a * 1e8, n * 1e8))
+    with pytest.raises(ValueError, match=r"analytic and numerical must have the same shape, got \(2,\) and \(3,\)"):
+        relative_error(np.zeros(2), np.zeros(3))

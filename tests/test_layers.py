@@ -1,4 +1,4 @@
-"""Layers: gradients (numerical, float64), a PyTorch oracle, initialisation, shapes and errors."""
+"""Layers: the layer protocol, gradients (numerical, float64), a PyTorch oracle, initialisation, shapes and errors."""
 
 import numpy as np
 import pytest
@@ -9,12 +9,136 @@ from cnn_helpers.layers import (
     Conv2D,
     Dense,
     Flatten,
+    Layer,
+    Loss,
     MaxPool2D,
     ReLU,
     SoftmaxCrossEntropy,
     make_rng,
     softmax,
 )
+from cnn_helpers.model import Sequential
+from cnn_helpers.training import fit
+from tests._oracles import numerical_gradient
+
+# ---------------------------------------------------------------------------------------------
+# The layer protocol: one base class, children, recursive parameters(), output_shape, window
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_layer_is_a_layer_with_children_parameters_and_window():
+    conv, pool, relu, avg = Conv2D(2, 3, (3, 1), stride=(2, 1)), MaxPool2D(2), ReLU(), AvgPool2D(3, stride=1)
+    for layer in (conv, pool, relu, avg, Flatten(), Dense(4, 2), Sequential(conv, relu)):
+        assert isinstance(layer, Layer)
+    assert conv.children == () and relu.children == ()
+    assert [(name, array.shape) for _, name, array in conv.parameters()] == [("W", (3, 2, 3, 1)), ("b", (3,))]
+    assert relu.parameters() == [] and relu.num_params == 0
+    assert conv.window == ((3, 1), (2, 1))
+    assert pool.window == ((2, 2), (2, 2)) and avg.window == ((3, 3), (1, 1)) and relu.window == ((1, 1), (1, 1))
+    with pytest.raises(ValueError, match=r"Flatten\(\) connects every input to every output"):
+        Flatten().window
+    with pytest.raises(ValueError, match=r"Dense\(4, 2\) connects every input to every output"):
+        Dense(4, 2).window
+
+
+def test_parameters_walk_down_to_the_leaves_and_params_keep_their_paths():
+    inner = Sequential(Conv2D(1, 2, 3), ReLU())
+    dense = Dense(8, 2)
+    model = Sequential(inner, MaxPool2D(2), Flatten(), dense)
+    triples = list(model.parameters())
+    # Leaf layers, never a container: optimisers read layer.grads[name] straight from them.
+    assert [(layer, name) for layer, name, _ in triples] == [
+        (inner.layers[0], "W"), (inner.layers[0], "b"), (dense, "W"), (dense, "b")]
+    assert all(layer.params[name] is array for layer, name, array in triples)
+    assert list(model.params) == ["0.0.W", "0.0.b", "3.W", "3.b"]
+    assert model.params["0.0.W"] is inner.layers[0].params["W"]
+    assert model.num_params == (2 * 9 + 2) + (8 * 2 + 2)
+    assert inner.window == ((3, 3), (1, 1)) and Sequential(inner, MaxPool2D(2)).window == ((4, 4), (2, 2))
+    assert model.output_shape((1, 6, 6)) == (2,)
+
+
+def test_a_layer_written_without_the_base_class_still_joins_a_model():
+    class Scale:  # duck-typed: forward, backward, params, grads
+        def __init__(self):
+            self.params = {"s": np.array([2.0])}
+            self.grads = {}
+
+        def forward(self, x):
+            self.x = x
+            return x * self.params["s"]
+
+        def backward(self, dout):
+            self.grads["s"] = np.array([np.sum(dout * self.x)])
+            return dout * self.params["s"]
+
+        def output_shape(self, shape):
+            return shape
+
+    scale = Scale()
+    model = Sequential(Dense(2, 2, dtype=np.float64), scale)
+    assert [(layer, name) for layer, name, _ in model.parameters()][-1] == (scale, "s")
+    model.backward(np.ones_like(model.forward(np.ones((3, 2)))))
+    assert model.grads["1.s"] is scale.grads["s"]
+
+
+def test_a_subclass_that_sets_params_itself_works():
+    class Bias(Layer):
+        def __init__(self):
+            self.params = {"b": np.zeros(3)}   # no super().__init__(): a learner's layer
+            self.grads = {}
+
+        def forward(self, x):
+            return x + self.params["b"]
+
+        def backward(self, dout):
+            self.grads["b"] = dout.sum(axis=0)
+            return dout
+
+    layer = Bias()
+    assert [name for _, name, _ in layer.parameters()] == ["b"] and layer.num_params == 3
+    assert Sequential(layer).params["0.b"] is layer.params["b"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The independent oracle (tests/_oracles.py): finite differences written apart from gradcheck
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: Conv2D(2, 3, 3, stride=2, padding=1, rng=1, dtype=np.float64), (2, 2, 5, 6)),
+    (lambda: Conv2D(1, 2, (2, 3), stride=(1, 2), rng=2, dtype=np.float64), (2, 1, 4, 7)),
+    (lambda: Dense(5, 3, rng=3, dtype=np.float64), (4, 5)),
+    (lambda: MaxPool2D(2), (2, 2, 4, 6)),
+    (lambda: AvgPool2D(3, stride=2), (1, 2, 7, 7)),
+    (lambda: ReLU(), (3, 4)),
+    (lambda: Flatten(), (2, 3, 2, 2)),
+])
+def test_layer_gradients_match_the_independent_oracle(rng, make, shape):
+    layer = make()
+    for _, _, array in layer.parameters():
+        array[...] = rng.standard_normal(array.shape)
+    x = rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 1.05  # distinct values, none at 0
+    dout = rng.standard_normal(layer.forward(x).shape)
+    dx = layer.backward(dout)
+    analytic = {name: np.array(layer.grads[name]) for _, name, _ in layer.parameters()}
+
+    def objective():
+        return float(np.sum(layer.forward(x) * dout))
+
+    # finite differences of a sum of ~100 terms are good to about 1e-7: a wrong gradient is off by far more
+    np.testing.assert_allclose(dx, numerical_gradient(objective, x), rtol=1e-5, atol=1e-6)
+    for _, name, array in layer.parameters():
+        np.testing.assert_allclose(analytic[name], numerical_gradient(objective, array), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_cross_entropy_gradient_matches_the_independent_oracle(rng):
+    logits = rng.standard_normal((4, 3)) * 2
+    labels = np.array([2, 0, 1, 2])
+    loss = SoftmaxCrossEntropy()
+    loss.forward(logits, labels)
+    analytic = loss.backward(2.5)
+    oracle = numerical_gradient(lambda: 2.5 * loss.forward(logits, labels), logits)
+    np.testing.assert_allclose(analytic, oracle, rtol=1e-6, atol=1e-9)
 
 # ---------------------------------------------------------------------------------------------
 # Numerical gradient checks: every parameter and the input, float64
@@ -325,7 +449,7 @@ def test_conv2d_input_errors():
         conv.forward(np.zeros((3, 8, 8)))
     with pytest.raises(ValueError, match=r"x must have 3 channels \(in_channels of Conv2D\(3, 8, kernel_size=3, stride=1, padding=0\)\), got shape \(2, 1, 8, 8\) with 1"):
         conv.forward(np.zeros((2, 1, 8, 8)))
-    with pytest.raises(ValueError, match=r"kernel of shape \(3, 3\) does not fit in the padded x of shape \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"kernel_size \(3, 3\) of Conv2D\(3, 8, .*\) does not fit in x of shape \(1, 3, 2, 2\) \(padded to \(2, 2\)\)"):
         conv.forward(np.zeros((1, 3, 2, 2)))
     with pytest.raises(TypeError, match=r"x must hold real numbers, got an array of dtype <U1"):
         conv.forward(np.array(["a"]))
@@ -386,12 +510,105 @@ def test_loss_errors():
         loss.forward(logits, [0, 1, 4])
     with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 4\), got -1"):
         loss.forward(logits, [0, -1, 2])
-    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per row of logits, got shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per example, got shape \(2,\)"):
         loss.forward(logits, [0, 1])
-    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per row of logits, got shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per example, got shape \(3, 4\)"):
         loss.forward(logits, np.eye(4)[[0, 1, 2]].astype(int))  # one-hot instead of indices
-    with pytest.raises(TypeError, match=r"labels must hold integer class indices, got an array of shape \(3,\) and dtype float64"):
+    with pytest.raises(TypeError, match=r"labels must hold integer class indices \(whole numbers\), got 0.5"):
         loss.forward(logits, [0.5, 1.0, 2.0])
+    with pytest.raises(TypeError, match=r"labels must hold integer class indices, got list \[True, False, True\]"):
+        loss.forward(logits, [True, False, True])
     with pytest.raises(ValueError, match=r"logits must be a 2-D array of shape \(N, classes\), got shape \(4,\)"):
         loss.forward(np.zeros(4), [0])
     assert loss.forward(logits, np.array([0.0, 1.0, 3.0])) == pytest.approx(np.log(4))  # whole floats are fine
+
+
+# ---------------------------------------------------------------------------------------------
+# Edge cases of the loss and softmax (issue 13, item 9)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_loss_of_an_empty_batch_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"the mean loss of an empty batch is undefined: logits has shape \(0, 3\)"):
+        SoftmaxCrossEntropy().forward(np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
+def test_an_infinite_logit_on_the_right_class_costs_nothing():
+    loss = SoftmaxCrossEntropy()
+    logits = np.array([[np.inf, 1.0, -2.0], [0.0, 0.0, 0.0]])
+    assert loss.forward(logits, [0, 1]) == pytest.approx(np.log(3) / 2)  # row 0 adds the limit, 0
+    grad = loss.backward()
+    assert np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad[0], [0.0, 0.0, 0.0])  # p = onehot: nothing left to learn
+    np.testing.assert_allclose(softmax(logits)[0], [1.0, 0.0, 0.0])
+    # on the wrong class the limit is an infinite loss, still not nan
+    assert loss.forward(np.array([[np.inf, 0.0]]), [1]) == np.inf
+    # two infinite scores share the probability
+    np.testing.assert_allclose(softmax(np.array([np.inf, np.inf, 0.0])), [0.5, 0.5, 0.0])
+
+
+def test_nan_and_all_minus_inf_logits_are_refused():
+    with pytest.raises(ValueError, match=r"logits must not contain NaN"):
+        SoftmaxCrossEntropy().forward(np.array([[np.nan, 0.0]]), [0])
+    with pytest.raises(ValueError, match=r"logits needs a score above -inf in every row"):
+        softmax(np.array([[-np.inf, -np.inf], [0.0, 1.0]]))
+
+
+def test_softmax_of_no_scores_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"logits must hold at least one score along axis -1, got shape \(2, 0\)"):
+        softmax(np.zeros((2, 0)))
+    assert softmax(np.zeros((0, 3))).shape == (0, 3)  # no rows is fine: nothing to normalise
+    with pytest.raises(ValueError, match=r"axis must be an integer axis of logits \(shape \(2, 3\)\), got int 2"):
+        softmax(np.zeros((2, 3)), axis=2)
+
+
+def test_loss_backward_takes_a_number_not_an_array():
+    loss = SoftmaxCrossEntropy()
+    loss.forward(np.zeros((2, 3)), [0, 1])
+    with pytest.raises(TypeError, match=r"dout of SoftmaxCrossEntropy.backward must be a number, .*got an array of shape \(2, 3\)"):
+        loss.backward(dout=np.ones((2, 3)))
+    np.testing.assert_allclose(loss.backward(np.float64(2.0)), 2 * loss.backward())
+    np.testing.assert_allclose(loss.backward(np.array(3.0)), 3 * loss.backward())
+    assert isinstance(loss, Loss)
+
+
+def test_huge_labels_are_printed_as_given():
+    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 3\), got 1e\+20"):
+        SoftmaxCrossEntropy().forward(np.zeros((3, 3)), [0, 1e20, 2])
+    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 3\), got 9223372036854775807"):
+        SoftmaxCrossEntropy().forward(np.zeros((3, 3)), np.array([0, 2**63 - 1, 2]))
+    model = Sequential(Dense(2, 2))
+    from cnn_helpers.optim import SGD
+
+    for y, limit, shown in (([0, 1e20], "53", r"1e\+20"), (np.array([0, 2**64 - 1], dtype=np.uint64), "63", "18446744073709551615")):
+        with pytest.raises(ValueError, match=rf"y_train must be class indices in \[0, 2\*\*{limit}\), got {shown}"):
+            fit(model, SoftmaxCrossEntropy(), SGD(model, lr=0.1), np.zeros((2, 2)), y, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("labels, error", [
+    ([1.0, 0.0], None),
+    (np.array([1, 0], dtype=np.uint8), None),
+    ([1.5, 0.0], TypeError),
+    ([True, False], TypeError),
+    (["1", "0"], TypeError),
+    ([1, 2], ValueError),
+])
+def test_the_loss_and_fit_accept_and_refuse_the_same_labels(labels, error):
+    """One rule for labels: what SoftmaxCrossEntropy takes, fit takes, and the other way round."""
+    x = np.array([[1.0, -1.0], [-1.0, 1.0]])
+
+    def with_loss():
+        return SoftmaxCrossEntropy().forward(x, labels)
+
+    def with_fit():
+        model = Sequential(Dense(2, 2, rng=0, dtype=np.float64))
+        from cnn_helpers.optim import SGD
+
+        return fit(model, SoftmaxCrossEntropy(), SGD(model, lr=0.1), x, labels, epochs=1, progress=False)
+
+    for run in (with_loss, with_fit):
+        if error is None:
+            run()
+        else:
+            with pytest.raises(error, match=r"y_train|labels"):
+                run()

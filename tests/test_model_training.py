@@ -1,7 +1,5 @@
 """Sequential, small_cnn, fit and the metrics; includes the course's training bar on the digits."""
 
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -11,7 +9,7 @@ from cnn_helpers.gradcheck import check_model
 from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, SoftmaxCrossEntropy
 from cnn_helpers.model import Sequential, small_cnn
 from cnn_helpers.optim import SGD, Adam
-from cnn_helpers.training import History, accuracy, confusion_matrix, evaluate, fit, plot_history
+from cnn_helpers.training import accuracy, confusion_matrix, evaluate, fit
 
 # The hyperparameters lesson 08 uses for small_cnn on the shipped digits.
 DIGITS_EPOCHS, DIGITS_BATCH, DIGITS_LR = 20, 32, 3e-3
@@ -103,6 +101,41 @@ def test_sequential_errors():
         Sequential(Dense(2, 2)).backward(np.zeros((1, 2)))
     with pytest.raises(ValueError, match=r"channels must be a pair \(c1, c2\), got int 8"):
         small_cnn(channels=8)
+    with pytest.raises(ValueError, match=r"input_shape must be the shape of one example \(C, H, W\), got tuple \(8, 8\)"):
+        small_cnn(input_shape=(8, 8))
+    with pytest.raises(ValueError, match=r"input_shape must be at least 4x4 to survive two 2x2 poolings, got \(1, 3, 8\)"):
+        small_cnn(input_shape=(1, 3, 8))
+    with pytest.raises(TypeError, match=r"small_cnn\(\) takes from 0 to 3 positional arguments"):
+        small_cnn((1, 8, 8), (4, 8), 10, 0)  # seed is keyword-only
+
+
+@pytest.mark.parametrize("input_shape, channels, flat", [
+    ((1, 8, 8), (32, 64), 64 * 2 * 2),
+    ((1, 28, 28), (16, 32), 32 * 7 * 7),   # the capstone's network
+    ((3, 10, 9), (2, 5), 5 * 2 * 2),       # odd sizes: each pool floors
+])
+def test_small_cnn_sizes_its_dense_layer_from_the_input(input_shape, channels, flat):
+    model = small_cnn(input_shape=input_shape, channels=channels)
+    assert (model.layers[0].in_channels, model.layers[-1].in_features) == (input_shape[0], flat)
+    assert model.output_shape(input_shape) == (10,)
+    x = np.zeros((2,) + input_shape, dtype=np.float32)
+    assert model.forward(x).shape == (2, 10)
+
+
+def test_small_cnn_keeps_the_weights_a_seed_gave_before_input_shape_existed():
+    # The lessons' stored outputs depend on these numbers: the same draws, in the same order.
+    rng = np.random.default_rng(5)
+    first = rng.standard_normal((8, 1, 3, 3)) * np.sqrt(2.0 / 9)
+    np.testing.assert_array_equal(small_cnn(channels=(8, 16), seed=5).params["0.W"], first.astype(np.float32))
+
+
+def test_feature_maps_are_every_layer_output_in_order(rng):
+    model = _toy_model()
+    x = rng.random((3, 1, 4, 4)).astype(np.float32)
+    outputs = model.feature_maps(x)
+    assert [out.shape for out in outputs] == [(3, 4, 4, 4), (3, 4, 4, 4), (3, 4, 2, 2), (3, 16), (3, 4)]
+    np.testing.assert_array_equal(outputs[-1], model.forward(x))
+    np.testing.assert_array_equal(outputs[1], np.maximum(outputs[0], 0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,9 +184,10 @@ def test_fit_shows_a_progress_bar(rng, capsys):
 
 
 def test_live_plot_updates_one_display_in_a_notebook(rng, monkeypatch):
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
     import IPython.display
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from cnn_helpers import training
@@ -197,10 +231,12 @@ def test_fit_errors(rng):
     x, y = _toy_problem(rng, n=8)
     model = _toy_model()
     args = (model, SoftmaxCrossEntropy(), Adam(model))
-    with pytest.raises(ValueError, match=r"y_train must have shape \(8,\), one label per example, got shape \(7,\)"):
+    with pytest.raises(ValueError, match=r"y_train must have shape \(8,\), one class index per example, got shape \(7,\)"):
         fit(*args, x, y[:7], epochs=1, progress=False)
-    with pytest.raises(TypeError, match=r"y_train must hold integer class labels, got an array of shape \(8,\) and dtype float64"):
-        fit(*args, x, y.astype(float), epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"y_train must hold integer class indices \(whole numbers\), got 0.5"):
+        fit(*args, x, np.r_[0.5, y[1:]], epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"y_val must hold integer class indices, got list \['a', 'b'\]"):
+        fit(*args, x, y, epochs=1, x_val=x[:2], y_val=["a", "b"], progress=False)
     with pytest.raises(ValueError, match=r"epochs must be >= 1, got 0"):
         fit(*args, x, y, epochs=0, progress=False)
     with pytest.raises(TypeError, match=r"batch_size must be an integer, got float 32.0"):
@@ -214,7 +250,7 @@ def test_fit_errors(rng):
 
 
 # ---------------------------------------------------------------------------------------------
-# Metrics and the plot
+# Metrics
 # ---------------------------------------------------------------------------------------------
 
 
@@ -234,7 +270,7 @@ def test_accuracy_evaluate_and_confusion_matrix(rng):
 
 
 def test_metric_errors():
-    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one label per example, got shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per example, got shape \(2,\)"):
         accuracy([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match=r"predictions must be class indices of shape \(N,\) or scores of shape \(N, K\)"):
         accuracy([0.5, 1.0], [0, 1])
@@ -244,37 +280,6 @@ def test_metric_errors():
         confusion_matrix([0, 1], [0, 3], num_classes=2)
     with pytest.raises(ValueError, match=r"y_true must be a 1-D array of labels, got shape \(2, 2\)"):
         confusion_matrix([[0, 1], [1, 0]], [0, 1])
-
-
-def test_plot_history_takes_and_returns_axes():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    history = History()
-    history.loss += [1.0, 0.6, 0.4]
-    history.train_accuracy += [0.5, 0.7, 0.9]
-    history.val_accuracy += [0.4, 0.6, 0.8]
-    fig, axes = plt.subplots(1, 2)
-    assert plot_history(history, axes) is axes
-    assert axes[0].get_xlabel() == "epoch" and axes[1].get_title() == "Accuracy"
-    assert [line.get_label() for line in axes[1].get_lines()] == ["training", "validation"]
-    fig2, ax = plt.subplots()
-    assert plot_history(history, ax) is ax and ax.get_ylabel() == "cross-entropy loss"
-    with pytest.raises(ValueError, match=r"history must have a non-empty 'loss' list"):
-        plot_history(History())
-    plt.close("all")
-
-
-def test_importing_the_modules_stays_cheap():
-    code = (
-        "import sys, cnn_helpers.layers, cnn_helpers.model, cnn_helpers.optim, cnn_helpers.gradcheck, "
-        "cnn_helpers.training\n"
-        "heavy = [m for m in ('matplotlib', 'tqdm', 'IPython', 'torch', 'scipy', 'ipywidgets') if m in sys.modules]\n"
-        "print(heavy)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------------------------

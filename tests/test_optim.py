@@ -5,7 +5,7 @@ import pytest
 
 from cnn_helpers.layers import Conv2D, Dense, ReLU
 from cnn_helpers.model import Sequential
-from cnn_helpers.optim import SGD, Adam, collect_parameters
+from cnn_helpers.optim import SGD, Adam, Optimiser, collect_parameters
 
 
 def _model(dtype=np.float64):
@@ -119,7 +119,7 @@ def test_zero_grad_fills_zeros_in_place(rng):
 
 
 def test_step_before_backward_is_a_runtime_error():
-    with pytest.raises(RuntimeError, match=r"no gradient for parameter 'W' of Dense\(2, 2\): call the model's backward\(...\) before optimizer.step\(\)"):
+    with pytest.raises(RuntimeError, match=r"no gradient for parameter 'W' of Dense\(2, 2\): call the model's backward\(...\) before the optimiser's step\(\)"):
         Adam(Dense(2, 2)).step()
 
 
@@ -152,3 +152,25 @@ def test_hyperparameter_errors():
         SGD(3, lr=0.1)
     with pytest.raises(TypeError, match=r"model_or_params must hold layers or \(layer, name, array\) triples, got str 'W'"):
         SGD(["W"], lr=0.1)
+
+
+@pytest.mark.parametrize("make", [lambda m: SGD(m, lr=0.1, momentum=0.5), lambda m: Adam(m, lr=0.1)])
+def test_step_reads_each_gradient_from_its_leaf_layer(rng, make):
+    """No container's grads dict is rebuilt per parameter per step: reading one would fail here."""
+    from cnn_helpers.blocks import ResidualBlock
+
+    class NoGrads(ResidualBlock):
+        @property
+        def grads(self):
+            raise AssertionError("the optimiser rebuilt a block's grads dict")
+
+    block = NoGrads(2, rng=0, dtype=np.float64)
+    model = Sequential(block)
+    optimiser = make(model)
+    assert isinstance(optimiser, Optimiser)
+    assert all(not layer.children for layer, _, _ in optimiser._triples)  # leaves only
+    before = [array.copy() for _, _, array in model.parameters()]
+    model.backward(np.ones_like(model.forward(rng.standard_normal((1, 2, 4, 4)))))
+    optimiser.step()
+    assert all(not np.array_equal(b, a) for b, (_, _, a) in zip(before, model.parameters()) if b.ndim == 4)
+

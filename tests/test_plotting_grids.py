@@ -57,17 +57,47 @@ def test_nan_cells_stay_blank():
 
 
 def test_text_colour_contrasts_with_the_cell():
-    ax = grids.draw_matrix([[0, 1]])  # Greys: 0 is white, 1 is black
-    assert [text.get_color() for text in ax.texts] == ["black", "white"]
+    ax = grids.draw_matrix([[0, 1]])  # gray: 0 is black, 1 is white
+    assert [text.get_color() for text in ax.texts] == ["white", "black"]
+
+
+def _cell_rgb(ax, row, col):
+    """The colour the image drawn on ``ax`` gives the value at ``(row, col)``."""
+    image = ax.images[0]
+    return tuple(float(v) for v in image.to_rgba(image.get_array()[row, col])[:3])
+
+
+def test_pixel_value_one_is_white_and_zero_black():
+    """The course's convention (issue 11): 1 is a bright pixel, drawn white, as photographs are."""
+    example = data.lecture_example()
+    ax = grids.draw_matrix(example.image)
+    one, zero = np.argwhere(example.image == 1)[0], np.argwhere(example.image == 0)[0]
+    assert _cell_rgb(ax, *one) == (1.0, 1.0, 1.0)
+    assert _cell_rgb(ax, *zero) == (0.0, 0.0, 0.0)
+    axes = grids.draw_image_kernel_map(example.image, example.sharpen, conv.correlate2d(example.image, example.sharpen))
+    assert _cell_rgb(axes[0], *one) == (1.0, 1.0, 1.0)
+
+
+def test_zero_padding_is_drawn_black_and_hatched():
+    """Padding holds zeros, so it is black like a 0 pixel; the hatching keeps it visible."""
+    from matplotlib.colors import to_rgb
+
+    padded = conv.pad2d(np.ones((2, 2)), padding=1)
+    ax = grids.draw_matrix(padded, padding=1)
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert hatched and all(to_rgb(p.get_facecolor()) == (0.0, 0.0, 0.0) for p in hatched)
+    assert all(to_rgb(p.get_edgecolor()) != (0.0, 0.0, 0.0) for p in hatched)  # the hatch shows on black
+    padding_zeros = [t for t in ax.texts if t.get_text() == "0"]
+    assert padding_zeros and all(to_rgb(t.get_color()) != (0.0, 0.0, 0.0) for t in padding_zeros)
 
 
 def test_padding_border_is_shaded():
-    padded = conv.pad2d(np.ones((2, 3)), 1)
+    padded = conv.pad2d(np.ones((2, 3)), padding=1)
     ax = grids.draw_matrix(padded, padding=1, first_index=-1)
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == padded.size - 6
     assert [t.get_text() for t in ax.get_yticklabels()] == ["-1", "0", "1", "2"]
-    ax = grids.draw_matrix(conv.pad2d(np.ones((2, 3)), (0, 2)), padding=(0, 2))
+    ax = grids.draw_matrix(conv.pad2d(np.ones((2, 3)), padding=(0, 2)), padding=(0, 2))
     assert len([p for p in ax.patches if p.get_hatch()]) == 2 * 2 * 2  # two rows, two columns on each side
 
 
@@ -106,12 +136,19 @@ def test_image_kernel_map_triple_with_window():
     assert image_frame.get_xy() == (1.5, 0.5) and image_frame.get_width() == 3
     assert map_frame.get_xy() == (1.5, 0.5) and map_frame.get_width() == 1
     assert _texts(axes[2]) == ["3", "3", "-2", "-3", "-3", "4", "3", "3", "-4"]
-    assert [text for ax in axes for text in _annotations(ax)] == ["∗", "="]
+    assert [text for ax in axes for text in _annotations(ax)] == ["⋆", "="]  # ⋆: cross-correlation
+
+
+def test_a_true_convolution_is_written_with_an_asterisk():
+    example = data.lecture_example()
+    axes = grids.draw_image_kernel_map(example.image, example.one_to_nine,
+                                       conv.convolve2d(example.image, example.one_to_nine), operator="*")
+    assert [text for ax in axes for text in _annotations(ax)] == ["*", "="]
 
 
 def test_padded_strided_window_for_lesson_04():
     example = data.lecture_example()
-    padded = conv.pad2d(example.image, 1)
+    padded = conv.pad2d(example.image, padding=1)
     strided = conv.correlate2d(example.image, example.sharpen, padding=1, stride=2)
     axes = grids.draw_image_kernel_map(padded, example.sharpen, strided, window=(2, 0), stride=2, padding=1)
     assert _frames(axes[0])[-1].get_xy() == (-0.5, 3.5)  # rows 4-6, columns 0-2 of the padded image
@@ -166,3 +203,29 @@ def test_row_figsize_gives_room_for_every_grid():
     width, height = grids.row_figsize([(5, 5), (3, 3), (3, 3)])
     assert width > height > 0
     assert grids.row_figsize([(7, 7)])[1] > grids.row_figsize([(3, 3)])[1]
+
+
+def test_plotting_and_widgets_export_their_names_explicitly():
+    """No module-level __getattr__ scan: every public name is imported by name, so editors and
+    linters resolve `from cnn_helpers.plotting import show_filtered`."""
+    import importlib
+
+    for package in ("cnn_helpers.plotting", "cnn_helpers.widgets"):
+        module = importlib.import_module(package)
+        assert not hasattr(module, "__getattr__")
+        assert len(module.__all__) == len(set(module.__all__))
+        missing = [name for name in module.__all__ if name not in vars(module)]
+        assert not missing, f"{package} lists names it does not import: {missing}"
+    from cnn_helpers.plotting import draw_padding_layout, plot_pooling, show_filtered  # noqa: F401
+    from cnn_helpers.widgets import MultiplyAndSum, PaddingExplorer, PoolingExplorer  # noqa: F401
+
+
+def test_padding_that_is_not_zero_keeps_its_colour():
+    """Reflect or edge padding holds image values: a 1 there is drawn white (hatched), not black."""
+    padded = np.pad(np.array([[1.0, 0.0], [0.0, 1.0]]), 1, mode="edge")
+    ax = grids.draw_matrix(padded, padding=1)
+    assert padded[0, 0] == 1 and _cell_rgb(ax, 0, 0) == (1.0, 1.0, 1.0)
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == padded.size - 4
+    hatch_only = [p for p in hatched if p.get_facecolor()[3] == 0]  # the padding cells that hold a 1
+    assert len(hatch_only) == int((padded == 1).sum()) - 2

@@ -1,14 +1,15 @@
-"""Lesson 08 figures: confusion matrix, misclassified digits, kernels beside filters, feature maps."""
+"""Lesson 08 figures: training curves, confusion matrix, misclassified digits, kernels beside filters, feature maps."""
 
+import matplotlib
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from cnn_helpers import filters  # noqa: E402
-from cnn_helpers.plotting import training as plots  # noqa: E402
+from cnn_helpers.plotting import training_plots as plots  # noqa: E402
+from cnn_helpers.training import History  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,33 @@ def close_figures():
 
 def texts(ax):
     return [text.get_text() for text in ax.texts]
+
+
+# --------------------------------------------------------------------------------------------
+# Training curves
+
+
+def test_plot_history_takes_and_returns_axes():
+    history = History()
+    history.loss += [1.0, 0.6, 0.4]
+    history.train_accuracy += [0.5, 0.7, 0.9]
+    history.val_accuracy += [0.4, 0.6, 0.8]
+    fig, axes = plt.subplots(1, 2)
+    assert plots.plot_history(history, axes) is axes
+    assert axes[0].get_xlabel() == "epoch" and axes[1].get_title() == "Accuracy"
+    assert [line.get_label() for line in axes[1].get_lines()] == ["training", "validation"]
+    np.testing.assert_array_equal(axes[0].get_lines()[0].get_ydata(), [1.0, 0.6, 0.4])
+    fig2, ax = plt.subplots()
+    assert plots.plot_history(history, ax) is ax and ax.get_ylabel() == "cross-entropy loss"
+    assert plots.plot_history(history.as_dict())[0].get_title() == "Loss"  # a plain dict works too
+    with pytest.raises(ValueError, match=r"history must have a non-empty 'loss' list"):
+        plots.plot_history(History())
+
+
+def test_plot_history_is_what_the_plotting_package_offers():
+    from cnn_helpers.plotting import LivePlot, plot_history
+
+    assert plot_history is plots.plot_history and LivePlot is plots.LivePlot
 
 
 # --------------------------------------------------------------------------------------------

@@ -83,10 +83,10 @@ def test_pooling_halves_a_batch_and_keeps_maps_apart(rng):
 def test_loops_match_vectorised(rng, kind, size, stride, shape):
     forward, forward_loops, backward, backward_loops = pool_functions(kind)
     x = rng.standard_normal(shape)
-    out = forward(x, size, stride)
-    np.testing.assert_allclose(out, forward_loops(x, size, stride), rtol=1e-12, atol=1e-12)
+    out = forward(x, size, stride=stride)
+    np.testing.assert_allclose(out, forward_loops(x, size, stride=stride), rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out.shape)
-    np.testing.assert_allclose(backward(dout, x, size, stride), backward_loops(dout, x, size, stride),
+    np.testing.assert_allclose(backward(dout, x, size, stride=stride), backward_loops(dout, x, size, stride=stride),
                                rtol=1e-12, atol=1e-12)
 
 
@@ -95,9 +95,9 @@ def test_loops_match_vectorised(rng, kind, size, stride, shape):
 def test_loops_match_vectorised_with_many_ties(rng, kind, size, stride):
     forward, forward_loops, backward, backward_loops = pool_functions(kind)
     x = rng.integers(0, 3, (2, 2, 6, 7)).astype(float)  # small integers: many tied maxima
-    dout = rng.standard_normal(forward(x, size, stride).shape)
-    np.testing.assert_array_equal(forward(x, size, stride), forward_loops(x, size, stride))
-    np.testing.assert_allclose(backward(dout, x, size, stride), backward_loops(dout, x, size, stride),
+    dout = rng.standard_normal(forward(x, size, stride=stride).shape)
+    np.testing.assert_array_equal(forward(x, size, stride=stride), forward_loops(x, size, stride=stride))
+    np.testing.assert_allclose(backward(dout, x, size, stride=stride), backward_loops(dout, x, size, stride=stride),
                                rtol=1e-12, atol=1e-12)
 
 
@@ -125,9 +125,9 @@ def test_forward_and_backward_match_torch(rng, kind, size, stride):
     dout = rng.standard_normal(tuple(out_t.shape))
     out_t.backward(torch.from_numpy(dout))
     for pool in (forward, forward_loops):
-        np.testing.assert_allclose(pool(x, size, stride), out_t.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(pool(x, size, stride=stride), out_t.detach().numpy(), rtol=1e-12, atol=1e-12)
     for pool_backward in (backward, backward_loops):
-        np.testing.assert_allclose(pool_backward(dout, x, size, stride), x_t.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(pool_backward(dout, x, size, stride=stride), x_t.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -139,14 +139,14 @@ def test_forward_and_backward_match_torch(rng, kind, size, stride):
 def test_backward_numerical_gradients(rng, kind, size, stride):
     forward, _, backward, backward_loops = pool_functions(kind)
     x = rng.standard_normal((2, 2, 6, 7))  # distinct values: max pooling is differentiable here
-    dout = rng.standard_normal(forward(x, size, stride).shape)
+    dout = rng.standard_normal(forward(x, size, stride=stride).shape)
 
     def loss():
-        return np.sum(forward(x, size, stride) * dout)
+        return np.sum(forward(x, size, stride=stride) * dout)
 
     expected = numerical_gradient(loss, x)
-    np.testing.assert_allclose(backward(dout, x, size, stride), expected, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(backward_loops(dout, x, size, stride), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(backward(dout, x, size, stride=stride), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(backward_loops(dout, x, size, stride=stride), expected, rtol=1e-6, atol=1e-7)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,9 +204,9 @@ def test_inputs_are_not_modified(rng):
     saved = x.copy()
     for kind in KINDS:
         for function in pool_functions(kind)[:2]:
-            function(x, 2, 1)
+            function(x, 2, stride=1)
         for function in pool_functions(kind)[2:]:
-            function(np.ones((2, 2, 3, 3)), x, 2, 1)
+            function(np.ones((2, 2, 3, 3)), x, 2, stride=1)
     np.testing.assert_array_equal(x, saved)
 
 
@@ -225,8 +225,8 @@ BACKWARDS = [function for kind in KINDS for function in pool_functions(kind)[2:]
     ((np.ones((3, 4, 4)),), ValueError, r"x must be a 2-D or 4-D array, got shape \(3, 4, 4\) \(3-D\)"),
     ((np.ones(4),), ValueError, r"x must be a 2-D or 4-D array, got shape \(4,\) \(1-D\)"),
     ((np.ones((4, 4)), 0), ValueError, r"size must be >= 1, got 0"),
-    ((np.ones((4, 4)), 2, 0), ValueError, r"stride must be >= 1, got 0"),
-    ((np.ones((4, 4)), 2, (1, -1)), ValueError, r"stride\[1\] must be >= 1, got -1"),
+    ((np.ones((4, 4)), 2, {"stride": 0}), ValueError, r"stride must be >= 1, got 0"),
+    ((np.ones((4, 4)), 2, {"stride": (1, -1)}), ValueError, r"stride\[1\] must be >= 1, got -1"),
     ((np.ones((4, 4)), 2.0), TypeError, r"size must be an integer, got float 2.0"),
     ((np.ones((4, 4)), (2, 2, 2)), ValueError, r"size must be an int or an \(h, w\) pair"),
     (([["a", "b"], ["c", "d"]],), TypeError, r"x must hold real numbers"),
@@ -234,15 +234,60 @@ BACKWARDS = [function for kind in KINDS for function in pool_functions(kind)[2:]
     ((np.zeros((0, 4)),), ValueError, r"x must not be empty, got shape \(0, 4\)"),
 ])
 def test_forward_rejects(pool, args, error, message):
+    keywords = args[-1] if isinstance(args[-1], dict) else {}
+    positional = args[:-1] if keywords else args
     with pytest.raises(error, match=message):
-        pool(*args)
+        pool(*positional, **keywords)
+
+
+@pytest.mark.parametrize("function", FORWARDS + [pooling.pool])
+def test_stride_is_keyword_only(function):
+    with pytest.raises(TypeError, match=r"positional argument"):
+        function(np.ones((4, 4)), 2, 1)
+    for backward in BACKWARDS:
+        with pytest.raises(TypeError, match=r"positional argument"):
+            backward(np.ones((3, 3)), np.ones((4, 4)), 2, 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# NaN in a max-pooling window: loops and vectorised agree (issue 13, item 9)
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size, stride", [(2, None), (2, 1), (3, 2), ((2, 3), (1, 2))])
+def test_max_pool_with_nan_loops_match_vectorised(rng, size, stride):
+    x = rng.standard_normal((2, 3, 7, 8))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[0, 0, :2, :2] = np.nan  # a window of NaNs only
+    x[0, 1, 2:4, 2:4] = [[np.inf, np.nan], [np.nan, 1]]
+    out = max_pool2d(x, size, stride=stride)
+    np.testing.assert_array_equal(out, pooling.max_pool2d_loops(x, size, stride=stride))
+    dout = rng.standard_normal(out.shape)
+    dx = max_pool2d_backward(dout, x, size, stride=stride)
+    # same pixels get the gradient; overlapping windows may add in another order
+    np.testing.assert_allclose(dx, max_pool2d_backward_loops(dout, x, size, stride=stride), rtol=1e-12, atol=1e-12)
+    assert np.isclose(dx.sum(), dout.sum())  # no window's gradient is dropped
+
+
+@pytest.mark.parametrize("backward", [max_pool2d_backward, max_pool2d_backward_loops])
+def test_max_backward_sends_the_gradient_to_the_first_nan(backward):
+    x = [[1.0, np.nan], [np.nan, 9.0]]
+    assert np.isnan(max_pool2d(x)).all()  # NaN counts as the maximum, as in np.max
+    np.testing.assert_array_equal(backward([[5.0]], x), [[0, 5], [0, 0]])
+
+
+def test_pool_by_mode_name(rng):
+    x = rng.standard_normal((2, 1, 6, 6))
+    for mode, function in pooling.POOL_FUNCTIONS.items():
+        np.testing.assert_array_equal(pooling.pool(x, 3, stride=1, mode=mode), function(x, 3, stride=1))
+    with pytest.raises(ValueError, match=r"mode must be one of \('max', 'avg', 'sum'\), got 'min'"):
+        pooling.pool(x, mode="min")
 
 
 @pytest.mark.parametrize("backward", BACKWARDS)
 def test_backward_rejects(backward):
     x = np.ones((1, 2, 4, 4))
     with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 3, 3\), got shape \(1, 2, 2, 2\)"):
-        backward(np.ones((1, 2, 2, 2)), x, 2, 1)  # the dout of stride 2, passed with stride 1
+        backward(np.ones((1, 2, 2, 2)), x, 2, stride=1)  # the dout of stride 2, passed with stride 1
     with pytest.raises(ValueError, match=r"dout must be a 4-D array, got shape \(2, 2\)"):
         backward(np.ones((2, 2)), x)
     with pytest.raises(TypeError, match=r"dout must hold real numbers"):
@@ -253,6 +298,6 @@ def test_backward_rejects(backward):
 
 def test_sum_is_avg_times_window_area(rng):
     x = rng.standard_normal((2, 2, 7, 7))
-    np.testing.assert_allclose(sum_pool2d(x, (2, 3), 1), 6 * avg_pool2d(x, (2, 3), 1))
+    np.testing.assert_allclose(sum_pool2d(x, (2, 3), stride=1), 6 * avg_pool2d(x, (2, 3), stride=1))
     dout = rng.standard_normal((2, 2, 6, 5))
-    np.testing.assert_allclose(sum_pool2d_backward(dout, x, (2, 3), 1), 6 * avg_pool2d_backward(dout, x, (2, 3), 1))
+    np.testing.assert_allclose(sum_pool2d_backward(dout, x, (2, 3), stride=1), 6 * avg_pool2d_backward(dout, x, (2, 3), stride=1))

@@ -18,7 +18,7 @@ from cnn_helpers.images import (centre_of_mass, draw_strokes, ink_bounding_box, 
 from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, softmax
 from cnn_helpers.model import Sequential
 from cnn_helpers.widgets.draw_digit import predict_drawing, probability_bars_html, read_drawing
-from cnn_helpers.widgets.feature_maps import feature_maps
+from cnn_helpers.widgets.feature_maps import _stacks_of_maps
 
 SEVEN = [[(70, 60), (210, 60), (120, 240)]]
 ONE = [[(150, 30), (130, 250)]]
@@ -278,7 +278,7 @@ def test_predict_drawing_refuses_blank_drawings_and_bad_models(net):
 
 def test_read_drawing_keeps_the_maps_of_every_layer(net):
     result = read_drawing(net, ZERO)
-    maps, scores = feature_maps(net, result.x[0])
+    maps, scores = _stacks_of_maps(net, result.x[0])
     assert [(i, out.shape) for i, _, out in result.maps] == [(0, (8, 28, 28)), (1, (8, 28, 28)), (2, (8, 14, 14))]
     for (_, _, got), (_, _, want) in zip(result.maps, maps):
         np.testing.assert_array_equal(got, want)

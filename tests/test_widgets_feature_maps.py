@@ -1,15 +1,15 @@
-"""The feature-map explorer (lesson 08): the plain functions, and the widget driven through its controls."""
+"""The feature-map explorer (lesson 08): the plain function, and the widget driven through its controls.
+
+The maps themselves are ``Sequential.feature_maps`` (tested with the model); the widget draws them.
+"""
 
 import numpy as np
 import pytest
 
-pytest.importorskip("ipywidgets")
-pytest.importorskip("matplotlib")
-
-from cnn_helpers.layers import Dense, Flatten  # noqa: E402
-from cnn_helpers.model import Sequential, small_cnn  # noqa: E402
-from cnn_helpers.widgets import FeatureMapExplorer  # noqa: E402
-from cnn_helpers.widgets.feature_maps import explore_feature_maps, feature_maps  # noqa: E402
+from cnn_helpers.layers import Dense, Flatten
+from cnn_helpers.model import Sequential, small_cnn
+from cnn_helpers.widgets import FeatureMapExplorer
+from cnn_helpers.widgets.feature_maps import explore_feature_maps
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -28,27 +28,23 @@ def images():
 # The plain functions
 
 
-def test_feature_maps_keeps_every_stack_of_maps_and_the_scores(net, images):
-    maps, scores = feature_maps(net, images[2])
-    assert [index for index, _, _ in maps] == [0, 1, 2, 3, 4, 5]
-    assert [out.shape for _, _, out in maps] == [(4, 8, 8), (4, 8, 8), (4, 4, 4), (6, 4, 4), (6, 4, 4), (6, 2, 2)]
-    assert maps[1][1] == "ReLU()"
-    np.testing.assert_allclose(scores, net.forward(images[2:3])[0], rtol=1e-6)
-    assert np.all(maps[1][2] >= 0)  # after ReLU
-
-
-def test_feature_maps_accepts_a_single_channel_map(net, images):
-    maps, _ = feature_maps(net, images[0, 0])
-    assert maps[0][2].shape == (4, 8, 8)
+def test_explore_feature_maps_offers_every_layer_that_outputs_maps(net, images):
+    for layer, shape in enumerate([(4, 8, 8), (4, 8, 8), (4, 4, 4), (6, 4, 4), (6, 4, 4), (6, 2, 2)]):
+        result = explore_feature_maps(net, images, index=2, layer=layer)
+        assert result.maps.shape == shape
+    with pytest.raises(ValueError, match=r"layer must be one of \[0, 1, 2, 3, 4, 5\] \(the layers that output maps\), got 6"):
+        explore_feature_maps(net, images, layer=6)  # Flatten: a vector, not maps
 
 
 def test_explore_feature_maps_picks_layer_and_channel(net, images):
     result = explore_feature_maps(net, images, index=3, layer=4, channel=5, labels=[0, 1, 2, 7, 4])
-    maps, scores = feature_maps(net, images[3])
-    np.testing.assert_array_equal(result.feature_map, maps[4][2][5])
+    outputs = net.feature_maps(images[3:4])
+    np.testing.assert_array_equal(result.feature_map, outputs[4][0, 5])
+    np.testing.assert_array_equal(result.maps, outputs[4][0])
     assert (result.index, result.label, result.layer, result.channel) == (3, 7, 4, 5)
-    assert result.prediction == int(np.argmax(scores))
+    assert result.prediction == int(np.argmax(outputs[-1][0]))
     assert result.layer_name == "ReLU()"
+    assert np.all(result.maps >= 0)  # after ReLU
 
 
 def test_explore_feature_maps_clips_the_channel_and_defaults_to_the_first_layer(net, images):
@@ -67,11 +63,11 @@ def test_explore_feature_maps_rejects_bad_choices(net, images, kwargs, error, ma
         explore_feature_maps(net, images, **kwargs)
 
 
-def test_feature_maps_rejects_what_is_not_a_model_or_an_image(net):
-    with pytest.raises(TypeError, match="model must be a Sequential"):
-        feature_maps(object(), np.zeros((1, 8, 8)))
-    with pytest.raises(ValueError, match=r"image must have shape \(H, W\) or \(C, H, W\)"):
-        feature_maps(net, np.zeros((1, 1, 1, 8, 8)))
+def test_explore_feature_maps_rejects_what_is_not_a_model_or_images(net):
+    with pytest.raises(TypeError, match=r"model must be a Sequential \(with a feature_maps method\), got object"):
+        explore_feature_maps(object(), np.zeros((1, 1, 8, 8)))
+    with pytest.raises(ValueError, match=r"images must be a 4-D array"):
+        explore_feature_maps(net, np.zeros((1, 8, 8)))
     with pytest.raises(ValueError, match="no layer whose output is a stack of maps"):
         explore_feature_maps(Sequential(Flatten(), Dense(64, 10)), np.zeros((2, 1, 8, 8)))
 
@@ -99,7 +95,7 @@ def test_widget_follows_its_controls(net, images):
     explorer.layer_dropdown.value = 3
     assert explorer.channel_slider.max == 5
     explorer.channel_slider.value = 5
-    np.testing.assert_array_equal(explorer.result.feature_map, feature_maps(net, images[4])[0][3][2][5])
+    np.testing.assert_array_equal(explorer.result.feature_map, net.feature_maps(images[4:5])[3][0, 5])
 
 
 def test_widget_channel_range_follows_the_layer(net, images):

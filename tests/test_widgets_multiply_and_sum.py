@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 
 from cnn_helpers import conv, data  # noqa: E402
 from cnn_helpers.widgets import multiply_and_sum  # noqa: E402
-from cnn_helpers.widgets.multiply_and_sum import MultiplyAndSum, all_steps, multiply_and_sum_step  # noqa: E402
+from cnn_helpers.conv import correlation_step, correlation_steps  # noqa: E402
+from cnn_helpers.widgets import MultiplyAndSum  # noqa: E402
 
 LECTURE_MAP = [[3, 3, -2], [-3, -3, 4], [3, 3, -4]]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -25,7 +26,7 @@ def widget(example):
 
 
 def test_every_step_of_the_lecture_example(example):
-    steps = all_steps(example.image, example.sharpen)
+    steps = correlation_steps(example.image, example.sharpen)
     assert [s.step for s in steps] == list(range(1, 10))
     assert [s.position for s in steps] == [(r, c) for r in range(3) for c in range(3)]
     assert [s.value for s in steps] == [v for row in LECTURE_MAP for v in row]
@@ -33,7 +34,7 @@ def test_every_step_of_the_lecture_example(example):
 
 
 def test_one_step_holds_window_products_and_partial_map(example):
-    step = multiply_and_sum_step(example.image, example.sharpen, 6)
+    step = correlation_step(example.image, example.sharpen, 6)
     assert step.position == (1, 2) and step.n_steps == 9 and not step.flipped
     assert np.array_equal(step.window, example.image[1:4, 2:5])
     assert np.array_equal(step.products, example.image[1:4, 2:5] * example.sharpen)
@@ -45,16 +46,16 @@ def test_one_step_holds_window_products_and_partial_map(example):
 
 
 def test_flip_gives_true_convolution(example):
-    steps = all_steps(example.image, example.one_to_nine, flip=True)
+    steps = correlation_steps(example.image, example.one_to_nine, flip=True)
     assert np.array_equal(steps[0].kernel, example.one_to_nine[::-1, ::-1])
     assert np.array_equal(steps[-1].feature_map, conv.convolve2d(example.image, example.one_to_nine))
-    unflipped = all_steps(example.image, example.one_to_nine)[-1].feature_map
+    unflipped = correlation_steps(example.image, example.one_to_nine)[-1].feature_map
     assert np.array_equal(unflipped, conv.correlate2d(example.image, example.one_to_nine))
 
 
 def test_non_square_shapes():
     image, kernel = np.arange(12.0).reshape(3, 4), np.array([[1.0, -1.0]])
-    steps = all_steps(image, kernel)
+    steps = correlation_steps(image, kernel)
     assert len(steps) == 9 and steps[-1].feature_map.shape == (3, 3)
     assert steps[3].position == (1, 0)
     assert np.array_equal(steps[-1].feature_map, conv.correlate2d(image, kernel))
@@ -63,16 +64,16 @@ def test_non_square_shapes():
 @pytest.mark.parametrize("step, match", [(0, "step must be >= 1"), (10, "step must be between 1 and 9")])
 def test_step_out_of_range(example, step, match):
     with pytest.raises(ValueError, match=match):
-        multiply_and_sum_step(example.image, example.sharpen, step)
+        correlation_step(example.image, example.sharpen, step)
 
 
 def test_bad_inputs(example):
     with pytest.raises(TypeError, match="step must be an integer"):
-        multiply_and_sum_step(example.image, example.sharpen, 1.5)
+        correlation_step(example.image, example.sharpen, 1.5)
     with pytest.raises(ValueError, match=r"kernel of shape \(3, 3\) does not fit in the image of shape \(2, 5\)"):
-        multiply_and_sum_step(np.zeros((2, 5)), np.zeros((3, 3)), 1)
+        correlation_step(np.zeros((2, 5)), np.zeros((3, 3)), 1)
     with pytest.raises(ValueError, match="image must be a 2-D array"):
-        multiply_and_sum_step(np.zeros(5), np.zeros((1, 1)), 1)
+        correlation_step(np.zeros(5), np.zeros((1, 1)), 1)
 
 
 def test_widget_starts_at_step_one(widget):
@@ -124,4 +125,4 @@ def test_displays_as_its_container(widget):
 
 
 def test_module_exports():
-    assert set(multiply_and_sum.__all__) == {"Step", "multiply_and_sum_step", "all_steps", "MultiplyAndSum"}
+    assert set(multiply_and_sum.__all__) == {"MultiplyAndSum"}  # the math is conv.correlation_step(s)

@@ -26,12 +26,12 @@ def test_explore_pooling_matches_the_pooling_module():
     feature_map = lecture_map()
     for mode, function in (("max", pooling.max_pool2d), ("avg", pooling.avg_pool2d), ("sum", pooling.sum_pool2d)):
         for size, stride in ((2, 2), (3, 2), (2, 1), (3, 3)):
-            result = explore_pooling(feature_map, size, stride, mode)
-            np.testing.assert_allclose(result.output, function(feature_map, size, stride))
+            result = explore_pooling(feature_map, size, stride=stride, mode=mode)
+            np.testing.assert_allclose(result.output, function(feature_map, size, stride=stride))
 
 
 def test_explore_pooling_describes_the_window_behind_an_output():
-    result = explore_pooling(lecture_map(), 2, 2, "max", position=(1, 0))
+    result = explore_pooling(lecture_map(), 2, stride=2, mode="max", position=(1, 0))
     assert result.window.tolist() == [[5.0, -3.0], [-3.0, 3.0]]
     assert result.value == 5.0
     assert (result.input_values, result.output_values) == (25, 4)
@@ -83,11 +83,11 @@ def test_each_control_changes_the_result_and_the_picture():
     before = explorer.image.value
 
     explorer.mode_dropdown.value = "avg"
-    np.testing.assert_allclose(explorer.result.output, pooling.avg_pool2d(explorer.feature_map, 2, 2))
+    np.testing.assert_allclose(explorer.result.output, pooling.avg_pool2d(explorer.feature_map, 2, stride=2))
     assert bytes(explorer.image.value) != bytes(before)
 
     explorer.mode_dropdown.value = "sum"
-    np.testing.assert_allclose(explorer.result.output, pooling.sum_pool2d(explorer.feature_map, 2, 2))
+    np.testing.assert_allclose(explorer.result.output, pooling.sum_pool2d(explorer.feature_map, 2, stride=2))
 
     explorer.size_slider.value = 3
     assert explorer.result.size == 3

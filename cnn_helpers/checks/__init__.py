@@ -5,8 +5,14 @@ A check cell in a lesson looks like::
     from cnn_helpers.checks import lesson02
     lesson02.check_correlate2d(correlate2d_loops)
 
-Each check prints one line when the function is right, and raises :class:`CheckFailure` naming the
-first wrong case and the likely mistake when it is not. See ``_core`` for what they share.
+A checked question's cell passes the learner's answer instead of a function::
+
+    lesson02.check_multiply_adds(answer_2_5)
+
+Each check prints one line when the function (or answer) is right, and raises
+:class:`CheckFailure` naming the first wrong case and the likely mistake when it is not. See
+``_core`` for what they share and how to write one (``exercise``, ``question``, ``diagnose``,
+``check_lines_do_not_grow``).
 """
 
 import importlib

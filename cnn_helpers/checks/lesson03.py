@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, exercise, passed
+from ._core import CheckFailure, call, diagnose, exercise, passed, question
 
-# The exercises' target edge for 3.3: dark in the top-left, bright in the bottom-right.
+# The exercises' target edge for 3.7: dark in the top-left, bright in the bottom-right.
 EDGE_ORIENTATIONS = (
     "dark top-left, bright bottom-right (the target)",
     "dark bottom-left, bright top-right (the target turned 90°)",
@@ -24,16 +24,51 @@ def _reference():
     return filters
 
 
-def _try(function, *args, **kwargs):
-    """What a known mistake returns, or None when that mistake cannot even run on this case."""
-    try:
-        return function(*args, **kwargs)
-    except (ValueError, TypeError):
-        return None
+# --------------------------------------------------------------------------------------------
+# 3.1 and 3.2 checked questions: a brightness ramp (no edge, a steady slope)
+
+check_ramp_kernel = question(
+    "3.1", "which kernel responds to a brightness ramp",
+    choices=["Laplacian", "outline", "top Sobel", "left Sobel"],
+    expected="left Sobel",
+    misconceptions={
+        "Laplacian": "the Laplacian adds the four neighbours and subtracts 4 x the pixel. On a ramp the left "
+                     "neighbour is darker by exactly as much as the right one is brighter, and the neighbours "
+                     "above and below equal the pixel, so everything cancels: it measures curvature (a second "
+                     "difference), and a straight ramp has none",
+        "outline": "outline is 8 x the pixel minus its eight neighbours. On a ramp each neighbour on the "
+                   "right is brighter by as much as its mirror image on the left is darker, so they cancel: "
+                   "like the Laplacian it measures curvature (a second difference), and a straight ramp has none",
+        "top Sobel": "the top Sobel kernel compares the row above with the row below; on a ramp that rises "
+                     "from left to right every row is the same, so it gives 0 (it would answer a ramp running "
+                     "downwards)",
+    },
+    hint="work out each kernel on a small patch such as [[0.1, 0.2, 0.3]] * 3",
+    explanation="The left Sobel kernel compares the left column with the right one, which differ on a ramp; "
+                "the Laplacian and outline cancel on any straight slope, and the top Sobel kernel sees "
+                "identical rows.",
+)
+
+check_ramp_sobel = question(
+    "3.2", "the left Sobel kernel on a ramp", expected=-0.8, tolerance=1e-3,
+    misconceptions={
+        0.8: "the sign: the left Sobel kernel adds the left column and subtracts the right one, and on this "
+             "ramp the right column is the brighter one",
+        -0.4: "half the answer: the two columns the kernel compares are two pixels apart, so they differ by "
+              "2 x 0.1, and their weights 1 + 2 + 1 add up to 4",
+        0.4: "half the answer, and the sign: the compared columns are two pixels apart, their weights add up "
+             "to 4, and the right column (subtracted) is the brighter one",
+        -0.2: "that is one pair of pixels with weight 1: the three rows count, with weights 1, 2 and 1",
+        0.0: "0 is what the Laplacian gives on a ramp; the Sobel kernel takes a difference between columns, "
+             "and on a ramp the columns differ",
+    },
+    hint="write three rows of the ramp, e.g. b + 0.1 * column, under the kernel and multiply-and-sum",
+    explanation="(1 + 2 + 1) x (left column - right column) = 4 x (-0.2).",
+)
 
 
 # --------------------------------------------------------------------------------------------
-# 3.1 filter an RGB image channel by channel
+# 3.3 filter an RGB image channel by channel
 
 
 def _rgb_cases():
@@ -58,38 +93,57 @@ def _rgb_cases():
     return cases
 
 
-@exercise("3.1", "filter an RGB image channel by channel")
+def _rgb_mistakes(filters):
+    """Each known wrong way to filter a colour image, as a function of (image, kernel), for :func:`diagnose`."""
+
+    def with_padding(rows_of, columns_of):
+        return lambda image, kernel: filters.apply_kernel(
+            image, kernel, padding=(rows_of(kernel.shape), columns_of(kernel.shape)))
+
+    def summed(image, kernel):
+        return sum(filters.apply_kernel(image[..., c], kernel) for c in range(3))
+
+    return {
+        "flipped": (lambda image, kernel: filters.apply_kernel(image, kernel[::-1, ::-1]),
+                    "the kernel was flipped: that is true convolution. Filters slide the kernel as it is "
+                    "(cross-correlation)"),
+        "no padding": (lambda image, kernel: filters.apply_kernel(image, kernel, padding="valid"),
+                       "no padding: the output shrank. Pad KH // 2 rows and KW // 2 columns of zeros on each "
+                       "side so the output keeps the image's size"),
+        "KH for both": (with_padding(lambda shape: shape[0] // 2, lambda shape: shape[0] // 2),
+                        "KH // 2 was used for both axes: pad KH // 2 rows (top and bottom) but KW // 2 "
+                        "columns (left and right); they differ when the kernel is not square"),
+        "KW for both": (with_padding(lambda shape: shape[1] // 2, lambda shape: shape[1] // 2),
+                        "KW // 2 was used for both axes: pad KH // 2 rows (top and bottom) but KW // 2 "
+                        "columns (left and right); they differ when the kernel is not square"),
+        "swapped": (with_padding(lambda shape: shape[1] // 2, lambda shape: shape[0] // 2),
+                    "the padding per axis is swapped: pad KH // 2 rows (top and bottom) and KW // 2 columns "
+                    "(left and right)"),
+        "rows only": (with_padding(lambda shape: shape[0] // 2, lambda shape: 0),
+                      "only the rows were padded: pad KW // 2 columns of zeros on the left and right too"),
+        "columns only": (with_padding(lambda shape: 0, lambda shape: shape[1] // 2),
+                         "only the columns were padded: pad KH // 2 rows of zeros at the top and bottom too"),
+        "summed": (summed, "the channels were added together: filter each channel on its own and keep all three"),
+        "summed and copied": (lambda image, kernel: np.stack([summed(image, kernel)] * 3, axis=-1),
+                              "the channels were added together and copied into three channels: filter each "
+                              "channel on its own"),
+        "channels first": (lambda image, kernel: np.moveaxis(filters.apply_kernel(image, kernel), -1, 0),
+                           "the channels came out first, shape (3, H, W): keep them last, shape (H, W, 3)"),
+    }
+
+
+@exercise("3.3", "filter an RGB image channel by channel", reference="cnn_helpers.filters.apply_kernel",
+          mistakes=lambda: _rgb_mistakes(_reference()))
 def check_filter_rgb(filter_rgb):
     """``filter_rgb(image, kernel)``: (H, W, 3) -> (H, W, 3), each channel correlated on its own, zero "same" padding."""
     filters = _reference()
-    cases = _rgb_cases()
-    for image, kernel, case in cases:
-        expected = filters.apply_kernel(image, kernel)
-        kernel_h, kernel_w = kernel.shape
-        summed = sum(filters.apply_kernel(image[..., c], kernel) for c in range(3))
-        mistakes = [
-            ("the kernel was flipped: that is true convolution. Filters slide the kernel as it is "
-             "(cross-correlation)", filters.apply_kernel(image, kernel[::-1, ::-1])),
-            ("no padding: the output shrank. Pad KH // 2 rows and KW // 2 columns of zeros on each "
-             "side so the output keeps the image's size",
-             _try(filters.apply_kernel, image, kernel, padding="valid")),
-            ("the channels were added together: filter each channel on its own and keep all three",
-             summed),
-            ("the channels were added together and copied into three channels: filter each channel "
-             "on its own", np.stack([summed] * 3, axis=-1)),
-            ("the padding per axis is swapped: pad KH // 2 rows (top and bottom) and KW // 2 columns "
-             "(left and right)", _try(filters.apply_kernel, image, kernel, padding=(kernel_w // 2, kernel_h // 2))
-             if kernel_h != kernel_w else None),
-            ("the channels came out first, shape (3, H, W): keep them last, shape (H, W, 3)",
-             np.moveaxis(expected, -1, 0)),
-        ]
-        received = call("3.1", filter_rgb, image.copy(), kernel.copy(), case=case)
-        compare("3.1", expected, received, case, mistakes, name="filtered image")
-    passed("3.1", f"each channel is filtered on its own, same size, on {len(cases)} images")
+    cases = [(case, (image, kernel)) for image, kernel, case in _rgb_cases()]
+    diagnose("3.3", filter_rgb, filters.apply_kernel, cases, _rgb_mistakes(filters), name="filtered image")
+    passed("3.3", f"each channel is filtered on its own, same size, on {len(cases)} images")
 
 
 # --------------------------------------------------------------------------------------------
-# 3.2 Sobel gradient magnitude
+# 3.4 Sobel gradient magnitude
 
 
 def _grey_cases():
@@ -109,34 +163,148 @@ def _grey_cases():
     return cases
 
 
-@exercise("3.2", "Sobel gradient magnitude")
+def _sobel_mistakes(filters):
+    """Each known wrong Sobel magnitude, as a function of the grey image, for :func:`diagnose`."""
+
+    def parts(grey, padding="same"):
+        return filters.apply_kernel(grey, "sobel_top", padding=padding), filters.apply_kernel(grey, "sobel_left",
+                                                                                             padding=padding)
+
+    return {
+        "absolute values added": (lambda grey: np.abs(parts(grey)[0]) + np.abs(parts(grey)[1]),
+                                  "the absolute values were added (|top| + |left|): the magnitude is the square "
+                                  "root of the sum of squares"),
+        "no square root": (lambda grey: parts(grey)[0] ** 2 + parts(grey)[1] ** 2,
+                           "the square root is missing: the magnitude is sqrt(top**2 + left**2)"),
+        "top only": (lambda grey: np.abs(parts(grey)[0]), "only the top Sobel kernel was used: combine both directions"),
+        "top only, signed": (lambda grey: parts(grey)[0], "only the top Sobel kernel was used: combine both directions"),
+        "left only": (lambda grey: np.abs(parts(grey)[1]),
+                      "only the left Sobel kernel was used: combine both directions"),
+        "left only, signed": (lambda grey: parts(grey)[1],
+                              "only the left Sobel kernel was used: combine both directions"),
+        "no padding": (lambda grey: np.hypot(*parts(grey, padding="valid")),
+                       "no padding: the output shrank. Pad one row and one column of zeros on each side"),
+    }
+
+
+@exercise("3.4", "Sobel gradient magnitude", reference="cnn_helpers.filters.sobel_magnitude",
+          mistakes=lambda: _sobel_mistakes(_reference()))
 def check_sobel_magnitude(sobel_magnitude):
     """``sobel_magnitude(grey)``: sqrt(top**2 + left**2) of the two lecture Sobel responses, same size."""
     filters = _reference()
-    cases = _grey_cases()
-    for grey, case in cases:
-        top = filters.apply_kernel(grey, "sobel_top")
-        left = filters.apply_kernel(grey, "sobel_left")
-        expected = np.sqrt(top ** 2 + left ** 2)
-        mistakes = [
-            ("the absolute values were added (|top| + |left|): the magnitude is the square root of "
-             "the sum of squares", np.abs(top) + np.abs(left)),
-            ("the square root is missing: the magnitude is sqrt(top**2 + left**2)", top ** 2 + left ** 2),
-            ("only the top Sobel kernel was used: combine both directions", np.abs(top)),
-            ("only the top Sobel kernel was used: combine both directions", top),
-            ("only the left Sobel kernel was used: combine both directions", np.abs(left)),
-            ("only the left Sobel kernel was used: combine both directions", left),
-            ("no padding: the output shrank. Pad one row and one column of zeros on each side",
-             _try(lambda: np.hypot(filters.apply_kernel(grey, "sobel_top", padding="valid"),
-                                   filters.apply_kernel(grey, "sobel_left", padding="valid")))),
-        ]
-        received = call("3.2", sobel_magnitude, grey.copy(), case=case)
-        compare("3.2", expected, received, case, mistakes, name="magnitude")
-    passed("3.2", f"the Sobel magnitude is right on {len(cases)} grey images")
+    cases = [(case, (grey,)) for grey, case in _grey_cases()]
+    diagnose("3.4", sobel_magnitude, filters.sobel_magnitude, cases, _sobel_mistakes(filters), name="magnitude")
+    passed("3.4", f"the Sobel magnitude is right on {len(cases)} grey images")
 
 
 # --------------------------------------------------------------------------------------------
-# 3.3 design an edge kernel
+# 3.5 Sobel as the outer product of two 1-D kernels (invert)
+
+
+def _as_vector(value, name):
+    try:
+        vector = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"Exercise 3.5: the {name} must be 3 numbers, got {type(value).__name__}") from None
+    if vector.size != 3 or vector.ndim > 2 or (vector.ndim == 2 and 1 not in vector.shape):
+        raise CheckFailure(f"Exercise 3.5: the {name} must hold 3 numbers, got shape {vector.shape}")
+    return vector.ravel()
+
+
+@exercise("3.5", "the top Sobel kernel as a column times a row", reference=None)
+def check_sobel_factors(sobel_top_factors):
+    """``sobel_top_factors()`` returns ``(column, row)``, 3 numbers each, with np.outer(column, row) = sobel_top."""
+    filters = _reference()
+    answer = call("3.5", sobel_top_factors, case="sobel_top_factors()")
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise CheckFailure(f"Exercise 3.5: return two things, (column, row), got {type(answer).__name__} "
+                           f"{answer!r}"[:300])
+    column, row = _as_vector(answer[0], "column"), _as_vector(answer[1], "row")
+    product = np.outer(column, row)
+    target = np.asarray(filters.KERNELS["sobel_top"])
+    if np.allclose(product, target, rtol=1e-9, atol=1e-9):
+        passed("3.5", "np.outer(column, row) is the top Sobel kernel")
+        return
+    hint = None
+    if np.allclose(product, filters.KERNELS["sobel_left"], atol=1e-9):
+        hint = ("that is the left Sobel kernel: the column and the row are swapped. np.outer(column, row) puts "
+                "the column down the rows, and the top Sobel kernel changes down its rows")
+    elif np.allclose(product, -target, atol=1e-9):
+        hint = "the signs are flipped: the top row of the top Sobel kernel is positive"
+    elif np.allclose(product, product.flat[1] / 2 * target, atol=1e-9) and product.flat[1] != 0:
+        hint = (f"the shape is right but everything is {product.flat[1] / 2:.4g} times too large; scale the column "
+                "or the row so the product matches exactly")
+    elif np.allclose(product, target.T[::-1], atol=1e-9) or np.allclose(product, -target.T, atol=1e-9):
+        hint = "this kernel finds vertical edges; the top Sobel kernel finds horizontal ones"
+    message = (f"Exercise 3.5: np.outer(column, row) gives\n{np.array2string(product)}\n"
+               f"  expected the top Sobel kernel\n{np.array2string(target)}")
+    message += (f"\n  Likely mistake: {hint}" if hint else
+                "\n  Hint: every row of the top Sobel kernel is a multiple of one and the same row: find that "
+                "row, then the multiples, read down the column")
+    raise CheckFailure(message)
+
+
+# --------------------------------------------------------------------------------------------
+# 3.6 design a smoothing kernel against noise
+
+
+#: The noise of 3.6: Gaussian, this standard deviation, on flat grey images.
+NOISE_SD = 0.1
+#: 3.6 asks that smoothing leave at most this share of the noise's standard deviation.
+NOISE_SHARE = 0.5
+
+
+@exercise("3.6", "design a smoothing kernel against noise", reference=None)
+def check_smoothing_kernel(make_smoothing_kernel):
+    """``make_smoothing_kernel()`` returns a 3x3 kernel that keeps flat areas and at least halves the noise."""
+    kernel = call("3.6", make_smoothing_kernel, case="make_smoothing_kernel()")
+    try:
+        kernel = np.asarray(kernel, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"Exercise 3.6: return a 3x3 array of numbers, got {type(kernel).__name__}") from None
+    if kernel.shape != (3, 3):
+        raise CheckFailure(f"Exercise 3.6: return a kernel of shape (3, 3), got shape {kernel.shape}")
+    if not np.all(np.isfinite(kernel)):
+        raise CheckFailure("Exercise 3.6: the kernel holds NaN or infinity")
+
+    from ..conv import correlate2d
+
+    total = float(kernel.sum())
+    for brightness in (0.5, 0.2, 0.9):
+        flat = np.full((5, 6), brightness)
+        out = correlate2d(flat, kernel)
+        if not np.allclose(out, brightness, rtol=1e-9, atol=1e-9):
+            if np.isclose(total, 9):
+                why = ("the entries add up to 9, so the flat image comes out 9 times brighter: divide every "
+                       "entry by their sum")
+            elif np.isclose(total, 0):
+                why = "the entries add up to 0, so flat areas become 0: that is an edge detector, not a smoother"
+            else:
+                why = (f"the entries add up to {total:.4g}, so a flat area comes out {total:.4g} times as bright: "
+                       "make them add up to 1")
+            raise CheckFailure(
+                f"Exercise 3.6: on a flat image of brightness {brightness:g} your kernel gives "
+                f"{float(out.flat[0]):.4g} (expected {brightness:g}: smoothing must keep a flat area as it is)."
+                f"\n  Likely mistake: {why}.")
+    shares = [_reference().remaining_noise(kernel, noise_sd=NOISE_SD, seed=seed) for seed in range(3)]
+    worst = max(shares)
+    if worst > NOISE_SHARE:
+        if np.allclose(kernel, [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]) or worst > 1:
+            why = ("the kernel makes the noise stronger, as sharpening does: negative weights on the neighbours "
+                   "exaggerate every small difference. Use weights of one sign")
+        else:
+            why = ("most of the weight sits on too few pixels, so most of the noise survives: spread the weight "
+                   "more evenly over the nine pixels (still adding up to 1)")
+        raise CheckFailure(
+            f"Exercise 3.6: on flat grey 0.5 plus noise of standard deviation {NOISE_SD}, your kernel leaves "
+            f"{worst:.0%} of the noise (its standard deviation after / before); at most {NOISE_SHARE:.0%} must "
+            f"remain.\n  Likely mistake: {why}.")
+    passed("3.6", f"the kernel keeps flat areas and leaves at most {NOISE_SHARE:.0%} of the noise, measured on "
+                  "3 noisy images")
+
+
+# --------------------------------------------------------------------------------------------
+# 3.7 design an edge kernel
 
 
 def diagonal_edge(size, threshold, dark=0.0, bright=1.0):
@@ -181,25 +349,25 @@ def _edge_cases():
     return cases
 
 
-@exercise("3.3", "design a kernel that finds a diagonal edge")
+@exercise("3.7", "design a kernel that finds a diagonal edge", reference=None)
 def check_edge_kernel(make_edge_kernel):
     """``make_edge_kernel()`` returns a 3x3 kernel that responds to dark-top-left/bright-bottom-right edges.
 
     Judged by what the kernel does, not by its numbers: zero on flat images; a positive response
     to the target edge; at most ``WEAK_SHARE`` of that on the same edge turned 90, 180, 270 degrees.
     """
-    kernel = call("3.3", make_edge_kernel, case="make_edge_kernel()")
+    kernel = call("3.7", make_edge_kernel, case="make_edge_kernel()")
     try:
         kernel = np.asarray(kernel, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailure(f"Exercise 3.3: return a 3x3 array of numbers, got {type(kernel).__name__}") from None
+        raise CheckFailure(f"Exercise 3.7: return a 3x3 array of numbers, got {type(kernel).__name__}") from None
     if kernel.shape != (3, 3):
-        raise CheckFailure(f"Exercise 3.3: return a kernel of shape (3, 3), got shape {kernel.shape}")
+        raise CheckFailure(f"Exercise 3.7: return a kernel of shape (3, 3), got shape {kernel.shape}")
     if not np.all(np.isfinite(kernel)):
-        raise CheckFailure("Exercise 3.3: the kernel holds NaN or infinity")
+        raise CheckFailure("Exercise 3.7: the kernel holds NaN or infinity")
     scale = float(np.abs(kernel).sum())
     if scale == 0:
-        raise CheckFailure("Exercise 3.3: the kernel is all zeros, so it responds to nothing")
+        raise CheckFailure("Exercise 3.7: the kernel is all zeros, so it responds to nothing")
 
     from ..conv import correlate2d
 
@@ -209,7 +377,7 @@ def check_edge_kernel(make_edge_kernel):
         response = float(np.abs(correlate2d(flat, kernel)).max())
         if response > 1e-9 * scale * max(1.0, brightness):
             raise CheckFailure(
-                f"Exercise 3.3: on a flat image of brightness {brightness:.3g} your kernel gives "
+                f"Exercise 3.7: on a flat image of brightness {brightness:.3g} your kernel gives "
                 f"{response:.4g}, expected 0.\n  Likely mistake: the kernel responds to flat areas: its "
                 f"entries add up to {kernel.sum():.4g}. Make them add up to 0, so that only a change "
                 "in brightness gives a response (the emboss kernel adds up to 1)."
@@ -225,7 +393,7 @@ def check_edge_kernel(make_edge_kernel):
                     "the kernel gives no positive response to the target edge: put negative weights "
                     "towards the top-left (dark side) and positive weights towards the bottom-right")
             raise CheckFailure(
-                f"Exercise 3.3: on {case}, your kernel's strongest response to the target edge "
+                f"Exercise 3.7: on {case}, your kernel's strongest response to the target edge "
                 f"(dark top-left, bright bottom-right) is {target:.4g}, expected a positive number.\n"
                 f"  Likely mistake: {hint}."
             )
@@ -241,13 +409,15 @@ def check_edge_kernel(make_edge_kernel):
                         "(negative) to bottom-right (positive), symmetric about that diagonal")
             turn = too_strong[0]
             raise CheckFailure(
-                f"Exercise 3.3: on {case}, your kernel responds {others[turn - 1]:.4g} to the edge with "
+                f"Exercise 3.7: on {case}, your kernel responds {others[turn - 1]:.4g} to the edge with "
                 f"{EDGE_ORIENTATIONS[turn]}, but only {target:.4g} to the target; the other "
                 f"orientations must get at most {WEAK_SHARE:.0%} of the target's response.\n"
                 f"  Likely mistake: {hint}."
             )
-    passed("3.3", "the kernel ignores flat areas, finds the diagonal edge and responds weakly to its turned versions")
+    passed("3.7", "the kernel ignores flat areas, finds the diagonal edge and responds weakly to its turned versions")
 
 
-__all__ = ["check_filter_rgb", "check_sobel_magnitude", "check_edge_kernel", "diagonal_edge",
-           "edge_responses", "EDGE_ORIENTATIONS", "WEAK_SHARE", "CheckFailure"]
+__all__ = ["check_ramp_kernel", "check_ramp_sobel", "check_filter_rgb", "check_sobel_magnitude",
+           "check_sobel_factors", "check_smoothing_kernel", "check_edge_kernel", "diagonal_edge",
+           "edge_responses", "EDGE_ORIENTATIONS", "WEAK_SHARE", "NOISE_SD", "NOISE_SHARE",
+           "CheckFailure"]

@@ -5,12 +5,13 @@
   (where a naive softmax overflows or takes log 0) and on batches whose rows differ wildly.
 - 8.3 checks the dense layer's backward pass on random shapes, square ones too, so that a
   transposed product cannot hide behind a shape error.
-- 8.4 predicts the loss of a uniform guess for many numbers of classes.
+- 8.4 asks for the loss of a uniform guess over 10 classes (a checked question).
 - 8.5 runs the learner's training loop on a scripted "training" whose weights and accuracies are
   known in advance, so that keeping the last epoch, choosing by the test accuracy, evaluating the
   test set more than once, saving references instead of copies, or an epoch counted from 0 all
   show.
-- 8.6 checks a confusion matrix (with repeated pairs, absent classes) and the accuracy read from it.
+- 8.6 asks what choosing a recipe on the test set does to the test number (a checked question).
+- 8.7 checks a confusion matrix (with repeated pairs, absent classes) and the accuracy read from it.
 
 The functions the checks hand to the learner's code use NumPy only (the package's own
 implementations are blocked while a check runs).
@@ -22,11 +23,12 @@ import math
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, compare_number, exercise, passed
+from ._core import CheckFailure, call, compare, compare_number, exercise, passed, question
 
 __all__ = [
     "check_flattened_size", "check_softmax_cross_entropy", "check_dense_backward",
-    "check_expected_initial_loss", "check_train_keeping_best", "check_confusion_matrix", "CheckFailure",
+    "check_initial_loss", "check_train_keeping_best", "check_choosing_on_test", "check_confusion_matrix",
+    "CheckFailure",
 ]
 
 
@@ -54,7 +56,7 @@ def _flat(height, width, channels=32, pools=2, rounding=math.floor, conv_shrink=
     return channels * height * width
 
 
-@exercise("8.1", "predict the size of the flattened maps")
+@exercise("8.1", "predict the size of the flattened maps", reference=None)
 def check_flattened_size(flattened_size):
     """``flattened_size(height, width)``: 32 * (height // 4) * (width // 4), floor at each pooling."""
     rng = np.random.default_rng(801)
@@ -165,7 +167,7 @@ def _finite_message(value):
     return "inf or nan" if not np.all(np.isfinite(value)) else None
 
 
-@exercise("8.2", "a numerically stable softmax cross-entropy and its gradient")
+@exercise("8.2", "a numerically stable softmax cross-entropy and its gradient", reference="cnn_helpers.layers.softmax")
 def check_softmax_cross_entropy(softmax_cross_entropy):
     """``softmax_cross_entropy(logits, labels) -> (mean loss, dlogits)``, finite for huge logits."""
     rng = np.random.default_rng(802)
@@ -238,7 +240,7 @@ def _dense_cases(rng):
     return cases
 
 
-@exercise("8.3", "the dense layer's backward pass")
+@exercise("8.3", "the dense layer's backward pass", reference="cnn_helpers.layers.Dense")
 def check_dense_backward(dense_backward):
     """``dense_backward(dout, x, W) -> (dx, dW, db)`` for ``out = x @ W + b``."""
     rng = np.random.default_rng(803)
@@ -278,29 +280,21 @@ def check_dense_backward(dense_backward):
 # 8.4 the untrained loss
 
 
-@exercise("8.4", "predict the loss of an untrained network")
-def check_expected_initial_loss(expected_initial_loss):
-    """``expected_initial_loss(num_classes)``: log(num_classes), the cross-entropy of a uniform guess."""
-    rng = np.random.default_rng(804)
-    cases = [10, 2, 3, 100, 1000] + [int(k) for k in rng.integers(2, 500, size=15)]
-    for k in cases:
-        case = f"num_classes={k}"
-        received = call("8.4", expected_initial_loss, k, case=case)
-        mistakes = [
-            ("this is the probability of each class, 1/K; the loss is -log of the true class's probability",
-             1 / k),
-            ("the logarithm is base 10; cross-entropy uses the natural log (np.log), so log 10 = 2.303 for 10 "
-             "classes", math.log10(k)),
-            ("the logarithm is base 2; cross-entropy here uses the natural log (np.log)", math.log2(k)),
-            ("the sign is wrong: the loss is -log p, and log(1/K) is negative, so the loss is +log K",
-             -math.log(k)),
-            ("this is the error rate of guessing (1 - 1/K), not the cross-entropy -log(1/K)", 1 - 1 / k),
-            ("this is log(K - 1); every class, the true one included, gets probability 1/K", math.log(k - 1)
-             if k > 2 else None),
-        ]
-        compare_number("8.4", math.log(k), received, case, mistakes, name="loss")
-    passed("8.4", f"the loss of a uniform guess is right for {len(cases)} numbers of classes "
-                  f"({math.log(10):.4f} for 10 digits)")
+check_initial_loss = question(
+    "8.4", "predict the loss of an untrained network", expected=2.303, tolerance=0.005,
+    misconceptions={
+        0.1: "0.1 is the probability the guess gives each digit; the loss is -log of the true digit's "
+             "probability",
+        1.0: "that is log base 10 of 10; cross-entropy uses the natural logarithm (np.log)",
+        3.322: "that is log base 2 of 10; cross-entropy here uses the natural logarithm (np.log)",
+        -2.303: "the sign is wrong: the loss is -log p, and log(1/10) is negative, so the loss is positive",
+        0.9: "0.9 is the error rate of guessing, 1 - 1/10, not the cross-entropy -log(1/10)",
+        2.197: "that is log 9; every class, the true one included, gets probability 1/10, so the loss is "
+               "-log(1/10) = log 10",
+    },
+    hint="a uniform guess gives the true digit probability 1/10; the loss is minus its natural logarithm",
+    explanation="Every digit gets probability 1/10, so the loss is -log(1/10) = log 10 = 2.303",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,7 +392,7 @@ def _runs():
     return runs
 
 
-@exercise("8.5", "a training loop that keeps the best epoch and touches the test set once")
+@exercise("8.5", "a training loop that keeps the best epoch and touches the test set once", reference=None)
 def check_train_keeping_best(train_keeping_best):
     """``train_keeping_best(model, train_one_epoch, val_accuracy, test_accuracy, epochs)``."""
     runs = _runs()
@@ -457,7 +451,29 @@ def check_train_keeping_best(train_keeping_best):
 
 
 # --------------------------------------------------------------------------------------------
-# 8.6 confusion matrix and accuracy
+# 8.6 choosing on the test set
+
+
+check_choosing_on_test = question(
+    "8.6", "what choosing on the test set does to the test number",
+    expected="optimistic",
+    choices=["an honest estimate of accuracy on new digits", "optimistic", "pessimistic",
+             "honest, as long as the test set is used only twice"],
+    misconceptions={
+        "a": "the test set chose the recipe, so its number is the better of two tries, and a try that was lucky on "
+             "these 1,000 digits wins more often: on new digits it is expected to do worse",
+        "c": "choosing the better of two results can only favour the luckier one; the error goes the other way",
+        "d": "any choice the test set makes spends it: the number it then gives is the best of the tries, "
+             "not a fresh measurement",
+    },
+    hint="ask which of the two recipes' luck on these 1,000 digits the choice keeps",
+    explanation="The test set picked the better-scoring recipe, so its number includes that recipe's luck on "
+                "these digits",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# 8.7 confusion matrix and accuracy
 
 
 def _confusion(labels, predictions, k):
@@ -467,7 +483,7 @@ def _confusion(labels, predictions, k):
     return matrix
 
 
-@exercise("8.6", "the confusion matrix and accuracy")
+@exercise("8.7", "the confusion matrix and accuracy", reference=("cnn_helpers.training.confusion_matrix", None))
 def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
     """``confusion_matrix(labels, predictions, num_classes)`` then ``accuracy_from_confusion(matrix)``."""
     rng = np.random.default_rng(806)
@@ -484,19 +500,19 @@ def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
                   labels, np.where(rng.random(20) < 0.7, labels, rng.integers(0, 3, 20)), 5))
     for description, labels, predictions, k in cases:
         expected = _confusion(labels, predictions, k)
-        received = call("8.6", confusion_matrix, labels.copy(), predictions.copy(), k, case=description)
+        received = call("8.7", confusion_matrix, labels.copy(), predictions.copy(), k, case=description)
         try:
             received_array = np.asarray(received)
         except Exception:  # noqa: BLE001 - anything that is not an array
             received_array = None
         if received_array is None or received_array.dtype.kind not in "iuf":
-            raise CheckFailure(f"Exercise 8.6: on {description}, confusion_matrix must return an array of counts, "
+            raise CheckFailure(f"Exercise 8.7: on {description}, confusion_matrix must return an array of counts, "
                                f"got {type(received).__name__}")
         if received_array.shape != (k, k):
             hint = ("use num_classes for the shape: a class that never occurs still gets its row and column"
                     if received_array.ndim == 2 and received_array.shape[0] == received_array.shape[1] else
                     "the matrix is (num_classes, num_classes)")
-            raise CheckFailure(f"Exercise 8.6: on {description}, expected a matrix of shape {(k, k)}, got shape "
+            raise CheckFailure(f"Exercise 8.7: on {description}, expected a matrix of shape {(k, k)}, got shape "
                                f"{received_array.shape}.\n  Likely mistake: {hint}")
         buffered = np.zeros((k, k), dtype=np.int64)
         buffered[labels, predictions] += 1
@@ -506,10 +522,10 @@ def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
              "+= 1 does not add up repeated index pairs (NumPy buffers it). Use np.add.at, np.bincount or a loop",
              buffered),
         ]
-        compare("8.6", expected, received_array, description, mistakes, name="confusion matrix")
+        compare("8.7", expected, received_array, description, mistakes, name="confusion matrix")
         total = expected.sum()
         expected_accuracy = float(np.trace(expected) / total)
-        got = call("8.6", accuracy_from_confusion, expected.copy(), case=f"the matrix of {description}")
+        got = call("8.7", accuracy_from_confusion, expected.copy(), case=f"the matrix of {description}")
         mistakes = [
             ("this is the number of correct predictions (the trace); divide by the number of examples",
              float(np.trace(expected))),
@@ -521,5 +537,5 @@ def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
             ("this is a percentage: return a fraction between 0 and 1", 100 * expected_accuracy),
             ("this is the error rate: accuracy is the fraction on the diagonal", 1 - expected_accuracy),
         ]
-        compare_number("8.6", expected_accuracy, got, f"the matrix of {description}", mistakes, name="accuracy")
-    passed("8.6", f"confusion matrices and accuracies are right on {len(cases)} sets of predictions")
+        compare_number("8.7", expected_accuracy, got, f"the matrix of {description}", mistakes, name="accuracy")
+    passed("8.7", f"confusion matrices and accuracies are right on {len(cases)} sets of predictions")

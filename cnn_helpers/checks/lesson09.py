@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, compare_number, exercise, passed
+from ._core import CheckFailure, call, compare, compare_number, exercise, passed, question
 
-__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "check_global_pool_answer",
+__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "check_global_pool",
            "check_error_ratio", "CheckFailure"]
 
 
@@ -29,7 +29,7 @@ __all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_erro
 # 9.1
 
 
-@exercise("9.1", "count the parameters of a convolution layer")
+@exercise("9.1", "count the parameters of a convolution layer", reference="cnn_helpers.layers.Conv2D")
 def check_conv_params(conv_params):
     """``conv_params(in_channels, out_channels, kernel_size)``: F * C * k * k weights + F biases."""
     rng = np.random.default_rng(901)
@@ -97,7 +97,8 @@ def _accuracies(images, labels, shifts, dy_sign=0, dx_sign=1, wrap=False):
     return np.array(result)
 
 
-@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.images.shift_images",))
+@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.images.shift_images",),
+          reference=("cnn_helpers.images.shift_images", None))
 def check_shift_accuracy(shift_right, shift_accuracy):
     """``shift_right(images, s)`` then ``shift_accuracy(predict, images, labels, shifts)``."""
     rng = np.random.default_rng(902)
@@ -211,7 +212,7 @@ _EMPTY_SLICE = ("with margin = 0, d[margin:-margin] is empty, because a slice th
                 "slice up to H - margin and W - margin instead, so that margin = 0 keeps the whole map")
 
 
-@exercise("9.3", "measure how far a function is from equivariance")
+@exercise("9.3", "measure how far a function is from equivariance", reference=None)
 def check_equivariance_error(equivariance_error):
     """``equivariance_error(f, image, s, margin)``: max |f(shift(x)) - shift(f(x))| away from the edges."""
     rng = np.random.default_rng(903)
@@ -266,67 +267,33 @@ def check_equivariance_error(equivariance_error):
 
 
 # --------------------------------------------------------------------------------------------
-# 9.4
+# 9.4 and 9.5: checked questions
 
 
-def _choice(answer):
-    """The letter of a choice answer ("b", "B", "(b)", "b)") or None."""
-    if not isinstance(answer, str):
-        return None
-    text = answer.strip().lower().strip("().: ")
-    if text in {"a", "b", "c"}:
-        return text
-    if text.startswith(("exactly the same", "the same", "same", "unchanged")):
-        return "b"
-    return None
-
-
-@exercise("9.4", "equivariant or invariant? (predict)")
-def check_global_pool_answer(global_pool_answer):
-    """``global_pool_answer()``: 'b', the pooled numbers stay exactly the same."""
-    received = call("9.4", global_pool_answer, case="the question")
-    letter = _choice(received)
-    misconceptions = {
+check_global_pool = question(
+    "9.4", "equivariant or invariant? (predict)", expected="exactly the same",
+    choices=["shifted by one position", "exactly the same", "changed in a way that depends on the kernels"],
+    misconceptions={
         "a": "shifted by one position is what the feature maps do before the pooling (equivariance). A max over "
              "the whole map keeps the largest value, not where it was, so there is no position left to shift",
         "c": "away from the borders, stride-1 convolutions and ReLUs commute with the shift: every map holds the "
              "same values, moved by one pixel. Their maxima are the same numbers, whatever the kernels",
-    }
-    if letter is None:
-        raise CheckFailure(f"Exercise 9.4: answer with 'a', 'b' or 'c', got {received!r}")
-    if letter != "b":
-        raise CheckFailure(f"Exercise 9.4: {received!r} is not right.\n  Likely misconception: {misconceptions[letter]}")
-    passed("9.4", "(b): the maps move with the digit and a global max forgets where, so the pooled numbers "
-                  "stay exactly the same (invariance)")
+    },
+    hint="what do the feature maps do when the digit moves, and what does a max over a whole map keep?",
+    explanation="The maps move with the digit and a global max forgets where, so the pooled numbers stay "
+                "exactly the same (invariance)",
+)
 
-
-# --------------------------------------------------------------------------------------------
-# 9.5
-
-
-@exercise("9.5", "error rates, not accuracies")
-def check_error_ratio(error_ratio):
-    """``error_ratio(accuracy_a, accuracy_b)``: (1 - a) / (1 - b)."""
-    rng = np.random.default_rng(905)
-    cases = [(0.907, 0.973), (0.9, 0.95), (0.5, 0.75), (0.99, 0.98)]
-    cases += [tuple(float(v) for v in np.sort(rng.uniform(0.5, 0.995, size=2))) for _ in range(12)]
-    for a, b in cases:
-        case = f"accuracy_a={a:.4g}, accuracy_b={b:.4g}"
-        expected = (1 - a) / (1 - b)
-        received = call("9.5", error_ratio, a, b, case=case)
-        mistakes = [
-            ("this is the ratio of the accuracies; compare the error rates, 1 - accuracy", a / b),
-            ("this is the ratio of the accuracies (B over A); compare the error rates, 1 - accuracy", b / a),
-            ("this is the difference of the accuracies; the question asks how many times as many errors",
-             b - a),
-            ("this is the difference in percentage points; the question asks how many times as many errors",
-             (b - a) * 100),
-            ("the ratio is upside down: A's error rate over B's, (1 - accuracy_a) / (1 - accuracy_b)",
-             (1 - b) / (1 - a)),
-            ("this is how many times *more* errors, minus one (the ratio - 1); return the ratio itself",
-             expected - 1),
-        ]
-        compare_number("9.5", expected, received, case, [(h, v) for h, v in mistakes if not np.isclose(v, expected)],
-                       name="ratio")
-    passed("9.5", f"error ratios are right on {len(cases)} pairs: 90.7 % vs 97.3 % accuracy is "
-                  f"{(1 - 0.907) / (1 - 0.973):.1f} times the errors")
+check_error_ratio = question(
+    "9.5", "error rates, not accuracies", expected=3.44, tolerance=0.01,
+    misconceptions={
+        1.07: "that is the ratio of the accuracies (97.3 / 90.7); compare the error rates, 100 % minus accuracy",
+        0.93: "that is the ratio of the accuracies (90.7 / 97.3); compare the error rates, 100 % minus accuracy",
+        6.6: "that is the difference in percentage points; the question asks how many times as many errors",
+        0.29: "the ratio is upside down: A's error rate (9.3 %) over B's (2.7 %)",
+        2.44: "that is how many times *more* errors, minus one; give the ratio itself",
+    },
+    hint="model A gets 9.3 % of the digits wrong; how many times B's share of wrong digits is that?",
+    explanation="9.3 % of errors against 2.7 %: 3.44 times as many, a difference the accuracies 90.7 % and "
+                "97.3 % hide",
+)

@@ -4,12 +4,15 @@ The source is the solution edition. Cells are recognised by their tags:
 
 - ``exercise-L.K``: the solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
 - ``check-L.K``: calls a check from :mod:`cnn_helpers.checks` with the learner's function.
+- a checked question's ``exercise-L.K`` cell assigns ``answer_L_K = ...`` in a top-level solution
+  block; its learner stub is ``answer_L_K = None  # YOUR ANSWER HERE`` (see :func:`stub_source`).
 
 Everything here is a pure function of notebook nodes, so tests can run it without a kernel.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import json
@@ -22,6 +25,7 @@ import nbformat
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 TAG_PATTERN = re.compile(r"^(exercise|check)-(\d+\.\d+)$")
+ANSWER_PATTERN = re.compile(r"^answer(_\w+)?$")  # the variable a checked question's cell assigns
 TITLE_PATTERN = re.compile(r"^#\s*Exercise\s+(\d+\.\d+)\s*:\s*(.+?)\s*$", re.MULTILINE)
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 WIDGET_TAG = "widget"
@@ -85,32 +89,59 @@ def exercises(notebook) -> list[Exercise]:
     return [Exercise(i, found[i]["title"], found[i]["points"]) for i in found]
 
 
+def _answer_names(block_lines) -> list[str] | None:
+    """The ``answer...`` names a top-level solution block assigns, if that is all it does (a question)."""
+    try:
+        tree = ast.parse("\n".join(block_lines))
+    except SyntaxError:
+        return None
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else None
+        if not targets or not all(isinstance(target, ast.Name) and ANSWER_PATTERN.match(target.id) for target in targets):
+            return None
+        names += [target.id for target in targets if target.id not in names]
+    return names or None
+
+
 def stub_source(source: str, exercise_id: str, title: str) -> str:
     """Replace each solution block with a ``raise NotImplementedError`` at the same indentation.
+
+    A block at the top level of the cell that only assigns names starting with ``answer`` (a
+    checked question's ``answer_2_5 = 81``) becomes ``answer_2_5 = None  # YOUR ANSWER HERE`` instead, so the cell
+    runs and the question's check says "not done yet".
 
     >>> print(stub_source("def f(x):\\n    ### BEGIN SOLUTION\\n    return x\\n    ### END SOLUTION", "1.1", "identity"))
     def f(x):
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 1.1: identity")
+    >>> print(stub_source("### BEGIN SOLUTION\\nanswer_2_5 = 81\\n### END SOLUTION", "2.5", "multiply-adds"))
+    answer_2_5 = None  # YOUR ANSWER HERE
     """
     lines = source.split("\n")
-    output, inside, blocks = [], False, 0
+    output, block, blocks, indent = [], None, 0, ""
     for line in lines:
         stripped = line.strip()
         if stripped == BEGIN:
-            if inside:
+            if block is not None:
                 raise EditionError(f"exercise {exercise_id}: nested {BEGIN}")
-            inside, blocks = True, blocks + 1
+            block, blocks = [], blocks + 1
             indent = line[: len(line) - len(line.lstrip())]
-            output.append(f"{indent}# YOUR CODE HERE")
-            output.append(f'{indent}raise NotImplementedError("Exercise {exercise_id}: {title}")')
         elif stripped == END:
-            if not inside:
+            if block is None:
                 raise EditionError(f"exercise {exercise_id}: {END} without {BEGIN}")
-            inside = False
-        elif not inside:
+            names = _answer_names(block) if indent == "" else None
+            if names:
+                output += [f"{name} = None  # YOUR ANSWER HERE" for name in names]
+            else:
+                output.append(f"{indent}# YOUR CODE HERE")
+                output.append(f'{indent}raise NotImplementedError("Exercise {exercise_id}: {title}")')
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
             output.append(line)
-    if inside:
+    if block is not None:
         raise EditionError(f"exercise {exercise_id}: {BEGIN} without {END}")
     if blocks == 0:
         raise EditionError(f"exercise {exercise_id}: no {BEGIN} ... {END} block")

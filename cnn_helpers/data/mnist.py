@@ -69,7 +69,9 @@ def load_mnist_sample_arrays():
     >>> images.shape, np.bincount(labels).tolist() == [500] * 10
     ((5000, 1, 28, 28), True)
     """
-    arrays = load_checked_npz(MNIST_SAMPLE_FILE, MNIST_SAMPLE_SHA256, "the MNIST sample", _MNIST_SAMPLE_REMEDY)
+    arrays = load_checked_npz(
+        MNIST_SAMPLE_FILE, MNIST_SAMPLE_SHA256, "the MNIST sample", _MNIST_SAMPLE_REMEDY
+    )
     images = (arrays["images"].astype(np.float32) / 255)[:, None, :, :]
     return images, arrays["labels"].astype(np.int64)
 
@@ -147,7 +149,9 @@ MNIST_FILES = {
 
 # Zalando Research's own repository holds the Fashion-MNIST files (MIT licence) over HTTPS; the
 # S3 website its README links to serves plain HTTP only.
-FASHION_MNIST_BASE_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+FASHION_MNIST_BASE_URL = (
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+)
 
 #: The four Fashion-MNIST files: name -> (file name, SHA-256 of the .gz file). Zalando publishes
 #: MD5 sums (train images 8d4fb7e6c68d591d4c3dfef9ec88bf0d, train labels
@@ -184,7 +188,9 @@ MNIST_KINDS = {"digits": ("mnist", "MNIST"), "fashion": ("fashion-mnist", "Fashi
 
 def _files_and_url(kind):
     # looked up on every call, so that tests can point the loader at small files they write
-    return (MNIST_FILES, MNIST_BASE_URL) if kind == "digits" else (FASHION_MNIST_FILES, FASHION_MNIST_BASE_URL)
+    if kind == "digits":
+        return MNIST_FILES, MNIST_BASE_URL
+    return FASHION_MNIST_FILES, FASHION_MNIST_BASE_URL
 
 
 _IDX_UNSIGNED_BYTE = 0x08
@@ -363,7 +369,9 @@ def load_mnist(kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, downl
         for key, (file_name, sha256) in files.items()
     }
     name = MNIST_KINDS[kind][1]
-    x_train, y_train = _idx_images_and_labels(arrays["train_images"], arrays["train_labels"], name, "training")
+    x_train, y_train = _idx_images_and_labels(
+        arrays["train_images"], arrays["train_labels"], name, "training"
+    )
     x_test, y_test = _idx_images_and_labels(arrays["test_images"], arrays["test_labels"], name, "test")
     train, val = stratified_split(y_train, test_fraction=val_fraction, seed=seed)
     return MnistSample(x_train[train], y_train[train], x_train[val], y_train[val], x_test, y_test)

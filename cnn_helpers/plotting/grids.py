@@ -7,13 +7,19 @@ Lesson 02 (convolution) introduced these helpers; lessons 04 (padding and stride
   ``NaN`` cells are left blank (a feature map that is not computed yet).
 - ``highlight_window``: a coloured frame around a block of cells (a kernel's window, a pooling
   window, one output cell).
-- ``draw_image_kernel_map``: the triple *image ∗ kernel = feature map*, with one window and
-  the output cell it produces highlighted; without a kernel it draws *input → output*
-  (pooling).
+- ``draw_image_kernel_map``: the triple *image ⋆ kernel = feature map* (⋆ is cross-correlation,
+  what the package's ``correlate2d`` and ``conv2d`` compute; pass ``operator="*"`` for a true
+  convolution), with one window and the output cell it produces highlighted; without a kernel
+  it draws *input → output* (pooling).
 - ``draw_multiply_and_sum``: one step of a convolution: the window, the kernel, their
   elementwise products with their sum, and the feature map so far.
 - ``draw_multiply_and_sum_steps``: every step of a valid correlation in one figure.
 - ``row_figsize``: a figure size that gives grids side by side cells of about the same size.
+
+Colours follow the course's convention: a pixel value of 1 is drawn **white** and 0 black (the
+``"gray"`` colour map, as photographs are shown), and zero padding is drawn as the black it is,
+hatched in grey so that it stays visible against black image pixels. Grids with negative values
+use a diverging map centred on zero (blue negative, red positive).
 
 Every helper takes an optional ``ax`` (or ``axes``) and returns what it drew on. matplotlib is
 imported inside the functions, so importing this module is cheap.
@@ -24,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_array, as_int, as_pair
+from ._axes import new_axes
 
 __all__ = [
     "WINDOW_COLORS",
@@ -40,15 +47,11 @@ __all__ = [
 WINDOW_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
 
 _BLANK_COLOR = "white"
-_PADDING_COLOR = "#e8e8e8"
-
-
-def _new_axes(ax, size=(3, 3)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=size)[1]
+#: Zero padding is black (the value 0 it holds), hatched in grey so that it stands out from
+#: black pixels of the image; its zeros are written in light grey.
+_PADDING_COLOR = "black"
+_PADDING_HATCH_COLOR = "#8c8c8c"
+_PADDING_TEXT_COLOR = "#d0d0d0"
 
 
 def _format_value(value, fmt):
@@ -78,8 +81,9 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
         Where to draw; a new 3x3-inch figure by default.
     title : str, optional
     cmap : str or Colormap, optional
-        Default: ``"Greys"`` when no value is negative, else ``"RdBu_r"`` centred on zero
-        (blue negative, red positive).
+        Default: ``"gray"`` when no value is negative (0 black, the largest value white, so a
+        pixel value of 1 is white), else ``"RdBu_r"`` centred on zero (blue negative, red
+        positive).
     vmin, vmax : float, optional
         Colour limits. Defaults: the data range (symmetric around 0 for the diverging default).
     fmt : str or callable, optional
@@ -90,8 +94,10 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     fontsize : float, optional
         Default: smaller for larger grids.
     padding : int or (int, int), default 0
-        The outer ``p_h`` rows and ``p_w`` columns are zero padding (lesson 04): they are drawn
-        grey and hatched, with their zeros in grey.
+        The outer ``p_h`` rows and ``p_w`` columns are padding (lesson 04), hatched in grey. Zero
+        padding is drawn black, the 0 it holds, whatever ``cmap`` is, with its zeros in light
+        grey; padding holding other values (``np.pad``'s reflect or edge modes) is coloured like
+        any other cell, with its numbers in grey.
     xlabel, ylabel : str, default "column" and "row"
         Axis labels; pass ``""`` to omit.
     first_index : int, default 0
@@ -130,12 +136,12 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
 
-    ax = _new_axes(ax)
+    ax = new_axes(ax)
     finite = values[np.isfinite(values)]
     low = float(finite.min()) if finite.size else 0.0
     high = float(finite.max()) if finite.size else 1.0
     if cmap is None:
-        cmap = "Greys" if low >= 0 else "RdBu_r"
+        cmap = "gray" if low >= 0 else "RdBu_r"
         if low < 0 and vmin is None and vmax is None:
             bound = max(abs(low), abs(high))
             vmin, vmax = -bound, bound
@@ -145,19 +151,20 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
         vmax = vmin + 1.0
     colormap = (matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap).with_extremes(bad=_BLANK_COLOR)
     norm = Normalize(vmin=vmin, vmax=vmax)
-    shown = np.ma.masked_invalid(values)
+    in_padding = np.zeros(values.shape, dtype=bool)
     if p_h or p_w:
-        inside = np.zeros(values.shape, dtype=bool)
-        inside[p_h:height - p_h, p_w:width - p_w] = True
-        shown = np.ma.masked_where(~inside | np.isnan(values), values)
+        in_padding[:] = True
+        in_padding[p_h:height - p_h, p_w:width - p_w] = False
+    # Zero padding is drawn black (a patch below), whatever the colour map; padding that holds
+    # other values (reflect, edge) is coloured like any cell. Every padding cell is hatched.
+    zero_padding = in_padding & (values == 0)
+    shown = np.ma.masked_where(zero_padding | np.isnan(values), values)
     ax.imshow(shown, cmap=colormap, norm=norm, interpolation="nearest")
 
-    for row in range(height):
-        for col in range(width):
-            in_padding = row < p_h or row >= height - p_h or col < p_w or col >= width - p_w
-            if in_padding:
-                ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=_PADDING_COLOR,
-                                       edgecolor="#b0b0b0", hatch="///", linewidth=0))
+    for row, col in zip(*np.nonzero(in_padding), strict=True):
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1,
+                               facecolor=_PADDING_COLOR if zero_padding[row, col] else "none",
+                               edgecolor=_PADDING_HATCH_COLOR, hatch="///", linewidth=0))
     if show_values:
         formatter = fmt if fmt is not None else _auto_format(values)
         size = fontsize or max(6.0, 14.0 - 0.8 * max(height, width))
@@ -166,12 +173,15 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
                 value = values[row, col]
                 if np.isnan(value):
                     continue
-                in_padding = row < p_h or row >= height - p_h or col < p_w or col >= width - p_w
-                if in_padding:
-                    color = "#808080"
+                if zero_padding[row, col]:
+                    color = _PADDING_TEXT_COLOR
                 else:
                     red, green, blue, _ = colormap(norm(value))
-                    color = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+                    light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+                    if in_padding[row, col]:  # padding numbers in grey, still readable on the cell
+                        color = "#404040" if light else _PADDING_TEXT_COLOR
+                    else:
+                        color = "black" if light else "white"
                 ax.text(col, row, _format_value(value, formatter), ha="center", va="center",
                         color=color, fontsize=size)
 
@@ -272,16 +282,17 @@ def _operator_between(right_ax, symbol, arrow=False):
     the symbol clear of both neighbours.
     """
     offset = -_left_margin_points(right_ax)
-    text, size = (f"{symbol}\n⟶", 11) if arrow else (symbol, 18)
+    # DejaVu's ⋆ (U+22C6) is drawn small, so the correlation star gets a larger font than * or =.
+    text, size = (f"{symbol}\n⟶", 11) if arrow else (symbol, 30 if symbol == "⋆" else 18)
     right_ax.annotate(text, xy=(0, 0.5), xycoords="axes fraction", xytext=(offset, 0),
                       textcoords="offset points", ha="right", va="center", fontsize=size,
                       multialignment="center", annotation_clip=False)
 
 
 def draw_image_kernel_map(image, kernel, feature_map, axes=None, *, window=None, stride=1,
-                          padding=0, window_shape=None, titles=None, operator="∗",
+                          padding=0, window_shape=None, titles=None, operator="⋆",
                           color=WINDOW_COLORS[0]):
-    """Draw *image ∗ kernel = feature map* side by side, with one window highlighted (lesson 02).
+    """Draw *image ⋆ kernel = feature map* side by side, with one window highlighted (lesson 02).
 
     Parameters
     ----------
@@ -305,9 +316,11 @@ def draw_image_kernel_map(image, kernel, feature_map, axes=None, *, window=None,
         Window size; default ``kernel.shape``.
     titles : sequence of str, optional
         Panel titles; default ``("image", "kernel", "feature map")`` or ``("input", "output")``.
-    operator : str, default "∗"
-        Written between image and kernel ("=" goes before the map); without a kernel it is
-        written above the arrow between input and output, e.g. ``"max pool"``.
+    operator : str, default "⋆"
+        Written between image and kernel ("=" goes before the map): ``"⋆"`` for
+        cross-correlation (what sliding the kernel as it is computes), ``"*"`` for a true
+        convolution. Without a kernel it is written above the arrow between input and output,
+        e.g. ``"max pool"``.
     color : colour
         Colour of the window frames.
 
@@ -482,11 +495,12 @@ def draw_multiply_and_sum_steps(image, kernel, axes=None, *, color=WINDOW_COLORS
     >>> draw_multiply_and_sum_steps(np.ones((3, 4)), np.ones((2, 2))).shape
     (2, 6)
     """
+    from ..conv import correlation_steps  # the math; this function only draws it
+
+    steps = correlation_steps(image, kernel)
     image = as_array("image", image, ndim=2)
     kernel = as_array("kernel", kernel, ndim=2)
-    out_h, out_w = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
-    if out_h < 1 or out_w < 1:
-        raise ValueError(f"kernel of shape {kernel.shape} does not fit in the image of shape {image.shape}")
+    out_h, out_w = steps[-1].feature_map.shape
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -496,18 +510,14 @@ def draw_multiply_and_sum_steps(image, kernel, axes=None, *, color=WINDOW_COLORS
     axes = np.asarray(axes, dtype=object).reshape(out_h, -1)
     if axes.shape != (out_h, 2 * out_w):
         raise ValueError(f"axes must have shape {(out_h, 2 * out_w)}, got {axes.shape}")
-    step = 0
-    for row in range(out_h):
-        for col in range(out_w):
-            step += 1
-            window, products = _window_and_products(image, kernel, row, col)
-            value = float(products.sum())
-            image_ax, products_ax = axes[row, 2 * col], axes[row, 2 * col + 1]
-            draw_matrix(image, image_ax, title=f"step {step}: window at ({row}, {col})",
-                        xlabel="", ylabel="", fontsize=8)
-            highlight_window(image_ax, row, col, kernel.shape[0], kernel.shape[1], color=color)
-            draw_matrix(products, products_ax, title=f"products, sum = {_auto_format(np.array([value]))(value)}",
-                        xlabel="", ylabel="", fontsize=8)
-            image_ax.title.set_fontsize(9)
-            products_ax.title.set_fontsize(9)
+    for one in steps:
+        step, (row, col), products, value = one.step, one.position, one.products, one.value
+        image_ax, products_ax = axes[row, 2 * col], axes[row, 2 * col + 1]
+        draw_matrix(image, image_ax, title=f"step {step}: window at ({row}, {col})",
+                    xlabel="", ylabel="", fontsize=8)
+        highlight_window(image_ax, row, col, kernel.shape[0], kernel.shape[1], color=color)
+        draw_matrix(products, products_ax, title=f"products, sum = {_auto_format(np.array([value]))(value)}",
+                    xlabel="", ylabel="", fontsize=8)
+        image_ax.title.set_fontsize(9)
+        products_ax.title.set_fontsize(9)
     return axes

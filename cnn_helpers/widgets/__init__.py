@@ -1,28 +1,31 @@
-"""Interactive ipywidgets explorers, one module per lesson concept (imports ipywidgets on use).
+"""Interactive ipywidgets explorers, one module per lesson concept (ipywidgets is imported on use).
 
 Each widget is a plain function first, wrapped in controls; it keeps its last result on an
 attribute (e.g. ``.result``) so tests can set a control's ``.value`` and read the outcome without a
-browser. Next to every widget a lesson also shows a static figure.
+browser. Next to every widget a lesson also shows a static figure. The math a widget shows lives
+in the math modules (``conv.correlation_step``, ``conv.padding_layout``, ``pooling.pool``); the
+widgets draw it. Import them by name from here::
 
-Names are looked up lazily across the submodules, so ``from cnn_helpers import widgets`` is cheap and
-``widgets.<name>`` finds a name in whichever submodule defines it.
+    from cnn_helpers.widgets import MultiplyAndSum, PaddingExplorer
 """
 
-import importlib
-import pkgutil
+from .multiply_and_sum import MultiplyAndSum
+from .kernel_playground import (
+    CUSTOM, IMAGE_NAMES, PRESET_NAMES, KernelPlayground, PlaygroundResult, filter_image, matching_preset,
+    playground_image, render_playground,
+)
+from .padding_explorer import PaddingExplorer, describe_layout, render_layout
+from .pooling_explorer import MODES, PoolingExplorer, PoolingResult, explore_pooling
+from .feature_maps import FeatureMapExplorer, FeatureMapResult, explore_feature_maps
 
-_SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
+from .draw_digit import DrawDigit, DrawingResult, predict_drawing, read_drawing
 
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    for submodule in _SUBMODULES:
-        module = importlib.import_module(f"{__name__}.{submodule}")
-        if name in getattr(module, "__all__", ()):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r} (submodules: {', '.join(_SUBMODULES)})")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES))
+__all__ = [
+    "MultiplyAndSum",                                                       # lesson 02
+    "IMAGE_NAMES", "PRESET_NAMES", "CUSTOM", "PlaygroundResult", "playground_image",  # lesson 03
+    "filter_image", "matching_preset", "render_playground", "KernelPlayground",
+    "describe_layout", "render_layout", "PaddingExplorer",                  # lesson 04
+    "MODES", "PoolingResult", "explore_pooling", "PoolingExplorer",         # lesson 06
+    "FeatureMapResult", "explore_feature_maps", "FeatureMapExplorer",       # lesson 08
+    "DrawingResult", "predict_drawing", "read_drawing", "DrawDigit",        # lesson 08
+]

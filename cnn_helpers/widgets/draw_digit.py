@@ -29,7 +29,7 @@ from .._validation import as_array, as_int, describe
 from ..images import draw_strokes, ink_bounding_box, mnist_style
 from ..layers import softmax
 from ._figure import new_figure, png_bytes
-from .feature_maps import feature_maps
+from .feature_maps import _stacks_of_maps
 
 __all__ = ["DrawingResult", "predict_drawing", "read_drawing", "DrawDigit"]
 
@@ -116,7 +116,7 @@ class DrawingResult:
     prediction : int or None
         The digit with the largest probability; None while nothing is drawn.
     maps : list of (int, str, ndarray)
-        ``feature_maps(model, x[0])``: (layer index, layer, output (C, H, W)) for every layer
+        ``model.feature_maps(x)``: (layer index, layer, output (C, H, W)) for every layer
         that outputs maps; empty while nothing is drawn.
     """
 
@@ -173,7 +173,7 @@ def read_drawing(model, strokes, canvas_size=280, stroke_width=22.0):
     if ink_bounding_box(drawing) is None:
         return DrawingResult(strokes, drawing, x)
     x, probabilities = predict_drawing(model, drawing)
-    maps, _ = feature_maps(model, x[0])
+    maps, _ = _stacks_of_maps(model, x[0])
     return DrawingResult(strokes, drawing, x, probabilities, int(np.argmax(probabilities)), maps)
 
 
@@ -247,8 +247,8 @@ def render_input_png(result, dpi=80):
 
 def render_maps_png(result, model=None, dpi=80):
     """The feature maps of the drawing at every layer that outputs maps, in one row, as PNG bytes."""
-    from ..plotting.architectures import layer_label
-    from ..plotting.training import plot_feature_maps
+    from ..plotting.architecture_plots import layer_label
+    from ..plotting.training_plots import plot_feature_maps
 
     layers = getattr(model, "layers", None)
     panels = max(1, len(result.maps))

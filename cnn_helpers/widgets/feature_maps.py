@@ -1,8 +1,8 @@
 """Look inside a trained CNN: the feature maps of one digit, layer by layer (lesson 08).
 
-``feature_maps`` is the plain computation: run one image through a model, keeping every layer's
-output that is still a stack of maps. ``explore_feature_maps`` picks one layer and one channel
-of that; ``FeatureMapExplorer`` wraps it in controls (digit, layer, channel) and shows the
+The computation is the model's own :meth:`~cnn_helpers.model.Sequential.feature_maps`: every
+layer's output for a batch. ``explore_feature_maps`` keeps the outputs that are still stacks of
+maps and picks one layer and one channel of them; ``FeatureMapExplorer`` wraps it in controls (digit, layer, channel) and shows the
 figure as a PNG image.
 
 In a notebook::
@@ -23,14 +23,7 @@ import numpy as np
 from .._validation import as_array, as_int, describe
 from ._figure import new_figure, png_bytes
 
-__all__ = ["FeatureMapResult", "feature_maps", "explore_feature_maps", "FeatureMapExplorer"]
-
-
-def _layers(model):
-    layers = getattr(model, "layers", None)
-    if layers is None or not all(hasattr(layer, "forward") for layer in layers):
-        raise TypeError(f"model must be a Sequential (with .layers that have forward), got {describe(model)}")
-    return list(layers)
+__all__ = ["FeatureMapResult", "explore_feature_maps", "FeatureMapExplorer"]
 
 
 def _one_image(image):
@@ -42,38 +35,18 @@ def _one_image(image):
     return image
 
 
-def feature_maps(model, image):
-    """Run one image through ``model`` and keep every output that is a stack of maps (lesson 08).
-
-    Parameters
-    ----------
-    model : Sequential
-        Its layers are run one by one on a batch of one.
-    image : array_like, shape (C, H, W) or (H, W)
-
-    Returns
-    -------
-    maps : list of (int, str, ndarray)
-        ``(layer index, repr of the layer, output of shape (C', H', W'))`` for every layer whose
-        output is still a stack of maps (convolution, ReLU and pooling before the Flatten).
-    scores : ndarray
-        The model's final output for the image (class scores for a classifier).
-
-    Examples
-    --------
-    >>> from cnn_helpers.model import small_cnn
-    >>> maps, scores = feature_maps(small_cnn(seed=0, channels=(8, 16)), np.zeros((1, 8, 8), dtype=np.float32))
-    >>> [(index, out.shape) for index, _, out in maps][:3], scores.shape
-    ([(0, (8, 8, 8)), (1, (8, 8, 8)), (2, (8, 4, 4))], (10,))
-    """
-    layers = _layers(model)
-    x = _one_image(image)[None]
-    maps = []
-    for index, layer in enumerate(layers):
-        x = layer.forward(x)
-        if np.ndim(x) == 4:
-            maps.append((index, repr(layer), np.array(x[0])))
-    return maps, np.array(x[0])
+def _stacks_of_maps(model, image):
+    """``(layer index, repr, maps (C', H', W'))`` for every layer whose output is a stack of maps,
+    and the model's final output, from :meth:`Sequential.feature_maps` on a batch of one."""
+    if not callable(getattr(model, "feature_maps", None)) or not hasattr(model, "layers"):
+        raise TypeError(f"model must be a Sequential (with a feature_maps method), got {describe(model)}")
+    outputs = model.feature_maps(_one_image(image)[None])
+    maps = [
+        (index, repr(layer), np.array(out[0]))
+        for index, (layer, out) in enumerate(zip(model.layers, outputs))
+        if np.ndim(out) == 4
+    ]
+    return maps, np.array(outputs[-1][0])
 
 
 @dataclass(frozen=True)
@@ -145,7 +118,7 @@ def explore_feature_maps(model, images, index=0, layer=None, channel=0, labels=N
     index = as_int("index", index, minimum=0)
     if index >= len(images):
         raise ValueError(f"index must be in [0, {len(images)}), got {index}")
-    maps, scores = feature_maps(model, images[index])
+    maps, scores = _stacks_of_maps(model, images[index])
     by_layer = {layer_index: (name, out) for layer_index, name, out in maps}
     if not by_layer:
         raise ValueError("model has no layer whose output is a stack of maps")
@@ -197,7 +170,7 @@ class FeatureMapExplorer:
         self.labels = None if labels is None else np.asarray(labels)
         self.dpi = as_int("dpi", dpi, minimum=10)
         first = explore_feature_maps(model, self.images, index, layer, channel, self.labels)
-        maps, _ = feature_maps(model, self.images[first.index])
+        maps, _ = _stacks_of_maps(model, self.images[first.index])
         options = [(f"{i}: {name}", i) for i, name, _ in maps]
 
         # Fixed widths: in an HBox an "auto" dropdown would squeeze the sliders to a few pixels.
@@ -261,13 +234,13 @@ class FeatureMapExplorer:
 
     def render_png(self):
         """Draw ``result`` (digit, chosen map, all maps of the layer) and return the PNG bytes."""
-        from ..plotting.training import plot_feature_maps
+        from ..plotting.training_plots import plot_feature_maps
 
         result = self.result
         figure = new_figure((10, 3.4))
         axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
         digit = self.images[result.index]
-        axes[0].imshow(digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray_r")
+        axes[0].imshow(digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=1)
         truth = "" if result.label is None else f"label {result.label}, "
         axes[0].set_title(f"digit #{result.index}: {truth}predicted {result.prediction}", fontsize=10)
         picture = axes[1].imshow(result.feature_map, cmap="magma")

@@ -4,7 +4,7 @@
 images and filters it with ``cnn_helpers.filters.apply_kernel`` (cross-correlation, zero
 padding, same size). ``KernelPlayground`` wraps it in controls: nine number boxes for the
 kernel, a dropdown of the named kernels (presets), a dropdown of images, and the figure
-(``plotting.filters.draw_kernel_result``) as a PNG. Its last result is kept on ``.result``, so a
+(``plotting.draw_kernel_result``) as a PNG. Its last result is kept on ``.result``, so a
 test can set a control's ``.value`` and read the outcome without a browser.
 """
 
@@ -169,7 +169,7 @@ def matching_preset(kernel):
 
 def render_playground(result, dpi=80):
     """The playground's figure for ``result`` as PNG bytes (no pyplot, so nothing leaks into a notebook)."""
-    from ..plotting.filters import draw_kernel_result
+    from ..plotting.filter_plots import draw_kernel_result
 
     figure = new_figure((11, 3.6))
     axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [3, 2, 3]})

@@ -2,7 +2,7 @@
 
 ``explore_pooling`` is the plain computation: the pooled map, the window behind one output
 and the numbers that say how much smaller the map became. ``PoolingExplorer`` wraps it in
-controls and shows the figure of ``cnn_helpers.plotting.pooling.plot_pooling`` as a PNG image.
+controls and shows the figure of ``cnn_helpers.plotting.plot_pooling`` as a PNG image.
 
 In a notebook::
 
@@ -27,7 +27,7 @@ from ._figure import new_figure, png_bytes
 __all__ = ["MODES", "PoolingResult", "explore_pooling", "PoolingExplorer"]
 
 #: The pooling modes, with the function that computes each.
-MODES = {"max": pooling.max_pool2d, "avg": pooling.avg_pool2d, "sum": pooling.sum_pool2d}
+MODES = pooling.POOL_FUNCTIONS
 _MODE_LABELS = (("max", "max"), ("average", "avg"), ("sum", "sum"))
 
 
@@ -41,7 +41,7 @@ class PoolingResult:
         ``"max"``, ``"avg"`` or ``"sum"``.
     size, stride : int
     output : ndarray, shape (OH, OW)
-        The pooled map, ``OH = floor((H - size) / stride) + 1`` (same for ``OW``).
+        The pooled map, ``OH = output_size(H, size, stride=stride)`` (same for ``OW``).
     position : (int, int)
         The output position whose window is shown.
     window : ndarray, shape (size, size)
@@ -73,7 +73,7 @@ def _check_mode(mode):
     return mode
 
 
-def explore_pooling(feature_map, size=2, stride=None, mode="max", position=(0, 0)):
+def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0, 0)):
     """Pool ``feature_map`` and describe the window behind output ``position`` (lesson 06).
 
     Parameters
@@ -107,7 +107,7 @@ def explore_pooling(feature_map, size=2, stride=None, mode="max", position=(0, 0
     mode = _check_mode(mode)
     size = as_int("size", size, minimum=1)
     stride = size if stride is None else as_int("stride", stride, minimum=1)
-    output = MODES[mode](feature_map, size, stride)
+    output = pooling.pool(feature_map, size, stride=stride, mode=mode)
     out_h, out_w = output.shape
     row = min(as_int("position[0]", position[0], minimum=0), out_h - 1)
     col = min(as_int("position[1]", position[1], minimum=0), out_w - 1)
@@ -161,7 +161,7 @@ class PoolingExplorer:
             feature_map = correlate2d(example.image, example.sharpen, padding=1)
         self.feature_map = as_array("feature_map", feature_map, ndim=2).astype(float)
         self.dpi = as_int("dpi", dpi, minimum=10)
-        first = explore_pooling(self.feature_map, size, stride, mode)  # validates the settings
+        first = explore_pooling(self.feature_map, size, stride=stride, mode=mode)  # validates the settings
         largest = min(self.feature_map.shape)
 
         self.size_slider = ipywidgets.IntSlider(
@@ -215,8 +215,8 @@ class PoolingExplorer:
                 slider.value = min(slider.value, top)  # before max, so the value always fits
                 slider.max = top
             self.result = explore_pooling(
-                self.feature_map, size, stride, self.mode_dropdown.value,
-                (self.row_slider.value, self.col_slider.value),
+                self.feature_map, size, stride=stride, mode=self.mode_dropdown.value,
+                position=(self.row_slider.value, self.col_slider.value),
             )
         finally:
             self._updating = False
@@ -241,14 +241,14 @@ class PoolingExplorer:
     def render_png(self):
         """Draw ``result`` with ``plot_pooling`` and return the PNG bytes."""
         from ..plotting.grids import row_figsize
-        from ..plotting.pooling import plot_pooling
+        from ..plotting.pooling_plots import plot_pooling
 
         result = self.result
         small = max(self.feature_map.shape) <= 12
         shapes = [self.feature_map.shape, result.output.shape]
         figure = new_figure(row_figsize(shapes, cell=0.5 if small else 0.12))
         axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [max(shape[1], 2) for shape in shapes]})
-        plot_pooling(self.feature_map, result.size, result.stride, result.mode, axes=axes,
+        plot_pooling(self.feature_map, result.size, stride=result.stride, mode=result.mode, axes=axes,
                      window=result.position)
         return png_bytes(figure, self.dpi)
 

@@ -1,38 +1,67 @@
 """Load an exercise's solution or stub straight from the committed notebooks, without a kernel.
 
 Exercise cells may use NumPy, ``math`` and the functions of earlier exercise cells of the same
-lesson, so an exercise is loaded by executing every exercise cell up to and including it.
+lesson, so an exercise is loaded by executing every exercise cell up to and including it. The
+learner edition is derived from the solution with :func:`editions.learner_edition`, exactly as
+the build does, so a new exercise is tested before the lead rebuilds the learner notebooks.
 """
 
+import ast
+
 import contextlib
+import functools
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cnn_helpers.checks import CheckFailure
-from cnn_helpers.course import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions
+from cnn_helpers.course import SOLUTIONS_DIR, editions
 
 
-def _notebook(lesson: str, edition: str):
-    folder = SOLUTIONS_DIR if edition == "solution" else NOTEBOOKS_DIR
-    matches = sorted(folder.glob(f"{lesson}-*.ipynb"))
-    assert matches, f"no {edition} edition of lesson {lesson} in {folder}"
+@functools.lru_cache(maxsize=None)
+def solution_notebook(lesson: str):
+    """The solution edition of ``lesson`` ("01"), read once per test session (do not modify it)."""
+    matches = sorted(SOLUTIONS_DIR.glob(f"{lesson}-*.ipynb"))
+    assert matches, f"no solution edition of lesson {lesson} in {SOLUTIONS_DIR}"
     return editions.read(matches[0])
 
 
-def load_exercise(lesson: str, exercise_id: str, name: str, edition: str = "solution"):
-    """Return the function ``name`` defined by exercise ``exercise_id`` of ``lesson`` ("01")."""
+@functools.lru_cache(maxsize=None)
+def _notebook(lesson: str, edition: str):
+    solution = solution_notebook(lesson)
+    return solution if edition == "solution" else editions.learner_edition(solution)
+
+
+def exercise_namespace(lesson: str, exercise_id: str, edition: str = "solution") -> dict:
+    """The names defined once every exercise cell of ``lesson`` up to ``exercise_id`` has run."""
     namespace = {"np": np, "math": math, "__name__": f"lesson{lesson}_{edition}"}
     for cell in _notebook(lesson, edition).cells:
         role = editions.cell_role(cell)
         if role and role[0] == "exercise":
             exec(compile(cell.source, f"<exercise {role[1]} ({edition})>", "exec"), namespace)
             if role[1] == exercise_id:
-                return namespace[name]
+                return namespace
     raise AssertionError(f"exercise {exercise_id} not found in lesson {lesson}")
+
+
+def load_exercise(lesson: str, exercise_id: str, name: str, edition: str = "solution"):
+    """Return the function ``name`` defined by exercise ``exercise_id`` of ``lesson`` ("01")."""
+    return exercise_namespace(lesson, exercise_id, edition)[name]
+
+
+def check_calls(cell_source: str) -> list[tuple[str, str, list[str]]]:
+    """``(module, function, [argument names])`` of each ``lessonNN.check_x(a, b)`` call in a check cell."""
+    calls = []
+    for node in ast.walk(ast.parse(cell_source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id.startswith("lesson")):
+            names = [arg.id for arg in node.args if isinstance(arg, ast.Name)]
+            assert len(names) == len(node.args) and not node.keywords, (
+                f"a check cell passes the learner's names, nothing else: {cell_source!r}")
+            calls.append((node.func.value.id, node.func.attr, names))
+    return calls
 
 
 def run_check(check, *functions) -> str:

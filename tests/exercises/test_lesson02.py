@@ -8,24 +8,6 @@ from cnn_helpers.checks import lesson02
 
 from ._tools import assert_fails, assert_passes, load_exercise
 
-EXERCISES = [
-    ("2.1", "correlate2d_loops", lesson02.check_correlate2d_loops),
-    ("2.2", "convolve2d_loops", lesson02.check_convolve2d_loops),
-    ("2.3", "convolve_full", lesson02.check_convolve_full),
-    ("2.4", "flip_matters", lesson02.check_flip_matters),
-]
-
-
-@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
-def test_solution_passes(exercise_id, name, check):
-    assert_passes(check, load_exercise("02", exercise_id, name))
-
-
-@pytest.mark.parametrize("exercise_id, name, check", EXERCISES)
-def test_learner_stub_fails(exercise_id, name, check):
-    stub = load_exercise("02", exercise_id, name, edition="learner")
-    assert_fails(check, stub, hint="not done yet")
-
 
 def test_solution_of_2_2_works_with_its_own_2_1():
     """2.2's solution calls the learner's correlate2d_loops; with a stub 2.1 it is not done yet."""
@@ -188,3 +170,75 @@ def test_calling_scipy_fails_when_imported():
     assert_fails(lesson02.check_correlate2d_loops,
                  lambda image, kernel: signal.correlate2d(image, kernel, mode="valid"),
                  hint="called scipy.signal.correlate2d")
+
+
+# ---------------------------------------------------------------------------------------------
+# The slips issue 10 lists for lesson 02, and unusual answers that are right
+
+
+def test_a_90_degree_turn_is_not_a_flip():
+    check = lesson02.check_convolve2d_loops
+    message = assert_fails(check, correlate_with(np.rot90), hint="np.rot90(kernel) turns the kernel by 90°")
+    assert "transposed" not in message
+    assert_fails(check, correlate_with(lambda k: k[::-1].T), hint="kernel[::-1].T reverses the rows")
+
+
+def test_a_missing_lower_guard_is_named():
+    """``if m - i < KH and n - j < KW`` without ``0 <=``: h[-1] silently reads the last row."""
+    def term(x, h, m, n, i, j):
+        return x[i, j] * h[m - i, n - j] if m - i < h.shape[0] and n - j < h.shape[1] else 0.0
+
+    message = assert_fails(lesson02.check_convolve_full, full_with(term), hint="0 <= m - i")
+    assert "NumPy reads h[-1]" in message
+
+
+def test_a_missing_upper_guard_raises_and_is_reported():
+    def term(x, h, m, n, i, j):
+        return x[i, j] * h[m - i, n - j] if m - i >= 0 and n - j >= 0 else 0.0
+
+    assert_fails(lesson02.check_convolve_full, full_with(term), hint="raised IndexError")
+
+
+def _sliding_einsum(image, kernel):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    return np.einsum("rcij,ij->rc", sliding_window_view(image, kernel.shape), kernel)
+
+
+def _fft_full(x, h):
+    x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)
+    shape = (x.shape[0] + h.shape[0] - 1, x.shape[1] + h.shape[1] - 1)
+    return np.fft.irfft2(np.fft.rfft2(x, shape) * np.fft.rfft2(h, shape), shape)
+
+
+def _stamp_full(x, h):
+    """Scatter ("stamp") convolution: add a copy of h, scaled by each pixel, at that pixel."""
+    x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)
+    out = np.zeros((x.shape[0] + h.shape[0] - 1, x.shape[1] + h.shape[1] - 1))
+    for (i, j), value in np.ndenumerate(x):
+        out[i:i + h.shape[0], j:j + h.shape[1]] += value * h
+    return out
+
+
+def _valid_part(full, h):
+    kernel_h, kernel_w = np.shape(h)
+    return full[kernel_h - 1:full.shape[0] - kernel_h + 1, kernel_w - 1:full.shape[1] - kernel_w + 1]
+
+
+def test_unusual_but_correct_answers_pass():
+    assert_passes(lesson02.check_correlate2d_loops, _sliding_einsum)
+    assert_passes(lesson02.check_convolve2d_loops, lambda image, kernel: _sliding_einsum(image, np.rot90(kernel, 2)))
+    assert_passes(lesson02.check_convolve2d_loops, lambda image, kernel: _valid_part(_fft_full(image, kernel), kernel))
+    assert_passes(lesson02.check_convolve2d_loops, lambda image, kernel: _valid_part(_stamp_full(image, kernel), kernel))
+    assert_passes(lesson02.check_convolve_full, _fft_full)
+    assert_passes(lesson02.check_convolve_full, _stamp_full)
+    assert_passes(lesson02.check_flip_matters, lambda k: bool((np.asarray(k) != np.rot90(k, 2)).any()))
+
+
+def test_the_questions_name_their_misconceptions():
+    assert "cross-correlation" in assert_fails(lesson02.check_impulse_response, "b", hint="Likely misconception")
+    assert_passes(lesson02.check_impulse_response, "(A)")
+    assert "180° rotation" in assert_fails(lesson02.check_framework_kernel, "a", hint="Likely misconception")
+    assert "one axis only" in assert_fails(lesson02.check_framework_kernel, "d", hint="Likely misconception")
+    assert "8 additions" in assert_fails(lesson02.check_multiply_adds, 72, hint="Likely misconception")

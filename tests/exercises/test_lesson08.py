@@ -15,9 +15,8 @@ EXERCISES = [
     ("8.1", ("flattened_size",), lesson08.check_flattened_size),
     ("8.2", ("softmax_cross_entropy",), lesson08.check_softmax_cross_entropy),
     ("8.3", ("dense_backward",), lesson08.check_dense_backward),
-    ("8.4", ("expected_initial_loss",), lesson08.check_expected_initial_loss),
     ("8.5", ("train_keeping_best",), lesson08.check_train_keeping_best),
-    ("8.6", ("confusion_matrix", "accuracy_from_confusion"), lesson08.check_confusion_matrix),
+    ("8.7", ("confusion_matrix", "accuracy_from_confusion"), lesson08.check_confusion_matrix),
 ]
 
 
@@ -36,8 +35,8 @@ def test_learner_stub_fails(exercise_id, names, check):
 
 
 def test_a_finished_confusion_matrix_with_an_unfinished_accuracy_still_fails():
-    matrix = load_exercise("08", "8.6", "confusion_matrix")
-    stub = load_exercise("08", "8.6", "accuracy_from_confusion", edition="learner")
+    matrix = load_exercise("08", "8.7", "confusion_matrix")
+    stub = load_exercise("08", "8.7", "accuracy_from_confusion", edition="learner")
     assert_fails(lesson08.check_confusion_matrix, matrix, stub, hint="not done yet")
 
 
@@ -234,26 +233,40 @@ def test_dense_backward_reference_is_blocked():
     assert_fails(lesson08.check_dense_backward, via_layer, hint="called cnn_helpers.layers.Dense")
 
 
-# ------------------------------------------------------------------------------------------ 8.4
+# ------------------------------------------------------------------------------------------ 8.4, 8.6
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda k: 1 / k, "probability of each class"),
-    (lambda k: math.log10(k), "base 10"),
-    (lambda k: math.log2(k), "base 2"),
-    (lambda k: -math.log(k), "sign is wrong"),
-    (lambda k: 1 - 1 / k, "error rate of guessing"),
-    (lambda k: math.log(k - 1), "log(K - 1)"),
-    (lambda k: 2.302585, "wrong loss"),                    # hard-coded for 10 classes
-    (lambda k: "log 10", "expected a number"),
+@pytest.mark.parametrize("answer", [2.303, 2.3026, np.log(10), 2.3, -np.log(0.1)])
+def test_initial_loss_right_answers_pass(answer):
+    assert_passes(lesson08.check_initial_loss, answer)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (0.1, "probability the guess gives"),
+    (1, "log base 10"),
+    (np.log2(10), "log base 2"),
+    (-2.303, "sign is wrong"),
+    (0.9, "error rate of guessing"),
+    (np.log(9), "that is log 9"),
+    (2.5, "minus its natural logarithm"),
+    (None, "not done yet"),
 ])
-def test_expected_initial_loss_mistakes(wrong, hint):
-    assert_fails(lesson08.check_expected_initial_loss, wrong, hint=hint)
+def test_initial_loss_misconceptions(answer, hint):
+    assert_fails(lesson08.check_initial_loss, answer, hint=hint)
 
 
-def test_expected_initial_loss_unusual_answers_pass():
-    assert_passes(lesson08.check_expected_initial_loss, lambda k: -np.log(1 / k))
-    assert_passes(lesson08.check_expected_initial_loss, lambda k: np.float32(0) + np.log1p(k - 1))
+@pytest.mark.parametrize("answer", ["b", "(B)", "optimistic", "Optimistic"])
+def test_choosing_on_test_right_answers_pass(answer):
+    assert_passes(lesson08.check_choosing_on_test, answer)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    ("a", "better of two tries"),
+    ("c", "the error goes the other way"),
+    ("d", "any choice the test set makes spends it"),
+])
+def test_choosing_on_test_misconceptions(answer, hint):
+    assert_fails(lesson08.check_choosing_on_test, answer, hint=hint)
 
 
 # ------------------------------------------------------------------------------------------ 8.5
@@ -341,15 +354,15 @@ def test_train_keeping_best_unusual_answers_pass():
     assert_passes(lesson08.check_train_keeping_best, with_deepcopy)
 
 
-# ------------------------------------------------------------------------------------------ 8.6
+# ------------------------------------------------------------------------------------------ 8.7
 
 
 def solution_accuracy():
-    return load_exercise("08", "8.6", "accuracy_from_confusion")
+    return load_exercise("08", "8.7", "accuracy_from_confusion")
 
 
 def solution_matrix():
-    return load_exercise("08", "8.6", "confusion_matrix")
+    return load_exercise("08", "8.7", "confusion_matrix")
 
 
 @pytest.mark.parametrize("wrong_matrix, hint", [

@@ -1,5 +1,7 @@
-"""Figures for lesson 08 (a trainable CNN): what a trained network gets wrong and what it learned.
+"""Figures for lesson 08 (a trainable CNN): how training went, what the network gets wrong, what it learned.
 
+- ``plot_history``: loss and accuracy per epoch of a :class:`~cnn_helpers.training.History`;
+- ``LivePlot``: the same curves redrawn after every epoch, which ``fit(..., live_plot=True)`` shows;
 - ``plot_confusion_matrix``: which digit was taken for which;
 - ``plot_misclassified``: the test images the network got wrong, with true and predicted labels;
 - ``filter_similarities`` and ``closest_filters``: how much each learned kernel resembles each
@@ -7,7 +9,6 @@
 - ``plot_kernels_beside_filters``: every learned kernel above the classic filter it most resembles;
 - ``tile_maps`` and ``plot_feature_maps``: a layer's feature maps tiled into one picture.
 
-The training curves themselves are drawn by :func:`cnn_helpers.training.plot_history`.
 Every helper takes an optional ``ax`` (or ``axes``) and returns what it drew on; matplotlib is
 imported inside the functions, so importing this module is cheap.
 """
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_array, as_int
+from .._validation import as_array, as_int, describe
 
 __all__ = [
+    "plot_history",
+    "LivePlot",
     "plot_confusion_matrix",
     "plot_misclassified",
     "filter_similarities",
@@ -35,6 +38,96 @@ def _new_axes(ax, figsize):
     import matplotlib.pyplot as plt
 
     return plt.subplots(figsize=figsize)[1]
+
+
+# --------------------------------------------------------------------------------------------
+# How training went
+
+
+def plot_history(history, ax=None):
+    """Plot loss and accuracy per epoch (lesson 08). Imports matplotlib.
+
+    Parameters
+    ----------
+    history : History or dict
+        From :func:`fit` (needs ``loss`` and ``train_accuracy``; ``val_*`` drawn when present).
+    ax : pair of matplotlib Axes, or one Axes, optional
+        Two axes: loss on the first, accuracy on the second. One axes: loss only.
+        None: a new figure with two axes side by side.
+
+    Returns
+    -------
+    the Axes drawn on (the pair, or the single one)
+
+    Examples
+    --------
+    >>> axes = plot_history({"loss": [1.0, 0.5], "train_accuracy": [0.6, 0.9]})
+    >>> axes[0].get_title(), axes[1].get_ylabel()
+    ('Loss', 'accuracy')
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    def get(key):
+        try:
+            return list(history[key])
+        except (KeyError, TypeError):
+            return []
+
+    loss = get("loss")
+    if not loss:
+        raise ValueError(f"history must have a non-empty 'loss' list, got {describe(history)}")
+    if ax is None:
+        _, ax = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    axes = [ax] if hasattr(ax, "plot") else list(np.ravel(ax))
+    epochs = np.arange(1, len(loss) + 1)
+
+    loss_ax = axes[0]
+    loss_ax.plot(epochs, loss, marker="o", label="training")
+    if get("val_loss"):
+        loss_ax.plot(epochs[: len(get("val_loss"))], get("val_loss"), marker="o", label="validation")
+    loss_ax.set(title="Loss", xlabel="epoch", ylabel="cross-entropy loss")
+    loss_ax.legend()
+
+    if len(axes) > 1:
+        acc_ax = axes[1]
+        acc_ax.plot(epochs[: len(get("train_accuracy"))], get("train_accuracy"), marker="o", label="training")
+        if get("val_accuracy"):
+            acc_ax.plot(epochs[: len(get("val_accuracy"))], get("val_accuracy"), marker="o", label="validation")
+        acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
+        acc_ax.legend()
+    for each in axes[:2]:
+        each.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    return ax
+
+
+class LivePlot:
+    """One figure displayed once and redrawn in the same output after every epoch (lesson 08).
+
+    ``fit(..., live_plot=True)`` makes one in a notebook, calls ``update(history, epochs)``
+    after every epoch and ``close()`` at the end. Needs IPython (it displays the figure).
+    """
+
+    def __init__(self):
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        self._plt = plt
+        self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+        self.handle = display(self.fig, display_id=True)
+
+    def update(self, history, epochs):
+        for ax in self.axes:
+            ax.clear()
+        plot_history(history, self.axes)
+        self.axes[0].set_xlim(0.5, epochs + 0.5)
+        self.axes[1].set_xlim(0.5, epochs + 0.5)
+        self.fig.suptitle(f"Training: epoch {history.epochs} of {epochs}")
+        self.handle.update(self.fig)
+
+    def close(self):
+        # Closed, so the notebook's inline backend does not show the figure a second time.
+        self._plt.close(self.fig)
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,7 +281,7 @@ def plot_misclassified(images, labels, predictions, ax=None, probabilities=None,
     gap = max(2, height // 2)  # room for the caption under each image
     if len(shown):
         tiled = tile_maps(images[shown], columns=columns, gap=gap)
-        ax.imshow(tiled, cmap="gray_r", vmin=0, vmax=max(1.0, float(np.nanmax(tiled))))
+        ax.imshow(tiled, cmap="gray", vmin=0, vmax=max(1.0, float(np.nanmax(tiled))))
         for k, index in enumerate(shown):
             top, left = (k // columns) * (height + gap), (k % columns) * (width + gap)
             caption = f"{labels[index]} → {predictions[index]}"

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers import pooling
+from cnn_helpers.pooling import POOL_FUNCTIONS, pool
 from cnn_helpers._validation import as_array, as_int
 
 from .grids import WINDOW_COLORS, draw_matrix, highlight_window, row_figsize
 
-__all__ = ["POOL_FUNCTIONS", "MODE_NAMES", "pool", "plot_pooling", "plot_pooling_modes", "plot_downsampling"]
+__all__ = ["MODE_NAMES", "plot_pooling", "plot_pooling_modes", "plot_downsampling"]
 
-#: The pooling function of each mode.
-POOL_FUNCTIONS = {"max": pooling.max_pool2d, "avg": pooling.avg_pool2d, "sum": pooling.sum_pool2d}
 #: How each mode is written in titles.
 MODE_NAMES = {"max": "max pooling", "avg": "average pooling", "sum": "sum pooling"}
 #: Colour of the frame around the one window picked with ``window=``.
@@ -31,40 +29,14 @@ SELECTED_COLOR = "black"
 _MAX_FRAMED = 12
 
 
-def pool(feature_map, size=2, stride=None, mode="max"):
-    """Pool one map with the package's ``max_pool2d``, ``avg_pool2d`` or ``sum_pool2d`` (lesson 06).
-
-    Parameters
-    ----------
-    feature_map : array_like, shape (H, W)
-    size : int
-    stride : int, optional
-        Defaults to ``size``.
-    mode : {"max", "avg", "sum"}
-
-    Returns
-    -------
-    ndarray, shape (OH, OW)
-
-    Examples
-    --------
-    >>> pool([[1, 2, 5, 0], [3, 4, 1, 1]], 2, mode="sum")
-    array([[10.,  7.]])
-    """
-    if mode not in POOL_FUNCTIONS:
-        raise ValueError(f"mode must be one of {tuple(POOL_FUNCTIONS)}, got {mode!r}")
-    feature_map = as_array("feature_map", feature_map, ndim=2)
-    return POOL_FUNCTIONS[mode](feature_map, size, stride)
-
-
 def _colour_scale(values):
     """One colour scale for a map and its pooled values: red-blue around 0 if any value is
-    negative, else greys from 0, so that equal numbers get equal colours in both grids."""
+    negative, else grey from 0 (black) to the largest value (white), so that equal numbers get equal colours in both grids."""
     values = np.asarray(values, dtype=float)
     if values.min() < 0:
         bound = float(np.abs(values).max())
         return {"cmap": "RdBu_r", "vmin": -bound, "vmax": bound}
-    return {"cmap": "Greys", "vmin": 0.0, "vmax": max(float(values.max()), 1e-12)}
+    return {"cmap": "gray", "vmin": 0.0, "vmax": max(float(values.max()), 1e-12)}
 
 
 def _arrow_into(ax, text):
@@ -74,7 +46,7 @@ def _arrow_into(ax, text):
                 multialignment="center", annotation_clip=False)
 
 
-def plot_pooling(feature_map, size=2, stride=None, mode="max", axes=None, window=None,
+def plot_pooling(feature_map, size=2, *, stride=None, mode="max", axes=None, window=None,
                  show_values=None):
     """Draw *feature map → pooled map*, with windows and the output cells they make framed (lesson 06).
 
@@ -112,7 +84,7 @@ def plot_pooling(feature_map, size=2, stride=None, mode="max", axes=None, window
     feature_map = as_array("feature_map", feature_map, ndim=2)
     size = as_int("size", size, minimum=1)
     stride = size if stride is None else as_int("stride", stride, minimum=1)
-    pooled = pool(feature_map, size, stride, mode)
+    pooled = pool(feature_map, size, stride=stride, mode=mode)
     if show_values is None:
         show_values = max(feature_map.shape) <= 12
     if axes is None:
@@ -153,7 +125,7 @@ def plot_pooling(feature_map, size=2, stride=None, mode="max", axes=None, window
     return axes
 
 
-def plot_pooling_modes(feature_map, size=2, stride=None, axes=None):
+def plot_pooling_modes(feature_map, size=2, *, stride=None, axes=None):
     """Draw a feature map and its max, average and sum pooling side by side (lesson 06).
 
     Parameters
@@ -178,7 +150,7 @@ def plot_pooling_modes(feature_map, size=2, stride=None, axes=None):
     feature_map = as_array("feature_map", feature_map, ndim=2)
     size = as_int("size", size, minimum=1)
     stride = size if stride is None else as_int("stride", stride, minimum=1)
-    outputs = {mode: pool(feature_map, size, stride, mode) for mode in POOL_FUNCTIONS}
+    outputs = {mode: pool(feature_map, size, stride=stride, mode=mode) for mode in POOL_FUNCTIONS}
     if axes is None:
         import matplotlib.pyplot as plt
 
@@ -226,7 +198,7 @@ def plot_downsampling(maps, axes=None, titles=None, cmap="gray"):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> big = np.arange(16.0).reshape(4, 4)
-    >>> [ax.get_title() for ax in plot_downsampling([big, pooling.max_pool2d(big)])]
+    >>> [ax.get_title() for ax in plot_downsampling([big, pool(big)])]
     ['(4, 4): 16 values', '(2, 2): 4 values']
     """
     maps = [as_array(f"maps[{k}]", m, ndim=2) for k, m in enumerate(maps)]

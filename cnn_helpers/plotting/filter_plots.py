@@ -16,20 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_array
+from ._axes import new_axes
 from .grids import draw_matrix
 
 __all__ = ["SMALL_IMAGE", "show_filtered", "draw_kernel_result", "draw_filter_gallery"]
 
 #: Images with at most this many pixels along each side are drawn as numbered grids.
 SMALL_IMAGE = 10
-
-
-def _new_axes(ax, size=(3, 3)):
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=size)[1]
 
 
 def _sums_to_zero(kernel):
@@ -100,7 +93,7 @@ def show_filtered(result, ax=None, *, kernel=None, title=None, zero_centred=None
     small = values.ndim == 2 and max(values.shape) <= SMALL_IMAGE
     if numbers is None:
         numbers = small
-    ax = _new_axes(ax)
+    ax = new_axes(ax)
     if numbers and values.ndim == 2:
         fmt = None if np.all(values == np.round(values)) else ".1f"
         draw_matrix(values, ax, title=title, cmap="gray", vmin=low, vmax=high, fmt=fmt)

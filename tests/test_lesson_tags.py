@@ -1,9 +1,10 @@
-"""The "(lesson NN)" tags in the docstrings of cnn_helpers.data and cnn_helpers.images are true.
+"""The "(lesson NN)" tags in the docstrings of the package's modules are true.
 
 A tag in a function's or class's summary line, like "(lessons 02, 04)" or "(lessons 01-07)",
 must name exactly the lessons whose solution notebooks use that name in a code cell.
 """
 
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -11,7 +12,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnn_helpers import data, images
+# Every module a lesson imports names from: the math, the figures and the widgets.
+MODULES = [
+    importlib.import_module(f"cnn_helpers.{name}")
+    for name in (
+        "images", "data", "conv", "filters", "pooling", "layers", "model", "optim", "gradcheck", "training",
+        "receptive_field", "blocks", "dense_prediction", "plotting", "widgets",
+    )
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = re.compile(r"\(lessons? ([0-9][0-9 ,\-]*(?:and [0-9]+)?)\)")
@@ -45,15 +53,19 @@ CODE = _code_by_lesson()
 
 def _tagged_names():
     found = []
-    for module in (data, images):
+    seen = set()
+    for module in MODULES:
         for name in getattr(module, "__all__", None) or dir(module):
             value = getattr(module, name)
             if name.startswith("_") or not (inspect.isfunction(value) or inspect.isclass(value)):
                 continue
+            if id(value) in seen:  # re-exported by a package (plotting, widgets, data): test it once
+                continue
+            seen.add(id(value))
             summary = (inspect.getdoc(value) or "").split("\n\n")[0]
             lessons = lessons_in_tag(summary)
             if lessons is not None:
-                found.append((f"{module.__name__}.{name}", name, lessons))
+                found.append((f"{value.__module__}.{name}", name, lessons))
     return found
 
 

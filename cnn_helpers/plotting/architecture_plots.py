@@ -1,6 +1,6 @@
 """Figures for lesson 10: block diagrams drawn from real blocks, gradient norms, heat maps, masks.
 
-``draw_block`` reads a block of :mod:`cnn_helpers.architectures` and draws what is actually
+``draw_block`` reads a block of :mod:`cnn_helpers.blocks` and draws what is actually
 inside it (kernel sizes, channel counts), so the diagram cannot disagree with the code.
 Every helper takes an optional ``ax`` and returns the axes it drew on.
 """
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers import architectures as arch
 from cnn_helpers._validation import as_pair
+from cnn_helpers.blocks import DenseBlock, InceptionBlock, MaxPoolSame, ResidualBlock
 from cnn_helpers.layers import AvgPool2D, Conv2D, MaxPool2D, ReLU
+from cnn_helpers.model import Sequential
+from cnn_helpers.receptive_field import receptive_field
 
 __all__ = ["layer_label", "draw_block", "plot_gradient_norms", "show_heatmap", "show_mask"]
 
@@ -43,7 +45,7 @@ def layer_label(layer):
         (sh, sw), (th, tw) = as_pair("size", layer.size), as_pair("stride", layer.stride)
         stride = f", stride {th}" if th == tw else f", stride {th}×{tw}"
         return f"{sh}×{sw} {kind} pool" + (stride if (th, tw) != (sh, sw) else "")
-    if isinstance(layer, arch.MaxPoolSame):
+    if isinstance(layer, MaxPoolSame):
         return f"{layer.size}×{layer.size} max pool, stride 1"
     return repr(layer)
 
@@ -53,7 +55,7 @@ def _kind(layer):
         return "conv"
     if isinstance(layer, ReLU):
         return "relu"
-    if isinstance(layer, (MaxPool2D, AvgPool2D, arch.MaxPoolSame)):
+    if isinstance(layer, (MaxPool2D, AvgPool2D, MaxPoolSame)):
         return "pool"
     return "io"
 
@@ -95,11 +97,11 @@ def _finish(ax, title, xlim, ylim):
 
 
 def draw_block(block, ax=None, title=None):
-    """Draw a block of :mod:`cnn_helpers.architectures` as boxes and arrows (lesson 10).
+    """Draw a block of :mod:`cnn_helpers.blocks` as boxes and arrows (lesson 10).
 
     Parameters
     ----------
-    block : VGGBlock, InceptionBlock, ResidualBlock, DenseBlock or Chain
+    block : VGGBlock, InceptionBlock, ResidualBlock, DenseBlock or Sequential
     ax : matplotlib Axes, optional
     title : str, optional
         Default: the block's type, parameter count and receptive field.
@@ -111,14 +113,14 @@ def draw_block(block, ax=None, title=None):
     ax = _new_axes(ax, (4, 5))
     if title is None:
         title = (f"{type(block).__name__}: {block.num_params:,} parameters,\n"
-                 f"receptive field {arch.receptive_field([block])}")
-    if isinstance(block, arch.InceptionBlock):
+                 f"receptive field {receptive_field([block])}")
+    if isinstance(block, InceptionBlock):
         return _draw_inception(block, ax, title)
-    if isinstance(block, arch.ResidualBlock):
+    if isinstance(block, ResidualBlock):
         return _draw_residual(block, ax, title)
-    if isinstance(block, arch.DenseBlock):
+    if isinstance(block, DenseBlock):
         return _draw_dense(block, ax, title)
-    if isinstance(block, arch.Chain):
+    if isinstance(block, Sequential):
         layers = block.layers
         bottom = _column(ax, layers, 0, 0)
         _box(ax, 0, 0.95, "input", "io", width=1.4)
@@ -126,7 +128,7 @@ def draw_block(block, ax=None, title=None):
         _box(ax, 0, bottom - 0.95, "output", "io", width=1.4)
         _arrow(ax, (0, bottom - 0.31), (0, bottom - 0.95 + 0.31))
         return _finish(ax, title, (-1.8, 1.8), (bottom - 1.4, 1.4))
-    raise TypeError(f"block must be one of the blocks of cnn_helpers.architectures, got {type(block).__name__}")
+    raise TypeError(f"block must be one of the blocks of cnn_helpers.blocks or a Sequential, got {type(block).__name__}")
 
 
 def _draw_inception(block, ax, title):
@@ -217,14 +219,14 @@ def plot_gradient_norms(norms, ax=None, title="Gradient reaching each block's in
     return ax
 
 
-def show_heatmap(heat, true_center=None, predicted=None, ax=None, title="heat map", image=None, vmin=None, vmax=None):
+def show_heatmap(heat, true_centre=None, predicted=None, ax=None, title="heat map", image=None, vmin=None, vmax=None):
     """A heat map (or score map) with the true (circle) and predicted (cross) positions.
 
     Parameters
     ----------
     heat : ndarray, shape (H, W)
-        Scores or probabilities per pixel, e.g. from :func:`cnn_helpers.architectures.heatmap`.
-    true_center, predicted : (row, col), optional
+        Scores or probabilities per pixel, e.g. from :func:`cnn_helpers.dense_prediction.heatmap`.
+    true_centre, predicted : (row, col), optional
     ax : matplotlib Axes, optional
     title : str, optional
     image : ndarray, shape (H, W), optional
@@ -240,8 +242,8 @@ def show_heatmap(heat, true_center=None, predicted=None, ax=None, title="heat ma
     if image is not None:
         ax.imshow(image, cmap="gray_r")
     ax.imshow(heat, cmap="inferno", alpha=0.6 if image is not None else 1.0, vmin=vmin, vmax=vmax)
-    if true_center is not None:
-        ax.plot(true_center[1], true_center[0], "o", markersize=16, markerfacecolor="none",
+    if true_centre is not None:
+        ax.plot(true_centre[1], true_centre[0], "o", markersize=16, markerfacecolor="none",
                 markeredgecolor="lime", markeredgewidth=1.5, label="true centre")
     if predicted is not None:
         ax.plot(predicted[1], predicted[0], "s", markersize=8, markerfacecolor="none",

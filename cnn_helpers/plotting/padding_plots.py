@@ -45,7 +45,7 @@ def draw_padding_layout(layout, axes=None):
     Parameters
     ----------
     layout : PaddingLayout
-        From ``cnn_helpers.widgets.padding_explorer.padding_layout``.
+        From ``cnn_helpers.conv.padding_layout``.
     axes : sequence of 2 Axes, optional
         Left: the padded input (input cells blue, padding hatched grey), a dot at the centre of
         every window position, the first window framed red, the next one along the row blue
@@ -61,8 +61,8 @@ def draw_padding_layout(layout, axes=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from cnn_helpers.widgets.padding_explorer import padding_layout
-    >>> axes = draw_padding_layout(padding_layout(5, 3, 1, 1, 2))
+    >>> from cnn_helpers.conv import padding_layout
+    >>> axes = draw_padding_layout(padding_layout(5, 3, padding=1, stride=2))
     >>> axes[1].get_title()
     'output: 3 × 3'
     """
@@ -111,14 +111,14 @@ def draw_padding_layout(layout, axes=None):
     return axes
 
 
-def draw_padding_modes(image, padding, modes=("constant", "reflect", "edge"), axes=None):
+def draw_padding_modes(image, *, padding, modes=("constant", "reflect", "edge"), axes=None):
     """Draw ``image`` padded by each of ``modes`` (``np.pad`` modes), numbers in the cells (lesson 04).
 
     Parameters
     ----------
     image : array_like, shape (H, W)
         A small image (the lecture's 5x5 reads well).
-    padding : int
+    padding : int, keyword-only
         Rows and columns added on each side.
     modes : sequence of str
         ``np.pad`` modes: "constant" (zeros), "reflect" (mirror about the edge pixel) or "edge"
@@ -133,7 +133,7 @@ def draw_padding_modes(image, padding, modes=("constant", "reflect", "edge"), ax
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> axes = draw_padding_modes(np.eye(3), 1)
+    >>> axes = draw_padding_modes(np.eye(3), padding=1)
     >>> [ax.get_title() for ax in axes]
     ['zeros', 'reflect', 'replicate (edge)']
     """
