@@ -3,7 +3,8 @@
 - :func:`fully_conv_net`: "same" convolutions only, one score map per class;
 - :class:`PixelSoftmaxCrossEntropy`: the per-pixel loss for segmentation;
 - :func:`heatmap` and :func:`locate`: detection as the argmax of a probability map;
-- :func:`iou` and :func:`pixel_accuracy`: how well a predicted mask matches the true one.
+- :func:`iou` and :func:`pixel_accuracy`: how well a predicted mask matches the true one;
+- :func:`box_iou` and :func:`non_max_suppression`: boxes for several objects, scored and de-duplicated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from cnn_helpers._validation import as_array, as_int, describe
 from cnn_helpers.layers import Conv2D, Loss, ReLU, SoftmaxCrossEntropy, make_rng, softmax
 from cnn_helpers.model import Sequential
 
-__all__ = ["fully_conv_net", "PixelSoftmaxCrossEntropy", "heatmap", "locate", "iou", "pixel_accuracy"]
+__all__ = [
+    "fully_conv_net", "PixelSoftmaxCrossEntropy", "heatmap", "locate", "iou", "pixel_accuracy", "box_iou",
+    "non_max_suppression",
+]
 
 
 def fully_conv_net(in_channels=1, hidden=(8, 8, 8), out_channels=1, kernel_size=3, rng=0, dtype=np.float32):
@@ -202,3 +206,89 @@ def pixel_accuracy(pred, target):
     if pred.size == 0:
         raise ValueError("pixel accuracy of empty masks is undefined")
     return float(np.mean(pred == target))
+
+
+# --------------------------------------------------------------------------------------------
+# Boxes: detection of several objects (lesson 10)
+
+
+def _as_boxes(name, boxes):
+    boxes = as_array(name, boxes)
+    if boxes.ndim == 1:
+        boxes = boxes[None]
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{name} must be boxes (top, left, bottom, right), shape (M, 4) or (4,), got shape {boxes.shape}")
+    if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
+        raise ValueError(f"{name} must have bottom >= top and right >= left in every box (top, left, bottom, right)")
+    return boxes.astype(np.float64)
+
+
+def box_iou(a, b):
+    """Intersection over union of every box in ``a`` with every box in ``b`` (lesson 10).
+
+    Boxes are ``(top, left, bottom, right)`` with bottom and right exclusive, as
+    ``make_shapes_dataset`` returns them, so a box covers ``(bottom - top) * (right - left)``
+    pixels. Two empty boxes have IoU 0.
+
+    Parameters
+    ----------
+    a : array_like, shape (M, 4) or (4,)
+    b : array_like, shape (K, 4) or (4,)
+
+    Returns
+    -------
+    ndarray, shape (M, K)
+
+    Examples
+    --------
+    >>> box_iou([0, 0, 2, 2], [[0, 1, 2, 3], [0, 0, 2, 2], [5, 5, 6, 6]])   # 2 / 6, 4 / 4, 0
+    array([[0.33333333, 1.        , 0.        ]])
+    """
+    a, b = _as_boxes("a", a), _as_boxes("b", b)
+    top = np.maximum(a[:, None, 0], b[None, :, 0])
+    left = np.maximum(a[:, None, 1], b[None, :, 1])
+    bottom = np.minimum(a[:, None, 2], b[None, :, 2])
+    right = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def non_max_suppression(boxes, scores, iou_threshold=0.5):
+    """Greedy non-maximum suppression: indices of the boxes kept, best score first (lesson 10).
+
+    Take the highest-scoring box, drop every remaining box that overlaps it with IoU above
+    ``iou_threshold`` (the same object found again), and repeat with what is left.
+
+    Parameters
+    ----------
+    boxes : array_like, shape (M, 4)
+    scores : array_like, shape (M,)
+    iou_threshold : float, optional
+
+    Returns
+    -------
+    ndarray of int64, shape (K,)
+
+    Examples
+    --------
+    >>> boxes = [[0, 0, 4, 4], [0, 1, 4, 5], [8, 8, 12, 12]]
+    >>> non_max_suppression(boxes, [0.9, 0.8, 0.7])            # box 1 overlaps box 0 (IoU 0.6)
+    array([0, 2])
+    """
+    boxes = _as_boxes("boxes", boxes) if len(np.asarray(boxes)) else np.zeros((0, 4))
+    scores = as_array("scores", scores).astype(np.float64).ravel()
+    if scores.shape != (len(boxes),):
+        raise ValueError(f"scores must have one score per box, shape ({len(boxes)},), got shape {scores.shape}")
+    threshold = float(iou_threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"iou_threshold must be between 0 and 1, got {iou_threshold!r}")
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    while order.size:
+        best = order[0]
+        keep.append(best)
+        order = order[1:][box_iou(boxes[best], boxes[order[1:]])[0] <= threshold]
+    return np.array(keep, dtype=np.int64)

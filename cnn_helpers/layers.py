@@ -764,3 +764,222 @@ def _example_shape(layer, input_shape, ndim, layout):
             f"without the batch axis, got {shape}"
         )
     return shape
+
+
+# --------------------------------------------------------------------------------------------
+# Batch normalisation (lesson 10). Appended as its own section: the functions, the layer, and
+# the train/eval switch that walks a model's children.
+
+__all__ += ["batch_norm2d", "batch_norm2d_backward", "BatchNorm2D", "set_training"]
+
+
+def _batch_norm_inputs(x, gamma, beta):
+    x = as_array("x", x)
+    if x.ndim != 4:
+        raise ValueError(f"batch normalisation expects x of shape (N, C, H, W), got shape {x.shape}")
+    gamma, beta = as_array("gamma", gamma), as_array("beta", beta)
+    for name, value in (("gamma", gamma), ("beta", beta)):
+        if value.shape != (x.shape[1],):
+            raise ValueError(f"{name} must have shape (C,) = ({x.shape[1]},) for x of shape {x.shape}, "
+                             f"got shape {value.shape}")
+    return x, gamma, beta
+
+
+def _normalised(x, eps):
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps)
+    return (x - mean) * inv_std, inv_std
+
+
+def batch_norm2d(x, gamma, beta, *, eps=1e-5):
+    """Spatial batch normalisation in training mode (lesson 10).
+
+    Each channel ``c`` is normalised with the mean and (biased) variance of its ``N * H * W``
+    values in the batch, then scaled and shifted:
+    ``out = gamma[c] * (x - mean_c) / sqrt(var_c + eps) + beta[c]``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    gamma, beta : ndarray, shape (C,)
+    eps : float, optional
+
+    Returns
+    -------
+    ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 3.0]).reshape(2, 1, 1, 1)           # one channel: mean 2, variance 1
+    >>> batch_norm2d(x, np.ones(1), np.zeros(1), eps=0.0).ravel()
+    array([-1.,  1.])
+    """
+    x, gamma, beta = _batch_norm_inputs(x, gamma, beta)
+    xhat, _ = _normalised(x, eps)
+    return gamma[None, :, None, None] * xhat + beta[None, :, None, None]
+
+
+def batch_norm2d_backward(dout, x, gamma, beta, *, eps=1e-5):
+    """Gradients of :func:`batch_norm2d` (training mode): ``(dx, dgamma, dbeta)`` (lesson 10).
+
+    With ``m = N * H * W`` values per channel, ``xhat`` the normalised input and
+    ``g = dout * gamma``, the mean and the variance depend on every input, so
+    ``dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)``, the means taken per
+    channel; ``dgamma = sum(dout * xhat)`` and ``dbeta = sum(dout)`` per channel.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H, W)
+    x, gamma, beta, eps : as for :func:`batch_norm2d`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dgamma, dbeta : ndarray, shape (C,)
+
+    Examples
+    --------
+    A gradient that is the same everywhere only shifts the output, which normalising undoes:
+
+    >>> x = np.arange(4.0).reshape(1, 1, 2, 2)
+    >>> dx, dgamma, dbeta = batch_norm2d_backward(np.ones((1, 1, 2, 2)), x, np.ones(1), np.zeros(1))
+    >>> bool(np.allclose(dx, 0)), dbeta
+    (True, array([4.]))
+    """
+    x, gamma, beta = _batch_norm_inputs(x, gamma, beta)
+    dout = as_array("dout", dout)
+    if dout.shape != x.shape:
+        raise ValueError(f"dout must have the shape of x, {x.shape}, got shape {dout.shape}")
+    xhat, inv_std = _normalised(x, eps)
+    g = dout * gamma[None, :, None, None]
+    axes = (0, 2, 3)
+    dx = (g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True)) * inv_std
+    return dx, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
+
+
+class BatchNorm2D(Layer):
+    """Spatial batch normalisation as a layer, with running statistics (lesson 10).
+
+    In training mode (``training`` True, the default) each channel is normalised with its batch
+    mean and variance (:func:`batch_norm2d`), and the running statistics move towards them:
+    ``running = (1 - momentum) * running + momentum * batch``, with the *unbiased* batch variance,
+    as PyTorch's ``BatchNorm2d`` does. In evaluation mode (``eval()``) the layer uses the running
+    statistics instead, so one example's output no longer depends on the rest of its batch.
+
+    Parameters
+    ----------
+    channels : int
+    momentum : float, optional
+    eps : float, optional
+    gamma_init : float, optional
+        Starting value of every ``gamma`` (1, as in the original ResNet; 0 starts a residual
+        branch that ends in this layer at zero, Goyal et al., 2017).
+    dtype : float32 or float64, optional
+
+    Attributes
+    ----------
+    params : dict
+        ``"gamma"`` shape (C,), ``"beta"`` shape (C,).
+    running_mean, running_var : ndarray, shape (C,)
+    training : bool
+
+    Examples
+    --------
+    >>> bn = BatchNorm2D(1, dtype=np.float64)
+    >>> bn.forward(np.array([1.0, 3.0]).reshape(2, 1, 1, 1)).ravel().round(3)
+    array([-1.,  1.])
+    >>> bn.running_mean, bn.running_var                  # 0.9 * 0 + 0.1 * 2, 0.9 * 1 + 0.1 * 2
+    (array([0.2]), array([1.1]))
+    >>> bn.eval().forward(np.full((1, 1, 1, 1), 0.2)).ravel()
+    array([0.])
+    """
+
+    def __init__(self, channels, momentum=0.1, eps=1e-5, gamma_init=1.0, dtype=np.float32):
+        super().__init__()
+        self.channels = as_int("channels", channels, minimum=1)
+        self.momentum, self.eps = float(momentum), float(eps)
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"momentum must be between 0 and 1, got {momentum!r}")
+        if not self.eps > 0.0:
+            raise ValueError(f"eps must be positive, got {eps!r}")
+        self.dtype = _float_dtype(dtype)
+        self.params["gamma"] = np.full(self.channels, gamma_init, dtype=self.dtype)
+        self.params["beta"] = np.zeros(self.channels, dtype=self.dtype)
+        self.running_mean = np.zeros(self.channels, dtype=self.dtype)
+        self.running_var = np.ones(self.channels, dtype=self.dtype)
+        self.training = True
+        self._x = None
+        self._used_batch = True
+
+    def train(self, mode=True):
+        """Switch to training mode (batch statistics); returns the layer."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode (running statistics); returns the layer."""
+        return self.train(False)
+
+    def forward(self, x):
+        """x shape (N, C, H, W) -> same shape."""
+        x = self._input(x, 4, "(N, C, H, W)")
+        if x.shape[1] != self.channels:
+            raise ValueError(f"x must have {self.channels} channels (channels of {self!r}), got shape {x.shape}")
+        x = x.astype(self.dtype, copy=False)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        self._x, self._used_batch = x, self.training
+        if self.training:
+            m = x.shape[0] * x.shape[2] * x.shape[3]
+            if m < 2:
+                raise ValueError(f"training mode needs more than one value per channel, got x of shape {x.shape}")
+            self.running_mean *= 1 - self.momentum
+            self.running_mean += self.momentum * x.mean(axis=(0, 2, 3))
+            self.running_var *= 1 - self.momentum
+            self.running_var += self.momentum * x.var(axis=(0, 2, 3)) * (m / (m - 1))
+            out = batch_norm2d(x, gamma, beta, eps=self.eps)
+        else:
+            scale = gamma / np.sqrt(self.running_var + self.eps)
+            out = (x - self.running_mean[None, :, None, None]) * scale[None, :, None, None] + beta[None, :, None, None]
+        return self._remember_output(out.astype(self.dtype, copy=False))
+
+    def backward(self, dout):
+        """dout shape (N, C, H, W) -> dx; fills ``grads["gamma"]`` and ``grads["beta"]``."""
+        dout = self._dout(dout)
+        gamma = self.params["gamma"]
+        if self._used_batch:
+            dx, dgamma, dbeta = batch_norm2d_backward(dout, self._x, gamma, self.params["beta"], eps=self.eps)
+        else:  # the running statistics are constants: a per-channel affine map
+            inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+            xhat = (self._x - self.running_mean[None, :, None, None]) * inv_std[None, :, None, None]
+            dx = dout * (gamma * inv_std)[None, :, None, None]
+            dgamma, dbeta = (dout * xhat).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+        self.grads["gamma"], self.grads["beta"] = dgamma.astype(self.dtype), dbeta.astype(self.dtype)
+        return dx.astype(self.dtype, copy=False)
+
+    def output_shape(self, input_shape):
+        shape = _example_shape(self, input_shape, 3, "(C, H, W)")
+        if shape[0] != self.channels:
+            raise ValueError(f"input_shape must have {self.channels} channels (channels of {self!r}), "
+                             f"got {tuple(input_shape)}")
+        return shape
+
+    def __repr__(self):
+        return f"BatchNorm2D({self.channels})"
+
+
+def set_training(model, training=True):
+    """Put every layer inside ``model`` that has a train/eval switch into one mode (lesson 10).
+
+    Walks ``children`` recursively (like ``parameters()``) and calls ``train(training)`` on each
+    layer that has one, such as :class:`BatchNorm2D`. Returns ``model``.
+
+    >>> from cnn_helpers.model import Sequential
+    >>> net = set_training(Sequential(Conv2D(1, 2, 3), BatchNorm2D(2)), False)
+    >>> net[1].training
+    False
+    """
+    if hasattr(model, "train") and callable(model.train) and hasattr(model, "training"):
+        model.train(training)
+    for _, child in getattr(model, "children", ()):
+        set_training(child, training)
+    return model

@@ -259,6 +259,9 @@ def test_gradient_heatmap_and_mask_plots(plt):
     ax = plots.plot_gradient_norms({"plain": [0.1, 0.5, 1.0], "residual": [0.9, 1.0, 1.0]})
     assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert [line.get_label() for line in ax.get_lines()][:2] == ["plain", "residual"]
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # blocks are whole numbers
     heat = heatmap(np.zeros((1, 1, 4, 4)))[0]
     ax = plots.show_heatmap(heat, true_centre=(1, 2), predicted=(1, 2), title="t")
     assert ax.get_title() == "t" and len(ax.get_lines()) == 2
@@ -297,3 +300,91 @@ def test_blocks_are_layers_whose_parameters_are_leaves():
         assert [id(a) for a in block.params.values()] == [id(a) for _, _, a in block.parameters()], name
     assert isinstance(VGGBlock(1, 2), Sequential) and isinstance(MaxPoolSame(3), Layer)
     assert MaxPoolSame(3).window == ((3, 3), (1, 1)) and MaxPoolSame(3).parameters() == []
+
+
+# ------------------------------------------------------------------------------------------
+# Projection shortcut, small branches, batch norm, transition layer, GAP head, the functional block
+
+
+from cnn_helpers.blocks import (  # noqa: E402
+    GlobalAvgPool,
+    TransitionLayer,
+    gap_head,
+    residual_block,
+    residual_block_backward,
+)
+from cnn_helpers.layers import BatchNorm2D  # noqa: E402
+
+
+@pytest.mark.parametrize("make, channels", [
+    (lambda: ResidualBlock(2, out_channels=3, stride=2, rng=1, dtype=F64), 2),
+    (lambda: ResidualBlock(2, out_channels=3, rng=1, dtype=F64, branch_scale=1.0), 2),
+    (lambda: ResidualBlock(3, rng=1, dtype=F64, batch_norm=True, branch_scale=0.5), 3),
+    (lambda: TransitionLayer(4, 2, rng=1, dtype=F64), 4),
+    (lambda: Sequential(Conv2D(3, 2, 3, rng=0, dtype=F64), GlobalAvgPool()), 3),
+])
+def test_new_blocks_gradients_match_numerical(make, channels, rng):
+    block = make()
+    for layer, _, _ in block.parameters():
+        if isinstance(layer, BatchNorm2D):
+            layer.momentum = 0.0  # repeated forwards of the numerical check leave the statistics alone
+    result = check_layer(block, small_input(rng, (2, channels, 6, 6)), seed=5)
+    assert result.passed, str(result)
+
+
+def test_projection_shortcut_shapes_counts_and_torch(rng):
+    block = ResidualBlock(2, out_channels=4, stride=2, rng=0, dtype=F64)
+    assert block.output_shape((2, 7, 7)) == (4, 4, 4)
+    assert block.num_params == (2 * 9 * 4 + 4) + (4 * 9 * 4 + 4) + (2 * 4 + 4)
+    assert "projection.0.W" in block.params
+    assert ResidualBlock(2).projection is None and ResidualBlock(2, shortcut=False, stride=2).projection is None
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = rng.standard_normal((2, 2, 7, 7))
+    p = {k: torch.tensor(v) for k, v in block.params.items()}
+    tx = torch.tensor(x)
+    branch = F.conv2d(F.relu(F.conv2d(tx, p["branch.0.W"], p["branch.0.b"], stride=2, padding=1)),
+                      p["branch.2.W"], p["branch.2.b"], padding=1)
+    expected = F.relu(branch + F.conv2d(tx, p["projection.0.W"], p["projection.0.b"], stride=2))
+    np.testing.assert_allclose(block.forward(x), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_branch_starts_small_by_default():
+    small, full = ResidualBlock(4, rng=3), ResidualBlock(4, rng=3, branch_scale=1.0)
+    np.testing.assert_allclose(small.params["branch.2.W"], 0.1 * full.params["branch.2.W"], rtol=1e-6)
+    np.testing.assert_array_equal(small.params["branch.0.W"], full.params["branch.0.W"])
+    bn = ResidualBlock(4, batch_norm=True, branch_scale=0.0)
+    assert np.all(bn.params["branch.4.gamma"] == 0) and np.all(bn.params["branch.1.gamma"] == 1)
+
+
+def test_transition_layer_and_gap_head_counts():
+    t = TransitionLayer(40, rng=0)
+    assert (t.out_channels, t.num_params, t.output_shape((40, 8, 8))) == (20, 40 * 20 + 20, (20, 4, 4))
+    assert TransitionLayer(40, 10).num_params == 410
+    head = gap_head(32, 10)
+    assert head.num_params == 32 * 10 + 10 and head.output_shape((32, 5, 9)) == (10,)
+    x = np.arange(2 * 3 * 2 * 2, dtype=F64).reshape(2, 3, 2, 2)
+    np.testing.assert_allclose(GlobalAvgPool().forward(x), x.mean(axis=(2, 3)))
+    with pytest.raises(ValueError, match="receptive field is the whole input"):
+        _ = GlobalAvgPool().window
+    with pytest.raises(ValueError, match=r"compression must be in \(0, 1\]"):
+        TransitionLayer(4, compression=0)
+
+
+def test_functional_residual_block_matches_the_layer_and_numerical(rng):
+    block = ResidualBlock(3, rng=2, dtype=F64, branch_scale=1.0)
+    w1, b1, w2, b2 = (block.params[k].copy() for k in ("branch.0.W", "branch.0.b", "branch.2.W", "branch.2.b"))
+    b1[:], b2[:] = rng.standard_normal(3), rng.standard_normal(3)
+    block.params["branch.0.b"][...], block.params["branch.2.b"][...] = b1, b2
+    x = small_input(rng, (2, 3, 5, 5))
+    dout = rng.standard_normal(x.shape)
+    np.testing.assert_allclose(residual_block(x, w1, b1, w2, b2), block.forward(x), rtol=1e-12)
+    dx, dw1, db1, dw2, db2 = residual_block_backward(dout, x, w1, b1, w2, b2)
+    np.testing.assert_allclose(dx, block.backward(dout), rtol=1e-10)
+    np.testing.assert_allclose(dw1, block.grads["branch.0.W"], rtol=1e-10)
+    np.testing.assert_allclose(db2, block.grads["branch.2.b"], rtol=1e-10)
+    for array, grad in ((x, dx), (w1, dw1), (b1, db1), (w2, dw2), (b2, db2)):
+        numeric = numerical_gradient(lambda: float(np.sum(residual_block(x, w1, b1, w2, b2) * dout)), array)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r"w2 must have shape \(C, C, k, k\) with C = 3 and k odd"):
+        residual_block(x, w1, b1, np.zeros((3, 3, 2, 2)), b2)

@@ -85,6 +85,20 @@ def test_grading_copy_takes_only_exercise_code_from_the_learner():
     assert notes == {}
 
 
+def test_grading_copy_leaves_out_demonstrations_tagged_grading_skip():
+    solution = _notebook(_code("train_for_a_minute()", "grading-skip"), _code(EXERCISE, "exercise-9.1", "grading-skip"),
+                         _code("check(double)", "check-9.1", "grading-skip"))
+    solution.cells[0].outputs = [nbformat.v4.new_output("stream", text="accuracy 97.1%\n")]
+    learner = copy.deepcopy(solution)
+    learner.cells[0].metadata["tags"] = []  # the learner's tags never decide what is skipped
+    graded, _ = editions.grading_copy(solution, learner)
+    assert graded.cells[0].source.startswith("#") and graded.cells[0].outputs == []
+    assert "nbval-ignore-output" in graded.cells[0].metadata["tags"]
+    assert len(graded.cells) == 3  # cell numbers stay JupyterLab's
+    # exercise and check cells are always graded, whatever their tags
+    assert graded.cells[1].source == EXERCISE and graded.cells[2].source == "check(double)"
+
+
 def test_grading_copy_grades_the_stub_when_the_exercise_cell_was_deleted():
     solution = _notebook(_code(EXERCISE, "exercise-9.1"), _code("check(double)", "check-9.1"))
     learner = _notebook(_code("check(double)", "check-9.1"))
@@ -174,14 +188,17 @@ def test_a_folder_with_notebooks_is_one_learner_and_a_folder_of_folders_is_a_cla
     (mine / "drafts").mkdir(parents=True)
     for path in (mine / "01-a.ipynb", mine / "drafts" / "01-a.ipynb"):
         path.write_text("{}")
-    assert collect([mine]) == [("", mine / "01-a.ipynb")]
+    (only,) = collect([mine])  # one learner's folder: the copy in drafts/ is named, not graded
+    assert (only.learner, only.path) == ("", mine / "01-a.ipynb")
+    assert len(only.notes) == 1 and "not graded" in only.notes[0] and "drafts/ (01-a.ipynb)" in only.notes[0]
 
     course = tmp_path / "class"
     for learner in ("ann", "ben"):
         (course / learner / ".ipynb_checkpoints").mkdir(parents=True)
         (course / learner / "01-a.ipynb").write_text("{}")
         (course / learner / ".ipynb_checkpoints" / "01-a-checkpoint.ipynb").write_text("{}")
-    assert collect([course]) == [("ann", course / "ann" / "01-a.ipynb"), ("ben", course / "ben" / "01-a.ipynb")]
+    assert [(s.learner, s.path, s.notes) for s in collect([course])] == [
+        ("ann", course / "ann" / "01-a.ipynb", []), ("ben", course / "ben" / "01-a.ipynb", [])]
 
     with pytest.raises(GradeError, match="does not exist"):
         collect([tmp_path / "missing"])

@@ -612,3 +612,117 @@ def test_the_loss_and_fit_accept_and_refuse_the_same_labels(labels, error):
         else:
             with pytest.raises(error, match=r"y_train|labels"):
                 run()
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch normalisation (lesson 10): numerical gradients, running statistics, train vs eval, PyTorch
+# ---------------------------------------------------------------------------------------------
+
+from cnn_helpers.layers import BatchNorm2D, batch_norm2d, batch_norm2d_backward, set_training  # noqa: E402
+
+
+def test_batch_norm2d_normalises_each_channel(rng):
+    x = rng.standard_normal((4, 3, 5, 5)) * np.array([1.0, 5.0, 0.1])[None, :, None, None] + 3
+    out = batch_norm2d(x, np.ones(3), np.zeros(3), eps=0.0)
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-10)
+    shifted = batch_norm2d(x, np.array([2.0, 1.0, 0.5]), np.array([1.0, -1.0, 0.0]), eps=0.0)
+    np.testing.assert_allclose(shifted.mean(axis=(0, 2, 3)), [1.0, -1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(shifted.std(axis=(0, 2, 3)), [2.0, 1.0, 0.5], atol=1e-10)
+
+
+def test_batch_norm2d_backward_matches_numerical(rng):
+    x = rng.standard_normal((3, 2, 4, 3))
+    gamma, beta = rng.standard_normal(2), rng.standard_normal(2)
+    dout = rng.standard_normal(x.shape)
+
+    def loss():
+        return float(np.sum(batch_norm2d(x, gamma, beta) * dout))
+
+    dx, dgamma, dbeta = batch_norm2d_backward(dout, x, gamma, beta)
+    np.testing.assert_allclose(dx, numerical_gradient(loss, x), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dgamma, numerical_gradient(loss, gamma), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dbeta, numerical_gradient(loss, beta), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_layer_gradients_match_numerical(rng, training):
+    layer = BatchNorm2D(3, dtype=np.float64)
+    layer.params["gamma"][...] = rng.standard_normal(3)
+    layer.params["beta"][...] = rng.standard_normal(3)
+    layer.running_mean[...] = rng.standard_normal(3)
+    layer.running_var[...] = rng.uniform(0.5, 2.0, 3)
+    layer.momentum = 0.0  # so repeated forwards during the numerical check leave the statistics alone
+    layer.train(training)
+    result = check_layer(layer, rng.standard_normal((2, 3, 3, 4)), seed=3)
+    assert result.passed, str(result)
+
+
+def test_batchnorm_running_statistics_and_eval_mode(rng):
+    layer = BatchNorm2D(2, momentum=0.5, dtype=np.float64)
+    x = rng.standard_normal((4, 2, 3, 3)) + np.array([1.0, -2.0])[None, :, None, None]
+    layer.forward(x)
+    m = 4 * 3 * 3
+    np.testing.assert_allclose(layer.running_mean, 0.5 * x.mean(axis=(0, 2, 3)))
+    np.testing.assert_allclose(layer.running_var, 0.5 + 0.5 * x.var(axis=(0, 2, 3)) * m / (m - 1))
+    layer.eval()
+    one = x[:1]
+    expected = (one - layer.running_mean[None, :, None, None]) / np.sqrt(layer.running_var + layer.eps)[None, :, None, None]
+    np.testing.assert_allclose(layer.forward(one), expected)
+    before = layer.running_mean.copy()
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.running_mean, before)   # eval mode never updates them
+    # in eval mode one example's output does not depend on the rest of its batch
+    np.testing.assert_allclose(layer.forward(x)[:1], layer.forward(one))
+
+
+def test_set_training_reaches_nested_layers():
+    from cnn_helpers.blocks import ResidualBlock
+
+    net = Sequential(Conv2D(1, 2, 3, padding=1), BatchNorm2D(2), ResidualBlock(2, batch_norm=True))
+    set_training(net, False)
+    norms = list({id(layer): layer for layer, _, _ in net.parameters() if isinstance(layer, BatchNorm2D)}.values())
+    assert len(norms) == 3 and not any(layer.training for layer in norms)
+    set_training(net, True)
+    assert all(layer.training for layer in norms)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_matches_torch(rng, training):
+    torch = pytest.importorskip("torch")
+    layer = BatchNorm2D(3, momentum=0.1, dtype=np.float64)
+    reference = torch.nn.BatchNorm2d(3, momentum=0.1, eps=layer.eps).double()
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(gamma))
+        reference.bias.copy_(torch.tensor(beta))
+    warm = rng.standard_normal((5, 3, 4, 4)) * 2 + 1
+    layer.forward(warm)
+    reference(torch.tensor(warm))
+    np.testing.assert_allclose(layer.running_mean, reference.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var, reference.running_var.numpy(), rtol=1e-12)
+    layer.train(training)
+    reference.train(training)
+    x = rng.standard_normal((2, 3, 4, 5))
+    dout = rng.standard_normal(x.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = reference(tx)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_allclose(layer.forward(x), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(dout), tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(layer.grads["gamma"], reference.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(layer.grads["beta"], reference.bias.grad.numpy(), rtol=1e-10)
+
+
+def test_batchnorm_errors():
+    with pytest.raises(ValueError, match=r"x must have 2 channels \(channels of BatchNorm2D\(2\)\), got shape \(1, 3, 2, 2\)"):
+        BatchNorm2D(2).forward(np.zeros((1, 3, 2, 2)))
+    with pytest.raises(ValueError, match=r"training mode needs more than one value per channel"):
+        BatchNorm2D(2).forward(np.zeros((1, 2, 1, 1)))
+    with pytest.raises(ValueError, match=r"gamma must have shape \(C,\) = \(2,\)"):
+        batch_norm2d(np.zeros((1, 2, 2, 2)), np.ones(3), np.zeros(2))
+    with pytest.raises(ValueError, match=r"batch normalisation expects x of shape \(N, C, H, W\)"):
+        batch_norm2d(np.zeros((2, 2)), np.ones(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"momentum must be between 0 and 1"):
+        BatchNorm2D(2, momentum=2)

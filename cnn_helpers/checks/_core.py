@@ -621,7 +621,7 @@ class _TooManyLines(BaseException):
 def count_python_lines(function, *args, limit=None, watch=None):
     """Run ``function(*args)`` and count the lines executed in code that shares its globals.
 
-    Used by the checks of vectorised exercises (5.2, 7.3): a loop over output positions runs at
+    Used by the checks of vectorised exercises (5.2, 5.3, 7.8): a loop over output positions runs at
     least one line per output, a vectorised version a few lines in all. Counting lines instead of
     timing gives the same verdict on a busy machine as on an idle one.
 

@@ -29,6 +29,10 @@ ANSWER_PATTERN = re.compile(r"^answer(_\w+)?$")  # the variable a checked questi
 TITLE_PATTERN = re.compile(r"^#\s*Exercise\s+(\d+\.\d+)\s*:\s*(.+?)\s*$", re.MULTILINE)
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 WIDGET_TAG = "widget"
+# A demonstration that only shows (a long training run, an experiment over seeds): grading leaves
+# it out, so grading a lesson stays fast. No exercise or check may depend on what it computes;
+# tests/test_notebooks.py grades every solution edition and fails if a later cell needs it.
+GRADING_SKIP_TAG = "grading-skip"
 META_KEY = "cnn_course"
 
 
@@ -211,6 +215,14 @@ def grading_copy(solution, submission):
         tags = cell.metadata.setdefault("tags", [])
         if IGNORE_OUTPUT_TAG not in tags:
             tags.append(IGNORE_OUTPUT_TAG)  # the learner may print anything while working
+    for cell in graded.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and GRADING_SKIP_TAG in tags and cell_role(cell) is None:
+            # Kept as a cell, so the cell numbers in the grader's notes are JupyterLab's.
+            cell.source = "# A demonstration, left out while grading (tag grading-skip)."
+            cell.outputs = []
+            if IGNORE_OUTPUT_TAG not in tags:
+                tags.append(IGNORE_OUTPUT_TAG)
     return graded, notes
 
 

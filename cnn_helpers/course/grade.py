@@ -446,10 +446,12 @@ def _deduplicate(learner: str, notebooks, released, base: Path):
 def collect(paths, reference_dir: Path = SOLUTIONS_DIR) -> list:
     """Expand notebooks and folders into :class:`Submission` objects.
 
-    A folder whose notebooks are all at its top is one learner's working folder. A folder with
-    subfolders holding notebooks is a class: each subfolder is one learner (one notebook per
-    lesson; duplicates are reported), and a notebook at the top of a class folder is graded as a
-    learner named after the file, with a note saying so. Symbolic links are refused.
+    A folder with notebooks at its top and at most one subfolder holding notebooks is one
+    learner's working folder: its top notebooks are graded, and a note names the subfolder's
+    notebooks that were not. A folder with two or more subfolders holding notebooks (or only
+    subfolders) is a class: each subfolder is one learner (one notebook per lesson; duplicates
+    are reported), and a notebook at the top of a class folder is graded as a learner named after
+    the file, with a note saying so. Symbolic links are refused.
     """
     released = released_lessons(reference_dir)
     found = []
@@ -469,12 +471,21 @@ def collect(paths, reference_dir: Path = SOLUTIONS_DIR) -> list:
                     notebooks, links = _notebooks_in(sub)
                     if notebooks or links:
                         learners.append((sub, notebooks, links))
-            if not learners:
+            if direct and len(learners) < 2:
+                # One learner's working folder (work/), perhaps with a folder of drafts beside the
+                # lessons: grade the notebooks at the top and say which others were left out.
+                notes = [
+                    f"not graded: {len(notebooks) + len(links)} notebook(s) in the subfolder "
+                    f"{safe_text(sub.name)}/ ({', '.join(safe_text(n.name) for n in [*notebooks, *links][:3])}"
+                    f"{', ...' if len(notebooks) + len(links) > 3 else ''}); the grader takes the notebooks at the "
+                    f"top of {safe_text(path)} (for a class, put each learner's notebooks in a subfolder of their own)"
+                    for sub, notebooks, links in learners
+                ]
                 for notebook in direct:
                     if notebook.is_symlink():
-                        found.append(Submission("", notebook, error="refused: a symbolic link"))
+                        found.append(Submission("", notebook, list(notes), error="refused: a symbolic link"))
                     else:
-                        found.append(Submission("", notebook))
+                        found.append(Submission("", notebook, list(notes)))
                 continue
             for notebook in direct:
                 name = f"(top) {safe_text(notebook.name)}"

@@ -11,7 +11,7 @@ import numpy as np
 
 from cnn_helpers._validation import as_pair
 from cnn_helpers.blocks import DenseBlock, InceptionBlock, MaxPoolSame, ResidualBlock
-from cnn_helpers.layers import AvgPool2D, Conv2D, MaxPool2D, ReLU
+from cnn_helpers.layers import AvgPool2D, BatchNorm2D, Conv2D, MaxPool2D, ReLU
 from cnn_helpers.model import Sequential
 from cnn_helpers.receptive_field import receptive_field
 
@@ -47,6 +47,8 @@ def layer_label(layer):
         return f"{sh}×{sw} {kind} pool" + (stride if (th, tw) != (sh, sw) else "")
     if isinstance(layer, MaxPoolSame):
         return f"{layer.size}×{layer.size} max pool, stride 1"
+    if isinstance(layer, BatchNorm2D):
+        return f"batch norm, {layer.channels}"
     return repr(layer)
 
 
@@ -164,7 +166,12 @@ def _draw_residual(block, ax, title):
     if block.shortcut:
         ax.plot([1.4, 2.1, 2.1], [1.0, 1.0, plus_y], color="#444444", linewidth=0.9)
         _arrow(ax, (2.1, plus_y), (0.24, plus_y))
-        ax.text(2.2, (1.0 + plus_y) / 2, "identity:\nx unchanged", fontsize=8, va="center")
+        if block.projection is None:
+            shortcut_text = "identity:\nx unchanged"
+        else:
+            stride = f",\nstride {block.stride}" if block.stride != 1 else ""
+            shortcut_text = f"projection:\n1×1 conv\n{block.channels}→{block.out_channels}{stride}"
+        ax.text(2.2, (1.0 + plus_y) / 2, shortcut_text, fontsize=8, va="center")
     relu_y = plus_y - 0.95
     _arrow(ax, (0, plus_y - 0.22), (0, relu_y + 0.31))
     _box(ax, 0, relu_y, "ReLU", "relu")
@@ -212,6 +219,9 @@ def plot_gradient_norms(norms, ax=None, title="Gradient reaching each block's in
         ax.plot(np.arange(1, len(values) + 1), values, marker=marker, markersize=4, label=label)
     ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
     ax.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # blocks are counted: no tick at 2.5
     ax.set_xlabel("block (1 = nearest the input)")
     ax.set_ylabel("|gradient| / |gradient at the output|")
     ax.set_title(title)

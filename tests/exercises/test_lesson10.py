@@ -1,108 +1,227 @@
-"""Lesson 10 checks: the stub fails, the solution passes, plausible mistakes fail with the right hint."""
+"""Lesson 10 checks: plausible mistakes fail with the right hint, unusual correct answers pass.
 
-import math
+The registry test (``test_registry.py``) already proves for every exercise and question that the
+stub fails, the solution passes, the declared reference is refused and every registered mistake is
+named. Here: mistakes written as a learner would write them, unusual correct answers, hard-coded
+answers, and the reference guard for the helpers 10.4 may and may not use.
+"""
 
 import numpy as np
 import pytest
 
 from cnn_helpers.checks import lesson10
 
-from ._tools import assert_fails
+from ._tools import assert_fails, assert_passes, load_exercise
+
+# ------------------------------------------------------------------------------------------ questions
 
 
-# ------------------------------------------------------------------------------------------ 10.1
+@pytest.mark.parametrize("answer, hint", [
+    (9, "stride was ignored"), (12, "kernel sizes were added"), (17, "own stride"), (14, "off by one"),
+    (16, "r = 1, j = 1"),
+])
+def test_receptive_field_question(answer, hint):
+    assert_fails(lesson10.check_receptive_field, answer, hint=hint)
+    assert_passes(lesson10.check_receptive_field, 15)
 
 
-def field_ignoring_strides(kernels, strides):
-    return 1 + sum(k - 1 for k in kernels)
+@pytest.mark.parametrize("answer, hint", [
+    (69_632, "biases are missing"), (45_440, "3 * 3 = 9 weights"), (590_080, "the layer the bottleneck replaces"),
+    (70_000, "C_in * C_out * k * k + C_out"), (70016.5, "whole number"),
+])
+def test_bottleneck_question(answer, hint):
+    assert_fails(lesson10.check_bottleneck_params, answer, hint=hint)
+    assert_passes(lesson10.check_bottleneck_params, 70016)
 
 
-def field_own_stride(kernels, strides):
-    field, jump = 1, 1
-    for k, s in zip(kernels, strides):
-        jump *= s
-        field += (k - 1) * jump
-    return field
+def test_bottleneck_answer_matches_the_layers():
+    from cnn_helpers.layers import Conv2D
+
+    assert sum(Conv2D(a, b, k).num_params for a, b, k in ((256, 64, 1), (64, 64, 3), (64, 256, 1))) == 70_016
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (field_ignoring_strides, "strides were ignored"),
-        (lambda kernels, strides: sum(kernels), "kernel sizes were added up"),
-        (field_own_stride, "own stride was applied"),
-        (lambda kernels, strides: math.prod(kernels), "kernel sizes were multiplied"),
-        (lambda kernels, strides: field_own_stride(kernels, [1] * len(kernels)) - 1, "starts at 1"),
-        (lambda kernels, strides: 5, "wrong receptive field"),  # hard-coded: two 3x3 layers
-    ],
-)
-def test_receptive_field_mistakes(wrong, hint):
-    assert_fails(lesson10.check_receptive_field, wrong, hint=hint)
+def test_plain_stack_question():
+    assert_passes(lesson10.check_plain_stack, "(A)")
+    assert_fails(lesson10.check_plain_stack, "b", hint="it has to be *trained*")
+    assert_fails(lesson10.check_plain_stack, "c", hint="they do not train alike")
 
 
-def test_receptive_field_reference_is_blocked():
-    from cnn_helpers import receptive_field as fields
+# ------------------------------------------------------------------------------------------ 10.4
 
-    def via_package(kernels, strides):
-        return fields.receptive_field(list(zip(kernels, strides)))
+def _conv():
+    from cnn_helpers.conv import conv2d, conv2d_backward
 
-    assert_fails(lesson10.check_receptive_field, via_package, hint="called cnn_helpers.receptive_field.receptive_field")
-    assert fields.receptive_field([(3, 1), (3, 1)]) == 5
+    return conv2d, conv2d_backward
 
 
-# ------------------------------------------------------------------------------------------ 10.2
+def _learner_residual(*, shortcut="dz", outer="z", inner=True, swap=False):
+    """A learner's residual backward written from scratch, with one switchable slip."""
+
+    def backward(dout, x, w1, b1, w2, b2):
+        conv2d, conv2d_backward = _conv()
+        p = w1.shape[2] // 2
+        h = conv2d(x, w1, b1, padding=p)
+        a = np.maximum(h, 0)
+        f = conv2d(a, w2, b2, padding=p)
+        z = x + f
+        mask = {"z": z > 0, "f": f > 0, "none": True, "out": np.maximum(z, 0) > 0}[outer]
+        dz = dout * mask
+        da, dw2, db2 = conv2d_backward(dz, a, w2, b2, padding=p)
+        dx, dw1, db1 = conv2d_backward(da * (h > 0) if inner else da, x, w1, b1, padding=p)
+        dx = dx + {"dz": dz, "none": 0, "dout": dout}[shortcut]
+        return (dx, dw1, db1, dw2, db2) if not swap else (dx, dw2, db2, dw1, db1)
+
+    return backward
 
 
-def conv(c_in, c_out, k, bias=True):
-    return c_in * c_out * k * k + (c_out if bias else 0)
+@pytest.mark.parametrize("wrong, hint", [
+    (_learner_residual(shortcut="none"), "the shortcut's gradient is missing"),
+    (_learner_residual(shortcut="dout"), "must pass the final ReLU too"),
+    (_learner_residual(outer="none", shortcut="dout"), "final ReLU is missing"),
+    (_learner_residual(outer="f"), "mask was taken from F(x)"),
+    (_learner_residual(inner=False), "ReLU between the two convolutions is missing"),
+    (_learner_residual(swap=True), "in the order of the arguments"),
+    (lambda dout, x, w1, b1, w2, b2: dout, "return the tuple (dx, dw1, db1, dw2, db2)"),
+])
+def test_residual_backward_mistakes(wrong, hint):
+    assert_fails(lesson10.check_residual_backward, wrong, hint=hint)
 
 
-def inception(c, b1, r3, b3, r5, b5, pp, bias=True, bottleneck=True, pool_conv=True, channels=None):
-    total = conv(c, b1, 1, bias)
-    if bottleneck:
-        total += conv(c, r3, 1, bias) + conv(r3, b3, 3, bias) + conv(c, r5, 1, bias) + conv(r5, b5, 5, bias)
-    else:
-        total += conv(c, b3, 3, bias) + conv(c, b5, 5, bias)
-    if pool_conv:
-        total += conv(c, pp, 1, bias)
-    out = b1 + b3 + b5 + pp if channels is None else channels(b1, r3, b3, r5, b5, pp)
-    return total, out
+def test_residual_backward_unusual_answers_pass():
+    # the mask read off the block's output (relu(z) > 0 is z > 0), the gradients in another order of work
+    assert_passes(lesson10.check_residual_backward, _learner_residual(outer="out"))
+
+    def with_loops_for_the_bias(dout, x, w1, b1, w2, b2):
+        conv2d, conv2d_backward = _conv()
+        p = w1.shape[2] // 2
+        h = conv2d(x, w1, b1, padding=p)
+        z = x + conv2d(np.maximum(h, 0), w2, b2, padding=p)
+        dz = np.where(z > 0, dout, 0.0)
+        da, dw2, _ = conv2d_backward(dz, np.maximum(h, 0), w2, b2, padding=p)
+        dh = np.where(h > 0, da, 0.0)
+        dx, dw1, _ = conv2d_backward(dh, x, w1, b1, padding=p)
+        db1 = np.array([dh[:, c].sum() for c in range(len(b1))])
+        db2 = np.array([dz[:, c].sum() for c in range(len(b2))])
+        return [dz + dx, dw1, db1, dw2, db2]               # a list instead of a tuple
+
+    assert_passes(lesson10.check_residual_backward, with_loops_for_the_bias)
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda *w: inception(*w, bottleneck=False), "bottlenecks were left out"),
-        (lambda *w: inception(*w, bias=False), "biases are missing"),
-        (lambda *w: inception(*w, pool_conv=False), "pooling branch's 1x1 convolution"),
-        (lambda *w: inception(*w, channels=lambda b1, r3, b3, r5, b5, pp: b1), "concatenated"),
-        (lambda *w: inception(*w, channels=lambda b1, r3, b3, r5, b5, pp: b1 + r3 + b3 + r5 + b5 + pp),
-         "bottleneck widths were counted as output channels"),
-        (lambda *w: inception(*w, channels=lambda b1, r3, b3, r5, b5, pp: b1 + b3 + b5), "pooling branch's channels"),
-        (lambda *w: inception(*w)[0], "expected shape (2,)"),  # only the count, not the pair
-        (lambda *w: (163_696, 256), "wrong (num_params, out_channels)"),  # hard-coded inception (3a)
-    ],
-)
-def test_inception_params_mistakes(wrong, hint):
-    assert_fails(lesson10.check_inception_params, wrong, hint=hint)
+def test_residual_backward_may_not_use_the_block():
+    import cnn_helpers.blocks  # noqa: F401  (imported by the lesson before any check runs)
+
+    def via_layer(dout, x, w1, b1, w2, b2):
+        from cnn_helpers.blocks import ResidualBlock
+
+        block = ResidualBlock(x.shape[1], kernel_size=w1.shape[2], dtype=np.float64)
+        return block
+
+    assert_fails(lesson10.check_residual_backward, via_layer, hint="called cnn_helpers.blocks.ResidualBlock")
 
 
-def test_inception_params_reference_is_blocked():
-    from cnn_helpers import blocks, receptive_field
-
-    def via_package(c, b1, r3, b3, r5, b5, pp):
-        return receptive_field.inception_params(c, b1, b3, b5, pp, b3_reduce=r3, b5_reduce=r5)
-
-    assert_fails(lesson10.check_inception_params, via_package, hint="called cnn_helpers.receptive_field.inception_params")
-
-    def via_block(c, b1, r3, b3, r5, b5, pp):
-        block = blocks.InceptionBlock(c, b1, b3, b5, pp, b3_reduce=r3, b5_reduce=r5)
-        return block.num_params, block.out_channels
-
-    assert_fails(lesson10.check_inception_params, via_block, hint="called cnn_helpers.blocks.InceptionBlock")
+# ------------------------------------------------------------------------------------------ 10.5
 
 
-# ------------------------------------------------------------------------------------------ 10.3
+def _learner_bn(axes=(0, 2, 3), ddof=0, eps_outside=False, swap=False):
+    def forward(x, gamma, beta, eps=1e-5):
+        mean = x.mean(axis=axes, keepdims=True)
+        std = x.std(axis=axes, keepdims=True, ddof=ddof)
+        xhat = (x - mean) / (std + eps if eps_outside else np.sqrt(std ** 2 + eps))
+        g, b = (beta, gamma) if swap else (gamma, beta)
+        return g.reshape(1, -1, 1, 1) * xhat + b.reshape(1, -1, 1, 1)
+
+    return forward
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_learner_bn(axes=None), "one mean and variance for the whole batch"),
+    (_learner_bn(axes=0), "over the batch axis only"),
+    (_learner_bn(axes=(1, 2, 3)), "layer normalisation"),
+    (_learner_bn(ddof=1), "unbiased variance"),
+    (_learner_bn(eps_outside=True), "eps was added to the standard deviation"),
+    (_learner_bn(swap=True), "gamma and beta were swapped"),
+    (lambda x, gamma, beta, eps=1e-5: (x - x.mean()) / x.std(), "wrong output"),
+])
+def test_batch_norm_forward_mistakes(wrong, hint):
+    assert_fails(lesson10.check_batch_norm_forward, wrong, hint=hint)
+
+
+def test_batch_norm_forward_unusual_answers_pass():
+    def by_channel_loop(x, gamma, beta, eps=1e-5):
+        out = np.empty_like(x)
+        for c in range(x.shape[1]):
+            values = x[:, c]
+            out[:, c] = gamma[c] * (values - values.mean()) / np.sqrt(((values - values.mean()) ** 2).mean() + eps) + beta[c]
+        return out
+
+    def by_transpose(x, gamma, beta, eps=1e-5):
+        columns = x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+        normal = (columns - columns.mean(axis=1, keepdims=True)) / np.sqrt(columns.var(axis=1, keepdims=True) + eps)
+        out = gamma[:, None] * normal + beta[:, None]
+        return out.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3)
+
+    assert_passes(lesson10.check_batch_norm_forward, by_channel_loop)
+    assert_passes(lesson10.check_batch_norm_forward, by_transpose)
+
+
+# ------------------------------------------------------------------------------------------ 10.6
+
+
+def _learner_bn_backward(mean_term=True, var_term=True, use_gamma=True, dgamma_plain=False, keep_axes=False):
+    def backward(dout, x, gamma, beta, eps=1e-5):
+        axes = (0, 2, 3)
+        m = x.size // x.shape[1]
+        mu = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        xhat = (x - mu) / np.sqrt(var + eps)
+        dxhat = dout * gamma[None, :, None, None] if use_gamma else dout
+        terms = m * dxhat
+        if mean_term:
+            terms = terms - dxhat.sum(axis=axes, keepdims=True)
+        if var_term:
+            terms = terms - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True)
+        dx = terms / (m * np.sqrt(var + eps))
+        dgamma = dout.sum(axis=axes) if dgamma_plain else (dout * xhat).sum(axis=axes)
+        if keep_axes:
+            dgamma = (dout * xhat).sum(axis=0)
+        return dx, dgamma, dout.sum(axis=axes)
+
+    return backward
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_learner_bn_backward(mean_term=False, var_term=False), "treated as constants"),
+    (_learner_bn_backward(var_term=False), "path through the variance is missing"),
+    (_learner_bn_backward(mean_term=False), "path through the mean is missing"),
+    (_learner_bn_backward(use_gamma=False), "gamma is missing from dx"),
+    (_learner_bn_backward(dgamma_plain=True), "dgamma = sum(dout * xhat)"),
+    (_learner_bn_backward(keep_axes=True), "sum over every axis except the channel axis"),
+])
+def test_batch_norm_backward_mistakes(wrong, hint):
+    assert_fails(lesson10.check_batch_norm_backward, wrong, hint=hint)
+
+
+def test_batch_norm_backward_unusual_answers_pass():
+    """The compact three-term formula (the notebook's solution goes step by step)."""
+    assert_passes(lesson10.check_batch_norm_backward, _learner_bn_backward())
+
+
+def test_batch_norm_backward_matches_numerical_gradients():
+    """The check's reference is the exact gradient: central differences of the solution's forward agree."""
+    from tests._oracles import numerical_gradient
+
+    forward = load_exercise("10", "10.5", "batch_norm_forward")
+    backward = load_exercise("10", "10.6", "batch_norm_backward")
+    rng = np.random.default_rng(0)
+    x, gamma, beta = rng.standard_normal((3, 2, 2, 3)), rng.standard_normal(2), rng.standard_normal(2)
+    dout = rng.standard_normal(x.shape)
+    dx, dgamma, dbeta = backward(dout, x, gamma, beta)
+    for array, grad in ((x, dx), (gamma, dgamma), (beta, dbeta)):
+        np.testing.assert_allclose(grad, numerical_gradient(lambda: float(np.sum(forward(x, gamma, beta) * dout)), array),
+                                   rtol=1e-5, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------ 10.7
 
 
 def counts(pred, target):
@@ -137,6 +256,22 @@ def safe(function):
 )
 def test_iou_mistakes(wrong, hint):
     assert_fails(lesson10.check_iou, wrong, hint=hint)
+
+
+def test_iou_unusual_answers_pass():
+    def by_sums(pred, target):
+        pred, target = np.asarray(pred, bool), np.asarray(target, bool)
+        inter = np.logical_and(pred, target).sum()
+        union = pred.sum() + target.sum() - inter
+        return 1.0 if union == 0 else float(inter / union)
+
+    def by_sets(pred, target):
+        a = set(zip(*np.nonzero(pred)))
+        b = set(zip(*np.nonzero(target)))
+        return len(a & b) / len(a | b) if a | b else 1
+
+    assert_passes(lesson10.check_iou, by_sums)
+    assert_passes(lesson10.check_iou, by_sets)
 
 
 def test_iou_reference_is_blocked():
