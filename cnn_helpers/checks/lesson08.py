@@ -270,7 +270,7 @@ def check_dense_backward(dense_backward):
                    ("db is dout itself; the bias is shared by every example of the batch, so sum over axis 0",
                     dout)],
         }
-        for name, got, want in zip(names, received, (dx, dw, db)):
+        for name, got, want in zip(names, received, (dx, dw, db), strict=True):
             compare("8.3", want, got, description, [(h, v) for h, v in mistakes[name]], rtol=1e-7, atol=1e-9,
                     name=name)
     passed("8.3", f"dx, dW and db are right on {len(cases)} layers, square ones included")
@@ -327,7 +327,7 @@ class _ScriptedModel:
         """Which epoch's weights the model holds (1-based), or None for weights of no epoch."""
         current = [array for _, _, array in self.parameters()]
         for epoch, weights in enumerate(self.script, start=1):
-            if all(np.array_equal(a, b) for a, b in zip(current, weights)):
+            if all(np.array_equal(a, b) for a, b in zip(current, weights, strict=True)):
                 return epoch
         return None
 
@@ -345,7 +345,7 @@ class _Run:
         if self.epochs_run >= len(self.model.script):
             raise CheckFailure(f"Exercise 8.5: train_one_epoch was called more than epochs={len(self.model.script)} "
                                "times")
-        for (_, _, array), values in zip(self.model.parameters(), self.model.script[self.epochs_run]):
+        for (_, _, array), values in zip(self.model.parameters(), self.model.script[self.epochs_run], strict=True):
             array[...] = values          # in place, as an optimiser does
         self.epochs_run += 1
 
@@ -478,7 +478,7 @@ check_choosing_on_test = question(
 
 def _confusion(labels, predictions, k):
     matrix = np.zeros((k, k), dtype=np.int64)
-    for t, p in zip(labels, predictions):
+    for t, p in zip(labels, predictions, strict=True):
         matrix[t, p] += 1
     return matrix
 
@@ -503,7 +503,7 @@ def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
         received = call("8.7", confusion_matrix, labels.copy(), predictions.copy(), k, case=description)
         try:
             received_array = np.asarray(received)
-        except Exception:  # noqa: BLE001 - anything that is not an array
+        except Exception:
             received_array = None
         if received_array is None or received_array.dtype.kind not in "iuf":
             raise CheckFailure(f"Exercise 8.7: on {description}, confusion_matrix must return an array of counts, "

@@ -89,10 +89,7 @@ def _blob_images(rng, n, size=12):
 def _accuracies(images, labels, shifts, dy_sign=0, dx_sign=1, wrap=False):
     result = []
     for s in shifts:
-        if wrap:
-            moved = np.roll(images, s, axis=-1)
-        else:
-            moved = _shift(images, dy_sign * s, dx_sign * s)
+        moved = np.roll(images, s, axis=-1) if wrap else _shift(images, dy_sign * s, dx_sign * s)
         result.append(float(np.mean(_band_classifier(moved) == labels)))
     return np.array(result)
 

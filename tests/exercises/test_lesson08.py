@@ -291,11 +291,11 @@ def keep(select="val", copies=True, write_back=True, test_every_epoch=False, fro
         if early_test:
             test_accuracy(model)              # on the last epoch's weights, before restoring
         if write_back:
-            for (_, _, array), value in zip(model.parameters(), saved[best - 1]):
+            for (_, _, array), value in zip(model.parameters(), saved[best - 1], strict=True):
                 array[...] = value
         else:
             params = model.params             # a fresh dict: rebinding its entries changes nothing
-            for key, value in zip(params, saved[best - 1]):
+            for key, value in zip(params, saved[best - 1], strict=True):
                 params[key] = value
         return (best - 1 if from_zero else best), vals, test_accuracy(model)
 
@@ -347,7 +347,7 @@ def test_train_keeping_best_unusual_answers_pass():
             vals.append(val_accuracy(model))
             if vals[-1] == max(vals):      # ties go to the later epoch: also a valid choice
                 best, best_model = epoch, copy.deepcopy(model)
-        for (_, _, array), (_, _, saved) in zip(model.parameters(), best_model.parameters()):
+        for (_, _, array), (_, _, saved) in zip(model.parameters(), best_model.parameters(), strict=True):
             np.copyto(array, saved)
         return best, np.array(vals), test_accuracy(model)
 
@@ -401,7 +401,7 @@ def test_confusion_matrix_unusual_answers_pass():
         return np.eye(k, dtype=int)[t].T @ np.eye(k, dtype=int)[p]
 
     def by_loop(t, p, k):
-        return [[sum(1 for a, b in zip(t, p) if a == i and b == j) for j in range(k)] for i in range(k)]
+        return [[sum(1 for a, b in zip(t, p, strict=True) if a == i and b == j) for j in range(k)] for i in range(k)]
 
     for matrix in (by_bincount, by_one_hot, by_loop):
         assert_passes(lesson08.check_confusion_matrix, matrix, lambda m: np.diag(m).sum() / np.sum(m))
