@@ -44,7 +44,9 @@ DEFAULT_MEMORY_MB = 2048
 DEFAULT_PROCESSES = 64
 DEFAULT_FILE_SIZE_MB = 256
 # Environment variables the harness and the kernel may see; everything else is dropped.
-ALLOWED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
+# The locale, and the machine's choice of BLAS kernel: OpenBLAS's kernel decides how sums are
+# rounded, so a trained network prints the numbers the lesson stored only with the same kernel.
+ALLOWED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 class SandboxError(RuntimeError):
