@@ -6,7 +6,10 @@
   simple, fixed classifier whose accuracy really does depend on where things are.
 - 9.3 gives ``equivariance_error`` functions that are equivariant (a "same" correlation) and
   functions that are not (pooling then upsampling, a position-dependent weighting), on images
-  whose content touches the border, so that forgetting the margin or the output shift shows.
+  whose content touches the border, so that forgetting the margin or the output shift shows;
+  last come cases with ``margin = 0`` (the whole map), where ``d[margin:-margin]`` is empty.
+- 9.4 asks what a global max pool does to a shifted input (a choice), 9.5 for a ratio of error
+  rates.
 
 The functions the checks hand to the learner's code use NumPy only, since the package's own
 convolution is blocked while a check runs.
@@ -16,16 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import CheckFailure, call, compare, compare_number, exercise, passed
+from ._core import CheckFailure, call, compare, compare_number, exercise, passed, question
 
-__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "CheckFailure"]
+__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "check_global_pool",
+           "check_error_ratio", "CheckFailure"]
 
 
 # --------------------------------------------------------------------------------------------
 # 9.1
 
 
-@exercise("9.1", "count the parameters of a convolution layer")
+@exercise("9.1", "count the parameters of a convolution layer", reference="cnn_helpers.layers.Conv2D")
 def check_conv_params(conv_params):
     """``conv_params(in_channels, out_channels, kernel_size)``: F * C * k * k weights + F biases."""
     rng = np.random.default_rng(901)
@@ -85,15 +89,13 @@ def _blob_images(rng, n, size=12):
 def _accuracies(images, labels, shifts, dy_sign=0, dx_sign=1, wrap=False):
     result = []
     for s in shifts:
-        if wrap:
-            moved = np.roll(images, s, axis=-1)
-        else:
-            moved = _shift(images, dy_sign * s, dx_sign * s)
+        moved = np.roll(images, s, axis=-1) if wrap else _shift(images, dy_sign * s, dx_sign * s)
         result.append(float(np.mean(_band_classifier(moved) == labels)))
     return np.array(result)
 
 
-@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.images.shift_images",))
+@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.images.shift_images",),
+          reference=("cnn_helpers.images.shift_images", None))
 def check_shift_accuracy(shift_right, shift_accuracy):
     """``shift_right(images, s)`` then ``shift_accuracy(predict, images, labels, shifts)``."""
     rng = np.random.default_rng(902)
@@ -203,7 +205,11 @@ def _error(f, image, s, margin, output_sign=1, shift_output=True, trim_rows=True
     return float(reduce(difference[rows, cols]))
 
 
-@exercise("9.3", "measure how far a function is from equivariance")
+_EMPTY_SLICE = ("with margin = 0, d[margin:-margin] is empty, because a slice that ends at -0 ends at 0; "
+                "slice up to H - margin and W - margin instead, so that margin = 0 keeps the whole map")
+
+
+@exercise("9.3", "measure how far a function is from equivariance", reference=None)
 def check_equivariance_error(equivariance_error):
     """``equivariance_error(f, image, s, margin)``: max |f(shift(x)) - shift(f(x))| away from the edges."""
     rng = np.random.default_rng(903)
@@ -219,12 +225,20 @@ def check_equivariance_error(equivariance_error):
         for s, margin in ((1, 2), (2, 4), (3, 4)):
             image = rng.uniform(0.2, 1.0, size=(int(rng.integers(10, 14)), int(rng.integers(10, 14))))
             cases.append((f, image, s, margin))
+    for f in functions[:3]:   # the whole map: margin 0, with content at the borders
+        image = rng.uniform(0.2, 1.0, size=(int(rng.integers(10, 14)), int(rng.integers(10, 14))))
+        cases.append((f, image, 1, 0))
     checked_zero = checked_nonzero = 0
     for f, image, s, margin in cases:
         size = f"{image.shape[0]}x{image.shape[1]}"
         case = f"f = {f.description}, a {size} image filled to the edges, s={s}, margin={margin}"
         expected = _error(f, image, s, margin)
-        received = call("9.3", equivariance_error, f, image.copy(), s, margin, case=case)
+        try:
+            received = call("9.3", equivariance_error, f, image.copy(), s, margin, case=case)
+        except CheckFailure as failure:
+            if margin == 0 and "your function raised" in str(failure):
+                raise CheckFailure(f"{failure}\n  Likely mistake: {_EMPTY_SLICE}") from None
+            raise
         mistakes = [
             ("the border was compared too: leave out `margin` rows and columns on every side", _error(f, image, s, 0)),
             ("f(shift(x)) was compared with f(x); shift f(x) as well before comparing",
@@ -239,9 +253,44 @@ def check_equivariance_error(equivariance_error):
             ("differences were not taken in absolute value",
              -_error(f, image, s, margin, absolute=False, reduce=np.min)),
         ]
+        if margin == 0:
+            mistakes = [(_EMPTY_SLICE, 0.0), (_EMPTY_SLICE, -np.inf)] + mistakes
         compare_number("9.3", expected, received, case, [(h, v) for h, v in mistakes if not np.isclose(v, expected)],
                        name="largest difference")
         checked_zero += expected < 1e-12
         checked_nonzero += expected >= 1e-12
     passed("9.3", f"equivariance errors are right for {checked_zero} equivariant and "
                   f"{checked_nonzero} non-equivariant cases")
+
+
+# --------------------------------------------------------------------------------------------
+# 9.4 and 9.5: checked questions
+
+
+check_global_pool = question(
+    "9.4", "equivariant or invariant? (predict)", expected="exactly the same",
+    choices=["shifted by one position", "exactly the same", "changed in a way that depends on the kernels"],
+    misconceptions={
+        "a": "shifted by one position is what the feature maps do before the pooling (equivariance). A max over "
+             "the whole map keeps the largest value, not where it was, so there is no position left to shift",
+        "c": "away from the borders, stride-1 convolutions and ReLUs commute with the shift: every map holds the "
+             "same values, moved by one pixel. Their maxima are the same numbers, whatever the kernels",
+    },
+    hint="what do the feature maps do when the digit moves, and what does a max over a whole map keep?",
+    explanation="The maps move with the digit and a global max forgets where, so the pooled numbers stay "
+                "exactly the same (invariance)",
+)
+
+check_error_ratio = question(
+    "9.5", "error rates, not accuracies", expected=3.44, tolerance=0.01,
+    misconceptions={
+        1.07: "that is the ratio of the accuracies (97.3 / 90.7); compare the error rates, 100 % minus accuracy",
+        0.93: "that is the ratio of the accuracies (90.7 / 97.3); compare the error rates, 100 % minus accuracy",
+        6.6: "that is the difference in percentage points; the question asks how many times as many errors",
+        0.29: "the ratio is upside down: A's error rate (9.3 %) over B's (2.7 %)",
+        2.44: "that is how many times *more* errors, minus one; give the ratio itself",
+    },
+    hint="model A gets 9.3 % of the digits wrong; how many times B's share of wrong digits is that?",
+    explanation="9.3 % of errors against 2.7 %: 3.44 times as many, a difference the accuracies 90.7 % and "
+                "97.3 % hide",
+)

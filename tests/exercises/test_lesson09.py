@@ -180,3 +180,71 @@ def error_with(shift_output=True, output_shift=right_shift, margin_rows=True, ma
 )
 def test_equivariance_error_mistakes(wrong, hint):
     assert_fails(lesson09.check_equivariance_error, wrong, hint=hint)
+
+
+def negative_margin_slice(f, image, s, margin):
+    """The slip the issue found: d[margin:-margin] is empty at margin = 0."""
+    d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
+    return float(d[margin:-margin, margin:-margin].max())
+
+
+def negative_margin_slice_with_default(f, image, s, margin):
+    d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
+    return float(np.max(d[margin:-margin, margin:-margin], initial=0.0))
+
+
+@pytest.mark.parametrize("wrong", [negative_margin_slice, negative_margin_slice_with_default])
+def test_equivariance_error_whole_map_slice_fails_at_margin_0(wrong):
+    message = assert_fails(lesson09.check_equivariance_error, wrong, hint="slice that ends at -0 ends at 0")
+    assert "margin=0" in message
+
+
+def test_equivariance_error_unusual_answers_pass():
+    def by_mask(f, image, s, margin):      # a boolean mask instead of slicing
+        d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
+        h, w = d.shape
+        rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
+        inside = (rows >= margin) & (rows < h - margin) & (cols >= margin) & (cols < w - margin)
+        return float(d[inside].max())
+
+    def trimmed_first(f, image, s, margin):  # trim both maps, then compare
+        a, b = f(right_shift(image, s)), right_shift(f(image), s)
+        h, w = a.shape
+        return float(np.max(np.abs(b[margin:h - margin, margin:w - margin] - a[margin:h - margin, margin:w - margin])))
+
+    assert_passes(lesson09.check_equivariance_error, by_mask)
+    assert_passes(lesson09.check_equivariance_error, trimmed_first)
+
+
+# ------------------------------------------------------------------------------------------ 9.4, 9.5
+
+
+@pytest.mark.parametrize("answer", ["b", "B", "(b)", "exactly the same", "Exactly the same"])
+def test_global_pool_answer_forms_pass(answer):
+    assert_passes(lesson09.check_global_pool, answer)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    ("a", "what the feature maps do before the pooling"),
+    ("(c)", "commute with the shift"),
+    (None, "not done yet"),
+])
+def test_global_pool_misconceptions(answer, hint):
+    assert_fails(lesson09.check_global_pool, answer, hint=hint)
+
+
+@pytest.mark.parametrize("answer", [3.44, 3.444, (1 - 0.907) / (1 - 0.973), 3.4444])
+def test_error_ratio_right_answers_pass(answer):
+    assert_passes(lesson09.check_error_ratio, answer)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (0.973 / 0.907, "ratio of the accuracies (97.3 / 90.7)"),
+    (0.907 / 0.973, "ratio of the accuracies (90.7 / 97.3)"),
+    (6.6, "percentage points"),
+    (0.027 / 0.093, "upside down"),
+    (2.44, "minus one"),
+    (3.4, "how many times B's share"),       # rounded too far: 3.44 is asked to two decimals
+])
+def test_error_ratio_misconceptions(answer, hint):
+    assert_fails(lesson09.check_error_ratio, answer, hint=hint)
