@@ -129,6 +129,7 @@ def float_dtype(*arrays) -> type:
 # Class labels: the one rule every module follows (layers, training, metrics)
 # ----------------------------------------------------------------------------------------------
 
+
 def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
     """Class labels as an int array of shape ``(n,)``, each in ``[0, num_classes)``.
 
@@ -166,7 +167,9 @@ def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
     if labels.ndim != 1 or (n is not None and labels.shape != (n,)):
         if n is None:
             raise ValueError(f"{name} must be a 1-D array of class indices, got shape {labels.shape}")
-        raise ValueError(f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}")
+        raise ValueError(
+            f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}"
+        )
     if kind == "f" and np.any(labels != np.round(labels)):
         bad = labels[labels != np.round(labels)][0]
         raise TypeError(f"{name} must hold integer class indices (whole numbers), got {bad.item()!r}")
@@ -183,6 +186,7 @@ def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
         wanted = f"in [0, {limit})"
         raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
     return labels.astype(np.intp, copy=False)
+
 
 # ----------------------------------------------------------------------------------------------
 # Flags, fractions and images (data sets and image transforms)

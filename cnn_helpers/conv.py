@@ -48,20 +48,33 @@ from ._validation import as_array, as_int, as_pair, describe, float_dtype
 
 __all__ = [
     # lesson 02
-    "correlate2d", "correlate2d_loops", "convolve2d", "convolve2d_loops",
-    "CorrelationStep", "correlation_step", "correlation_steps",
+    "correlate2d",
+    "correlate2d_loops",
+    "convolve2d",
+    "convolve2d_loops",
+    "CorrelationStep",
+    "correlation_step",
+    "correlation_steps",
     # lesson 04
-    "pad2d", "output_size", "PaddingLayout", "padding_layout",
+    "pad2d",
+    "output_size",
+    "PaddingLayout",
+    "padding_layout",
     # lesson 05
-    "conv2d", "conv2d_loops",
+    "conv2d",
+    "conv2d_loops",
     # lesson 07
-    "conv2d_backward", "conv2d_backward_loops", "im2col", "col2im",
+    "conv2d_backward",
+    "conv2d_backward_loops",
+    "im2col",
+    "col2im",
 ]
 
 
 # ----------------------------------------------------------------------------------------------
 # One map: cross-correlation and true convolution (lessons 02 and 04)
 # ----------------------------------------------------------------------------------------------
+
 
 def correlate2d(image, kernel, *, padding=0, stride=1):
     """Slide ``kernel`` over ``image`` and multiply-and-sum at each stop, without flipping (lesson 02).
@@ -159,7 +172,7 @@ def _shift_and_add(image, kernel, padding, stride, out_hw):
     out = np.zeros((out_h, out_w), dtype=image.dtype)
     # Shift-and-add uses memory for one map only, even for a big kernel on a photograph.
     for (i, j), weight in np.ndenumerate(kernel):
-        out += weight * padded[i:i + s_h * (out_h - 1) + 1:s_h, j:j + s_w * (out_w - 1) + 1:s_w]
+        out += weight * padded[i : i + s_h * (out_h - 1) + 1 : s_h, j : j + s_w * (out_w - 1) + 1 : s_w]
     return out
 
 
@@ -171,7 +184,7 @@ def _correlate_loops(image, kernel, padding, stride, out_hw):
     for row in range(out_hw[0]):
         for col in range(out_hw[1]):
             top, left = row * stride[0], col * stride[1]
-            window = padded[top:top + kernel_h, left:left + kernel_w]
+            window = padded[top : top + kernel_h, left : left + kernel_w]
             out[row, col] = np.sum(window * kernel)
     return out
 
@@ -279,17 +292,26 @@ def _correlation_step(image, kernel, step, flip):
     feature_map = np.full((out_h, out_w), np.nan)
     for index in range(step):
         row, col = divmod(index, out_w)
-        window = image[row:row + kernel_h, col:col + kernel_w]
+        window = image[row : row + kernel_h, col : col + kernel_w]
         products = window * used + 0.0  # + 0.0 turns -0.0 (from 0 * -1) into 0.0
         feature_map[row, col] = products.sum()
-    return CorrelationStep(step=step, n_steps=n_steps, position=(row, col), window=window.copy(),
-                           kernel=used.copy(), products=products, value=float(feature_map[row, col]),
-                           feature_map=feature_map, flipped=bool(flip))
+    return CorrelationStep(
+        step=step,
+        n_steps=n_steps,
+        position=(row, col),
+        window=window.copy(),
+        kernel=used.copy(),
+        products=products,
+        value=float(feature_map[row, col]),
+        feature_map=feature_map,
+        flipped=bool(flip),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Padding and output size (lesson 04)
 # ----------------------------------------------------------------------------------------------
+
 
 def pad2d(x, *, padding):
     """Surround the last two axes of ``x`` with zeros (lesson 04).
@@ -335,7 +357,7 @@ def _pad(x, padding):
         return x
     height, width = x.shape[-2:]
     padded = np.zeros(x.shape[:-2] + (height + 2 * p_h, width + 2 * p_w), dtype=x.dtype)
-    padded[..., p_h:p_h + height, p_w:p_w + width] = x
+    padded[..., p_h : p_h + height, p_w : p_w + width] = x
     return padded
 
 
@@ -470,8 +492,9 @@ def padding_layout(input_size, kernel_size, *, padding=0, stride=1):
     s = as_int("stride", stride, minimum=1)
     padded_shape = (n + 2 * p_h, n + 2 * p_w)
     if k > min(padded_shape):
-        return PaddingLayout((n, n), k, (p_h, p_w), s, padded_shape, None, [],
-                             _no_output_reason(n, k, p_h, p_w), (0, 0))
+        return PaddingLayout(
+            (n, n), k, (p_h, p_w), s, padded_shape, None, [], _no_output_reason(n, k, p_h, p_w), (0, 0)
+        )
     out_h, out_w = output_size(n, k, padding=p_h, stride=s), output_size(n, k, padding=p_w, stride=s)
     windows = [(row * s, col * s) for row in range(out_h) for col in range(out_w)]
     unused = (padded_shape[0] - ((out_h - 1) * s + k), padded_shape[1] - ((out_w - 1) * s + k))
@@ -487,13 +510,17 @@ def _no_output_reason(n, kernel_size, p_h, p_w):
                 f"the kernel is {kernel_size} {unit} {axis} but the padded input is only {padded} "
                 f"{unit} {axis} ({n} plus {p} {unit} of zeros on each side)"
             )
-    return ("No output: " + " and ".join(parts)
-            + ", so the kernel fits nowhere. Add padding or use a smaller kernel.")
+    return (
+        "No output: "
+        + " and ".join(parts)
+        + ", so the kernel fits nowhere. Add padding or use a smaller kernel."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # A convolution layer's math on batches (lessons 05 and 07)
 # ----------------------------------------------------------------------------------------------
+
 
 def conv2d(x, weight, bias=None, *, stride=1, padding=0):
     """Convolution layer forward pass on a batch: every filter over every image (lesson 05).
@@ -559,7 +586,7 @@ def conv2d_loops(x, weight, bias=None, *, stride=1, padding=0):
             for row in range(out_h):
                 for col in range(out_w):
                     top, left = row * stride[0], col * stride[1]
-                    window = padded[n, :, top:top + kernel_h, left:left + kernel_w]  # (C, KH, KW)
+                    window = padded[n, :, top : top + kernel_h, left : left + kernel_w]  # (C, KH, KW)
                     out[n, f, row, col] = np.sum(window * weight[f])
             if bias is not None:
                 out[n, f] += bias[f]
@@ -633,7 +660,8 @@ def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, ne
     (array([[[[5., 7.]]]]), array([[[[2., 3.]]]]), array([1.]))
     """
     dout, x, weight, bias, stride, padding, (out_h, out_w) = _check_backward(
-        dout, x, weight, bias, stride, padding)
+        dout, x, weight, bias, stride, padding
+    )
     n_images, n_filters = x.shape[0], weight.shape[0]
     padded = _pad(x, padding)
     dpadded = np.zeros_like(padded)
@@ -645,19 +673,20 @@ def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, ne
             for row in range(out_h):
                 for col in range(out_w):
                     top, left = row * stride[0], col * stride[1]
-                    window = padded[n, :, top:top + kernel_h, left:left + kernel_w]
+                    window = padded[n, :, top : top + kernel_h, left : left + kernel_w]
                     grad = dout[n, f, row, col]
                     dbias[f] += grad
                     dweight[f] += grad * window
-                    dpadded[n, :, top:top + kernel_h, left:left + kernel_w] += grad * weight[f]
+                    dpadded[n, :, top : top + kernel_h, left : left + kernel_w] += grad * weight[f]
     p_h, p_w = padding
-    dx = dpadded[:, :, p_h:p_h + x.shape[2], p_w:p_w + x.shape[3]]  # drop the padding's gradient
+    dx = dpadded[:, :, p_h : p_h + x.shape[2], p_w : p_w + x.shape[3]]  # drop the padding's gradient
     return (dx if needs_input_grad else None), dweight, (dbias if bias is not None else None)
 
 
 # ----------------------------------------------------------------------------------------------
 # im2col and col2im: the trick that makes convolution one matrix product (lesson 07)
 # ----------------------------------------------------------------------------------------------
+
 
 def im2col(x, kernel_size, *, stride=1, padding=0):
     """Unroll every kernel-sized window of a batch into one column of a matrix (lesson 07).
@@ -701,7 +730,7 @@ def im2col(x, kernel_size, *, stride=1, padding=0):
     # multiplies, for every image and output position at once.
     for i in range(kh):
         for j in range(kw):
-            window_pixels = padded[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            window_pixels = padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
             cols[:, i, j] = window_pixels.transpose(1, 0, 2, 3)  # (C, N, OH, OW)
     return cols.reshape(channels * kh * kw, n * oh * ow)
 
@@ -754,13 +783,16 @@ def col2im(cols, x_shape, kernel_size, *, stride=1, padding=0):
     # overlapping windows add up across offsets.
     for i in range(kh):
         for j in range(kw):
-            padded[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
-    return padded[:, :, ph:ph + height, pw:pw + width].copy()  # drop the padding's gradient
+            padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += cols[
+                :, i, j
+            ].transpose(1, 0, 2, 3)
+    return padded[:, :, ph : ph + height, pw : pw + width].copy()  # drop the padding's gradient
 
 
 # ----------------------------------------------------------------------------------------------
 # Input checks: each public function above calls one of these once
 # ----------------------------------------------------------------------------------------------
+
 
 def _require_nonempty(name, array):
     if array.size == 0:
@@ -776,8 +808,10 @@ def _output_hw(name, in_hw, kernel_hw, padding, stride):
         raise ValueError(
             f"kernel of shape {tuple(kernel_hw)} does not fit in the padded {name} of shape {padded}{how}"
         )
-    return tuple(output_size(in_hw[axis], kernel_hw[axis], padding=padding[axis], stride=stride[axis])
-                 for axis in (0, 1))
+    return tuple(
+        output_size(in_hw[axis], kernel_hw[axis], padding=padding[axis], stride=stride[axis])
+        for axis in (0, 1)
+    )
 
 
 def _check_map_and_kernel(image, kernel, padding, stride):
@@ -836,7 +870,5 @@ def _check_backward(dout, x, weight, bias, stride, padding):
     x, weight, bias, stride, padding, out_hw = _check_conv(x, weight, bias, stride, padding, (dout,))
     expected = (x.shape[0], weight.shape[0]) + out_hw
     if dout.shape != expected:
-        raise ValueError(
-            f"dout must have the forward output's shape {expected}, got shape {dout.shape}"
-        )
+        raise ValueError(f"dout must have the forward output's shape {expected}, got shape {dout.shape}")
     return dout.astype(x.dtype, copy=False), x, weight, bias, stride, padding, out_hw

@@ -36,8 +36,15 @@ import numpy as np
 from ._validation import as_array, describe
 from .conv import _check_map_and_kernel, _shift_and_add
 
-__all__ = ["KERNELS", "LECTURE_KERNELS", "GREY_WEIGHTS", "apply_kernel", "to_grey", "sobel_magnitude",
-           "remaining_noise"]
+__all__ = [
+    "KERNELS",
+    "LECTURE_KERNELS",
+    "GREY_WEIGHTS",
+    "apply_kernel",
+    "to_grey",
+    "sobel_magnitude",
+    "remaining_noise",
+]
 
 
 def _constant(rows, scale=1):
@@ -142,10 +149,13 @@ def apply_kernel(image, kernel, *, padding="same", stride=1):
         elif padding == "valid":
             padding = 0
         else:
-            raise ValueError(f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}")
+            raise ValueError(
+                f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}"
+            )
     # one check for all channels, then the shift-and-add of conv.correlate2d on each
-    first, kernel, padding, stride, out_hw = _check_map_and_kernel(image[..., 0] if image.ndim == 3 else image,
-                                                                   kernel, padding, stride)
+    first, kernel, padding, stride, out_hw = _check_map_and_kernel(
+        image[..., 0] if image.ndim == 3 else image, kernel, padding, stride
+    )
     if image.ndim == 2:
         return _shift_and_add(first, kernel, padding, stride, out_hw)
     image = image.astype(first.dtype, copy=False)
@@ -240,5 +250,5 @@ def remaining_noise(kernel, *, noise_sd=0.1, size=64, brightness=0.5, seed=0):
     rng = np.random.default_rng(seed)
     noisy = brightness + noise_sd * rng.standard_normal((size, size))
     kernel_h, kernel_w = kernel.shape
-    centres = noisy[kernel_h // 2:size - (kernel_h - 1) // 2, kernel_w // 2:size - (kernel_w - 1) // 2]
+    centres = noisy[kernel_h // 2 : size - (kernel_h - 1) // 2, kernel_w // 2 : size - (kernel_w - 1) // 2]
     return float(apply_kernel(noisy, kernel, padding="valid").std() / centres.std())

@@ -192,7 +192,16 @@ class GradCheckResult:
         return self
 
     def __str__(self):
-        header = ["gradient", "shape", "max abs err", "max rel err", "worst index", "analytic", "numerical", "ok"]
+        header = [
+            "gradient",
+            "shape",
+            "max abs err",
+            "max rel err",
+            "worst index",
+            "analytic",
+            "numerical",
+            "ok",
+        ]
         rows = [
             [
                 c.name,
@@ -274,8 +283,7 @@ def numerical_gradient(f, x, eps=DEFAULT_EPS):
     return grad
 
 
-def check_gradient(f, x, analytic_grad, name="x",
-                   eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_gradient(f, x, analytic_grad, name="x", eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     """Compare an analytic gradient of a plain function with the numerical one.
 
     Parameters
@@ -312,13 +320,16 @@ def check_gradient(f, x, analytic_grad, name="x",
     x = np.array(as_array("x", x), dtype=np.float64)  # a private copy: we nudge it
     analytic_grad = as_array("analytic_grad", analytic_grad, dtype=np.float64)
     if analytic_grad.shape != x.shape:
-        raise ValueError(f"analytic_grad must have the shape of x, {x.shape}, got shape {analytic_grad.shape}")
+        raise ValueError(
+            f"analytic_grad must have the shape of x, {x.shape}, got shape {analytic_grad.shape}"
+        )
     numerical = numerical_gradient(f, x, eps=eps)
     return GradCheckResult([compare(name, analytic_grad, numerical, rtol, atol)], rtol, atol)
 
 
-def check_operation(forward, backward, inputs, dout=None, seed=0,
-                    eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_operation(
+    forward, backward, inputs, dout=None, seed=0, eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL
+):
     """Check an ``op_backward`` against its ``op`` for every input at once.
 
     Uses the package convention ``op(*inputs) -> out`` and
@@ -374,6 +385,7 @@ def check_operation(forward, backward, inputs, dout=None, seed=0,
         )
     comparisons = []
     for k, (name, array) in enumerate(zip(names, arrays)):
+
         def scalar(_):
             return float(np.sum(np.asarray(forward(*arrays)) * dout))
 
@@ -382,8 +394,9 @@ def check_operation(forward, backward, inputs, dout=None, seed=0,
     return GradCheckResult(comparisons, rtol, atol)
 
 
-def check_layer(layer, x, dout=None, seed=0, check_input=True,
-                eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_layer(
+    layer, x, dout=None, seed=0, check_input=True, eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL
+):
     """Check a layer's ``backward`` for every parameter and for its input.
 
     The scalar checked is ``sum(layer.forward(x) * dout)`` for a fixed random ``dout``: its
@@ -441,8 +454,7 @@ def check_layer(layer, x, dout=None, seed=0, check_input=True,
     return GradCheckResult(comparisons, rtol, atol, notes)
 
 
-def check_model(model, loss, x, y, check_input=True,
-                eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_model(model, loss, x, y, check_input=True, eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
     """Check a whole model's backward pass through its loss.
 
     Parameters
@@ -532,7 +544,9 @@ def assert_gradients_correct(result):
     - gradient of x is wrong: at index (1,) the analytic value is 2 but the numerical one is 4 (max abs error 2, max rel error 0.5)
     """
     if not isinstance(result, GradCheckResult):
-        raise TypeError(f"result must be a GradCheckResult (from check_layer, check_gradient, ...), got {describe(result)}")
+        raise TypeError(
+            f"result must be a GradCheckResult (from check_layer, check_gradient, ...), got {describe(result)}"
+        )
     return result.raise_if_failed()
 
 

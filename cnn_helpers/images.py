@@ -292,7 +292,6 @@ def block_average(image, factor) -> np.ndarray:
     return blocks.mean(axis=(1, 3))
 
 
-
 # --------------------------------------------------------------------------------------------
 # Drawn digits (lesson 08): a digit drawn with the mouse, preprocessed the way MNIST's were
 #
@@ -339,13 +338,17 @@ def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
     height, image_width = _as_pair_of_sides("size", size)
     radius = _as_positive_number("width", width) / 2
     if isinstance(strokes, (str, bytes)) or not hasattr(strokes, "__iter__"):
-        raise TypeError(f"strokes must be a list of strokes, each a list of (x, y) points, got {describe(strokes)}")
+        raise TypeError(
+            f"strokes must be a list of strokes, each a list of (x, y) points, got {describe(strokes)}"
+        )
     image = np.zeros((height, image_width))
     for k, stroke in enumerate(strokes):
         points = as_array(f"strokes[{k}]", stroke)
         if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
-            raise ValueError(f"strokes[{k}] must be a list of (x, y) points, shape (n, 2) with n >= 1, "
-                             f"got shape {points.shape}")
+            raise ValueError(
+                f"strokes[{k}] must be a list of (x, y) points, shape (n, 2) with n >= 1, "
+                f"got shape {points.shape}"
+            )
         if not np.all(np.isfinite(points)):
             raise ValueError(f"strokes[{k}] must hold finite coordinates, got NaN or infinity")
         starts = points[:-1] if len(points) > 1 else points
@@ -370,7 +373,9 @@ def _paint_segment(image, start, end, radius):
     if length_squared == 0.0:
         t = np.zeros_like(xs)
     else:
-        t = np.clip(((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length_squared, 0.0, 1.0)
+        t = np.clip(
+            ((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length_squared, 0.0, 1.0
+        )
     distance = np.hypot(xs - (start[0] + t * direction[0]), ys - (start[1] + t * direction[1]))
     ink = np.clip(radius + 0.5 - distance, 0.0, 1.0)
     region = image[top:bottom, left:right]
@@ -379,7 +384,9 @@ def _paint_segment(image, start, end, radius):
 
 def _area_weights(n_in, n_out):
     """``(n_out, n_in)`` matrix: how much of input pixel j lies under output pixel i, rows summing to 1."""
-    edges = np.arange(n_out + 1) * (n_in / n_out)  # output pixel i covers [edges[i], edges[i + 1]) of the input
+    edges = np.arange(n_out + 1) * (
+        n_in / n_out
+    )  # output pixel i covers [edges[i], edges[i + 1]) of the input
     lower = np.maximum(edges[:-1, None], np.arange(n_in)[None, :])
     upper = np.minimum(edges[1:, None], np.arange(1, n_in + 1)[None, :])
     overlap = np.clip(upper - lower, 0.0, None)
@@ -519,8 +526,10 @@ def mnist_style(image, *, box=20, size=28) -> np.ndarray:
     if not np.all(np.isfinite(image)):
         raise ValueError("image must hold finite values in [0, 1], got NaN or infinity")
     if image.size and (image.min() < 0 or image.max() > 1):
-        raise ValueError(f"image must hold values in [0, 1] (1 = ink), got values from {image.min():g} "
-                         f"to {image.max():g}; divide 0-255 images by 255")
+        raise ValueError(
+            f"image must hold values in [0, 1] (1 = ink), got values from {image.min():g} "
+            f"to {image.max():g}; divide 0-255 images by 255"
+        )
     size = as_int("size", size, minimum=1)
     box = as_int("box", box, minimum=1)
     if box > size:
@@ -530,15 +539,17 @@ def mnist_style(image, *, box=20, size=28) -> np.ndarray:
     if bounds is None:
         return field
     top, bottom, left, right = bounds
-    digit = image[top:bottom, left:right]                                   # (h, w)
+    digit = image[top:bottom, left:right]  # (h, w)
     scale = box / max(digit.shape)
     new_shape = tuple(min(box, max(1, int(np.floor(side * scale + 0.5)))) for side in digit.shape)
-    digit = resize_by_area(digit, new_shape)                                # longer side = box
+    digit = resize_by_area(digit, new_shape)  # longer side = box
     row, col = centre_of_mass(digit)
     centre = size // 2
     paste_top = min(max(int(np.floor(centre - row + 0.5)), 0), size - new_shape[0])
     paste_left = min(max(int(np.floor(centre - col + 0.5)), 0), size - new_shape[1])
-    field[paste_top:paste_top + new_shape[0], paste_left:paste_left + new_shape[1]] = np.clip(digit, 0.0, 1.0)
+    field[paste_top : paste_top + new_shape[0], paste_left : paste_left + new_shape[1]] = np.clip(
+        digit, 0.0, 1.0
+    )
     return field
 
 

@@ -55,7 +55,9 @@ class Sequential(Layer):
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer) and not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads")):
+            if not isinstance(layer, Layer) and not all(
+                hasattr(layer, a) for a in ("forward", "backward", "params", "grads")
+            ):
                 raise TypeError(
                     f"layers[{i}] must be a layer with forward, backward, params and grads, got {describe(layer)}"
                 )
@@ -138,7 +140,7 @@ class Sequential(Layer):
         batch_size = as_int("batch_size", batch_size, minimum=1)
         if x.ndim < 1 or len(x) == 0:
             raise ValueError(f"x must hold at least one example, got shape {x.shape}")
-        return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        return np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
     def predict(self, x, batch_size=256):
         """Predicted class of each example: the index of its largest score.
@@ -218,7 +220,9 @@ class Sequential(Layer):
 
     def __repr__(self):
         # a nested Sequential is indented one step further
-        inner = "".join(f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers))
+        inner = "".join(
+            f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)
+        )
         return f"Sequential({inner}\n)" if self.layers else "Sequential()"
 
 
@@ -268,10 +272,16 @@ def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=
     (Dense(1568, 10), 20490)
     """
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(f"input_shape must be the shape of one example (C, H, W), got {describe(input_shape)}")
-    in_channels, height, width = (as_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape))
+        raise ValueError(
+            f"input_shape must be the shape of one example (C, H, W), got {describe(input_shape)}"
+        )
+    in_channels, height, width = (
+        as_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape)
+    )
     if min(height, width) < 4:
-        raise ValueError(f"input_shape must be at least 4x4 to survive two 2x2 poolings, got {tuple(input_shape)}")
+        raise ValueError(
+            f"input_shape must be at least 4x4 to survive two 2x2 poolings, got {tuple(input_shape)}"
+        )
     if not isinstance(channels, (tuple, list)) or len(channels) != 2:
         raise ValueError(f"channels must be a pair (c1, c2), got {describe(channels)}")
     c1 = as_int("channels[0]", channels[0], minimum=1)

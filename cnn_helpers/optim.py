@@ -79,8 +79,7 @@ def collect_parameters(model_or_params):
                 triples.append(item)
             else:
                 raise TypeError(
-                    "model_or_params must hold layers or (layer, name, array) triples, "
-                    f"got {describe(item)}"
+                    f"model_or_params must hold layers or (layer, name, array) triples, got {describe(item)}"
                 )
     for layer, name, array in triples:
         if not isinstance(array, np.ndarray) or array.dtype.kind != "f":

@@ -34,16 +34,27 @@ from ._validation import as_array, as_pair, float_dtype
 from .conv import output_size
 
 __all__ = [
-    "pool", "POOL_FUNCTIONS",
-    "max_pool2d", "max_pool2d_loops", "max_pool2d_backward", "max_pool2d_backward_loops",
-    "avg_pool2d", "avg_pool2d_loops", "avg_pool2d_backward", "avg_pool2d_backward_loops",
-    "sum_pool2d", "sum_pool2d_loops", "sum_pool2d_backward", "sum_pool2d_backward_loops",
+    "pool",
+    "POOL_FUNCTIONS",
+    "max_pool2d",
+    "max_pool2d_loops",
+    "max_pool2d_backward",
+    "max_pool2d_backward_loops",
+    "avg_pool2d",
+    "avg_pool2d_loops",
+    "avg_pool2d_backward",
+    "avg_pool2d_backward_loops",
+    "sum_pool2d",
+    "sum_pool2d_loops",
+    "sum_pool2d_backward",
+    "sum_pool2d_backward_loops",
 ]
 
 
 # ----------------------------------------------------------------------------------------------
 # Shared checks and the window offsets
 # ----------------------------------------------------------------------------------------------
+
 
 def _check_pool(x, size, stride):
     """Checked float ``x``, ``size`` and ``stride`` pairs, and the output's (height, width)."""
@@ -110,12 +121,13 @@ def _spread(dout, x, size, stride, out_hw):
 def _window(array, row, col, size, stride):
     """The window of ``array`` (last two axes) that produces output (row, col)."""
     top, left = row * stride[0], col * stride[1]
-    return array[..., top:top + size[0], left:left + size[1]]
+    return array[..., top : top + size[0], left : left + size[1]]
 
 
 # ----------------------------------------------------------------------------------------------
 # Max pooling
 # ----------------------------------------------------------------------------------------------
+
 
 def max_pool2d(x, size=2, *, stride=None):
     """Max pooling: keep the largest value of each window (lesson 06).
@@ -242,6 +254,7 @@ def max_pool2d_backward_loops(dout, x, size=2, *, stride=None):
 # ----------------------------------------------------------------------------------------------
 # Sum and average pooling
 # ----------------------------------------------------------------------------------------------
+
 
 def sum_pool2d(x, size=2, *, stride=None):
     """Sum pooling: add up each window (lesson 06).

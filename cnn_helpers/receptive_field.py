@@ -93,7 +93,9 @@ def receptive_field(layers):
     if hasattr(type(layers), "window") and hasattr(layers, "forward"):
         layers = [layers]  # one layer, block or Sequential: its own window
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"layers must be a sequence of layers or (kernel_size, stride) pairs, got {describe(layers)}")
+        raise TypeError(
+            f"layers must be a sequence of layers or (kernel_size, stride) pairs, got {describe(layers)}"
+        )
     (field_h, field_w), _ = compose_windows(window(layer) for layer in layers)
     return field_h if field_h == field_w else (field_h, field_w)
 
@@ -173,6 +175,7 @@ def inception_params(in_channels, b1, b3, b5, pool_proj=0, b3_reduce=None, b5_re
     >>> inception_params(4, b1=2, b3=3, b5=1)        # (4*2+2) + (4*9*3+3) + (4*25*1+1)
     (222, 6)
     """
+
     def conv(c_in, c_out, k):
         return c_in * c_out * k * k + c_out
 

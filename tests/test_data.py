@@ -92,7 +92,9 @@ def test_a_corrupted_digits_file_fails_clearly(data_copy):
 
 def test_a_missing_digits_file_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match=r"handwritten digits file .*digits\.npz is missing\. Restore it"):
+    with pytest.raises(
+        FileNotFoundError, match=r"handwritten digits file .*digits\.npz is missing\. Restore it"
+    ):
         data.load_digits_arrays()
 
 
@@ -137,7 +139,9 @@ def test_the_script_reproduces_the_shipped_data(tmp_path):
         assert sorted(made.files) == sorted(shipped.files) == ["images", "labels"]
         for name in made.files:
             assert made[name].dtype == shipped[name].dtype
-            np.testing.assert_array_equal(made[name], shipped[name], err_msg=f"{name} differs from data/digits.npz")
+            np.testing.assert_array_equal(
+                made[name], shipped[name], err_msg=f"{name} differs from data/digits.npz"
+            )
 
 
 def test_load_digits_split_shapes_and_types():
@@ -374,7 +378,9 @@ def test_draw_shape_defaults_to_the_middle_and_clips_at_the_edge():
 
 
 def test_draw_shape_validates():
-    with pytest.raises(ValueError, match=r"kind must be one of \('square', 'circle', 'cross', 'triangle'\), got 'hexagon'"):
+    with pytest.raises(
+        ValueError, match=r"kind must be one of \('square', 'circle', 'cross', 'triangle'\), got 'hexagon'"
+    ):
         data.draw_shape("hexagon")
     with pytest.raises(TypeError, match="kind must be a string"):
         data.draw_shape(3)
@@ -387,7 +393,10 @@ def test_draw_shape_validates():
 
 
 def test_shapes_dataset_is_deterministic_for_a_seed():
-    first, again = data.make_shapes_dataset(40, seed=3, noise=0.1), data.make_shapes_dataset(40, seed=3, noise=0.1)
+    first, again = (
+        data.make_shapes_dataset(40, seed=3, noise=0.1),
+        data.make_shapes_dataset(40, seed=3, noise=0.1),
+    )
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     other = data.make_shapes_dataset(40, seed=4)

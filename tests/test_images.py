@@ -59,7 +59,8 @@ def test_unflatten_undoes_flatten_image(rng):
 
 def test_unflatten_names_the_mismatch():
     with pytest.raises(
-        ValueError, match=r"vector of length 2500 cannot become an image of shape \(50, 49\), which needs 2450"
+        ValueError,
+        match=r"vector of length 2500 cannot become an image of shape \(50, 49\), which needs 2450",
     ):
         unflatten(np.zeros(2500), (50, 49))
 
@@ -174,7 +175,9 @@ def test_a_dense_layer_gives_the_same_outputs_on_shuffled_pixels_with_shuffled_w
 
 
 def test_shuffle_pixels_validates():
-    with pytest.raises(ValueError, match=r"images must be \(H, W\), \(N, H, W\) or \(N, C, H, W\), got shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"images must be \(H, W\), \(N, H, W\) or \(N, C, H, W\), got shape \(4,\)"
+    ):
         shuffle_pixels(np.zeros(4))
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         shuffle_pixels(np.zeros((2, 2)), seed=-1)
@@ -189,9 +192,6 @@ def test_block_average():
     np.testing.assert_array_equal(block_average(image[:3, :3], 2), [[2.5]])  # partial blocks dropped
     with pytest.raises(ValueError, match=r"factor 5 is larger than the image of shape \(4, 4\)"):
         block_average(image, 5)
-
-
-
 
 
 def shift_by_loops(image, dy, dx):
@@ -231,7 +231,9 @@ def test_shifting_digits_on_a_canvas_keeps_every_pixel(rng):
 def test_shift_images_validates():
     with pytest.raises(TypeError, match="dy must be an integer, got float 1.5"):
         shift_images(np.zeros((3, 3)), 1.5, 0)
-    with pytest.raises(ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"
+    ):
         shift_images(np.zeros(3), 1, 0)
 
 

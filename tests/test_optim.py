@@ -119,14 +119,20 @@ def test_zero_grad_fills_zeros_in_place(rng):
 
 
 def test_step_before_backward_is_a_runtime_error():
-    with pytest.raises(RuntimeError, match=r"no gradient for parameter 'W' of Dense\(2, 2\): call the model's backward\(...\) before the optimiser's step\(\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"no gradient for parameter 'W' of Dense\(2, 2\): call the model's backward\(...\) before the optimiser's step\(\)",
+    ):
         Adam(Dense(2, 2)).step()
 
 
 def test_gradient_of_wrong_shape():
     dense = Dense(2, 2)
     dense.grads = {"W": np.zeros((3, 3)), "b": np.zeros(2)}
-    with pytest.raises(ValueError, match=r"gradient for parameter 'W' of Dense\(2, 2\) has shape \(3, 3\), expected the parameter's shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"gradient for parameter 'W' of Dense\(2, 2\) has shape \(3, 3\), expected the parameter's shape \(2, 2\)",
+    ):
         SGD(dense, lr=0.1).step()
 
 
@@ -148,9 +154,13 @@ def test_hyperparameter_errors():
         Adam(dense, lr=float("nan"))
     with pytest.raises(ValueError, match=r"model_or_params has no parameters to optimise"):
         SGD(ReLU(), lr=0.1)
-    with pytest.raises(TypeError, match=r"model_or_params must be a model, a layer or a list of layers, got int 3"):
+    with pytest.raises(
+        TypeError, match=r"model_or_params must be a model, a layer or a list of layers, got int 3"
+    ):
         SGD(3, lr=0.1)
-    with pytest.raises(TypeError, match=r"model_or_params must hold layers or \(layer, name, array\) triples, got str 'W'"):
+    with pytest.raises(
+        TypeError, match=r"model_or_params must hold layers or \(layer, name, array\) triples, got str 'W'"
+    ):
         SGD(["W"], lr=0.1)
 
 
@@ -173,4 +183,3 @@ def test_step_reads_each_gradient_from_its_leaf_layer(rng, make):
     model.backward(np.ones_like(model.forward(rng.standard_normal((1, 2, 4, 4)))))
     optimiser.step()
     assert all(not np.array_equal(b, a) for b, (_, _, a) in zip(before, model.parameters()) if b.ndim == 4)
-

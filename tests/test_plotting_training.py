@@ -69,11 +69,14 @@ def test_confusion_matrix_uses_the_given_axes():
     assert plots.plot_confusion_matrix(np.eye(2, dtype=int), ax=ax) is ax
 
 
-@pytest.mark.parametrize("matrix, kwargs, match", [
-    (np.ones((2, 3)), {}, "must be square"),
-    (np.ones((2, 2)), {"class_names": ["x"]}, "2 entries"),
-    (np.ones(4), {}, "matrix"),
-])
+@pytest.mark.parametrize(
+    "matrix, kwargs, match",
+    [
+        (np.ones((2, 3)), {}, "must be square"),
+        (np.ones((2, 2)), {"class_names": ["x"]}, "2 entries"),
+        (np.ones(4), {}, "matrix"),
+    ],
+)
 def test_confusion_matrix_rejects_bad_input(matrix, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plots.plot_confusion_matrix(matrix, **kwargs)
@@ -93,7 +96,9 @@ def test_misclassified_shows_only_the_mistakes_with_captions():
 
 def test_misclassified_limits_the_number_shown_and_handles_no_mistakes():
     images = np.zeros((10, 8, 8))
-    ax = plots.plot_misclassified(images, np.zeros(10, int), np.ones(10, int), max_images=3, columns=2, title="t")
+    ax = plots.plot_misclassified(
+        images, np.zeros(10, int), np.ones(10, int), max_images=3, columns=2, title="t"
+    )
     assert len(ax.texts) == 3 and ax.get_title() == "t"
     ax = plots.plot_misclassified(images, np.zeros(10, int), np.zeros(10, int))
     assert texts(ax) == ["no mistakes"]
@@ -138,7 +143,9 @@ def test_similarities_reject_shape_mismatches():
 
 
 def test_kernels_beside_filters_pairs_each_kernel_with_its_match():
-    kernels = np.stack([filters.KERNELS["sobel_top"], -filters.KERNELS["sobel_left"], filters.KERNELS["outline"]])
+    kernels = np.stack(
+        [filters.KERNELS["sobel_top"], -filters.KERNELS["sobel_left"], filters.KERNELS["outline"]]
+    )
     axes = plots.plot_kernels_beside_filters(kernels, columns=2)
     assert axes.shape == (4, 2)
     assert axes[0, 0].get_title() == "learned #0"

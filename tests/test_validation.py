@@ -14,12 +14,19 @@ def test_as_pair_accepts_ints_pairs_and_length_two_integer_arrays():
     assert all(type(v) is int for v in as_pair("size", np.array([3, 2], dtype=np.int32)))
 
 
-@pytest.mark.parametrize("value, error, message", [
-    (np.array([1, 2, 3]), ValueError, r"padding must be an int or an \(h, w\) pair, got \(.*\)"),
-    (np.array([1.0, 2.0]), TypeError, r"padding\[0\] must be an integer, got float64"),
-    (np.ones((2, 2), dtype=int), TypeError, r"padding must be an int or an \(h, w\) pair, got an array of shape \(2, 2\)"),
-    (np.array([1, -1]), ValueError, r"padding\[1\] must be >= 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (np.array([1, 2, 3]), ValueError, r"padding must be an int or an \(h, w\) pair, got \(.*\)"),
+        (np.array([1.0, 2.0]), TypeError, r"padding\[0\] must be an integer, got float64"),
+        (
+            np.ones((2, 2), dtype=int),
+            TypeError,
+            r"padding must be an int or an \(h, w\) pair, got an array of shape \(2, 2\)",
+        ),
+        (np.array([1, -1]), ValueError, r"padding\[1\] must be >= 0, got -1"),
+    ],
+)
 def test_as_pair_rejects(value, error, message):
     with pytest.raises(error, match=message):
         as_pair("padding", value, minimum=0)
@@ -33,21 +40,34 @@ def test_as_labels_accepts_integers_and_whole_floats():
     assert as_labels("labels", [], n=0).shape == (0,)
 
 
-@pytest.mark.parametrize("labels, kwargs, error, message", [
-    ([0, 1.5, 2], {}, TypeError, r"labels must hold integer class indices \(whole numbers\), got 1.5$"),
-    ([0, np.nan], {}, TypeError, r"labels must hold integer class indices, got list \[0, nan\]"),
-    ([0, np.inf], {}, TypeError, r"got list \[0, inf\]"),
-    ([0, 1e20, 2], {"num_classes": 10}, ValueError, r"labels must be class indices in \[0, 10\), got 1e\+20$"),
-    ([0, 1e20, 2], {}, ValueError, r"labels must be class indices in \[0, 2\*\*53\), got 1e\+20$"),
-    ([0, 10], {"num_classes": 10}, ValueError, r"got 10$"),
-    ([-1, 0], {"num_classes": 10}, ValueError, r"got -1$"),
-    (np.array([2**64 - 1], dtype=np.uint64), {}, ValueError, r"got 18446744073709551615$"),
-    ([True, False], {}, TypeError, r"labels must hold integer class indices, got list \[True, False\]"),
-    (["a"], {}, TypeError, r"labels must hold integer class indices, got list \['a'\]"),
-    (None, {}, TypeError, r"labels must hold integer class indices, got NoneType None"),
-    ([[0, 1]], {}, ValueError, r"labels must be a 1-D array of class indices, got shape \(1, 2\)"),
-    ([0, 1], {"n": 3}, ValueError, r"labels must have shape \(3,\), one class index per example, got shape \(2,\)"),
-])
+@pytest.mark.parametrize(
+    "labels, kwargs, error, message",
+    [
+        ([0, 1.5, 2], {}, TypeError, r"labels must hold integer class indices \(whole numbers\), got 1.5$"),
+        ([0, np.nan], {}, TypeError, r"labels must hold integer class indices, got list \[0, nan\]"),
+        ([0, np.inf], {}, TypeError, r"got list \[0, inf\]"),
+        (
+            [0, 1e20, 2],
+            {"num_classes": 10},
+            ValueError,
+            r"labels must be class indices in \[0, 10\), got 1e\+20$",
+        ),
+        ([0, 1e20, 2], {}, ValueError, r"labels must be class indices in \[0, 2\*\*53\), got 1e\+20$"),
+        ([0, 10], {"num_classes": 10}, ValueError, r"got 10$"),
+        ([-1, 0], {"num_classes": 10}, ValueError, r"got -1$"),
+        (np.array([2**64 - 1], dtype=np.uint64), {}, ValueError, r"got 18446744073709551615$"),
+        ([True, False], {}, TypeError, r"labels must hold integer class indices, got list \[True, False\]"),
+        (["a"], {}, TypeError, r"labels must hold integer class indices, got list \['a'\]"),
+        (None, {}, TypeError, r"labels must hold integer class indices, got NoneType None"),
+        ([[0, 1]], {}, ValueError, r"labels must be a 1-D array of class indices, got shape \(1, 2\)"),
+        (
+            [0, 1],
+            {"n": 3},
+            ValueError,
+            r"labels must have shape \(3,\), one class index per example, got shape \(2,\)",
+        ),
+    ],
+)
 def test_as_labels_rejects_with_the_value_as_given(labels, kwargs, error, message):
     with pytest.raises(error, match=message):
         as_labels("labels", labels, **kwargs)

@@ -70,7 +70,9 @@ def test_step_out_of_range(example, step, match):
 def test_bad_inputs(example):
     with pytest.raises(TypeError, match="step must be an integer"):
         correlation_step(example.image, example.sharpen, 1.5)
-    with pytest.raises(ValueError, match=r"kernel of shape \(3, 3\) does not fit in the image of shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"kernel of shape \(3, 3\) does not fit in the image of shape \(2, 5\)"
+    ):
         correlation_step(np.zeros((2, 5)), np.zeros((3, 3)), 1)
     with pytest.raises(ValueError, match="image must be a 2-D array"):
         correlation_step(np.zeros(5), np.zeros((1, 1)), 1)

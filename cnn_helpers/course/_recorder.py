@@ -88,7 +88,9 @@ def _patch_nbval():
             self._cnn_deadline = None
             self._cnn_killed = True
             try:
-                self.km.kill_kernel() if hasattr(self.km, "kill_kernel") else self.km.shutdown_kernel(now=True)
+                self.km.kill_kernel() if hasattr(self.km, "kill_kernel") else self.km.shutdown_kernel(
+                    now=True
+                )
             except Exception:  # noqa: BLE001, S110 -- already dying or gone: nbval reports the time-out
                 pass
             raise Empty
@@ -156,4 +158,4 @@ def pytest_sessionfinish(session, exitstatus):
         line = f"\n{_token} {json.dumps(_records)}\n".encode()
         view = memoryview(line)
         while view:
-            view = view[os.write(_out, view):]
+            view = view[os.write(_out, view) :]

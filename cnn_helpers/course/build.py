@@ -152,12 +152,18 @@ def build_lesson(source_path: Path, learner_dir: Path = NOTEBOOKS_DIR, timeout: 
     execute(solution, cwd=learner_dir, timeout=timeout)
     verify_solution_run(solution, name)
     normalise(solution)
-    solution.metadata[editions.META_KEY] = {"lesson": lesson, "edition": "solution", "source_sha256": fingerprint}
+    solution.metadata[editions.META_KEY] = {
+        "lesson": lesson,
+        "edition": "solution",
+        "source_sha256": fingerprint,
+    }
     solution_seconds = time.perf_counter() - started
 
     learner = editions.learner_edition(solution)
     started = time.perf_counter()
-    learner_run = execute(editions.learner_edition(solution), cwd=learner_dir, timeout=timeout, allow_errors=True)
+    learner_run = execute(
+        editions.learner_edition(solution), cwd=learner_dir, timeout=timeout, allow_errors=True
+    )
     verify_learner_run(learner_run, solution, name)
     learner_seconds = time.perf_counter() - started
 

@@ -179,7 +179,16 @@ FASHION_MNIST_FILES = {
 
 #: What Fashion-MNIST's labels 0..9 mean.
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 #: The data sets ``load_mnist`` reads: kind -> (cache folder name, human name).
@@ -300,9 +309,7 @@ def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, downloa
     partial = path.with_name(path.name + ".part")
     download_file(url, partial)
     try:
-        verify_sha256(
-            partial, sha256, f"The download from {url} is not the expected file; check base_url."
-        )
+        verify_sha256(partial, sha256, f"The download from {url} is not the expected file; check base_url.")
     except ChecksumError:
         partial.unlink()
         raise
@@ -310,8 +317,9 @@ def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, downloa
     return path
 
 
-def load_mnist(kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, download=True,
-               base_url=None) -> MnistSample:
+def load_mnist(
+    kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, download=True, base_url=None
+) -> MnistSample:
     """The full MNIST (or Fashion-MNIST): training, validation and the official test set.
 
     Optional, and no lesson depends on it: the lessons use ``load_mnist_sample``, which works
@@ -377,16 +385,23 @@ def load_mnist(kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, downl
     return MnistSample(x_train[train], y_train[train], x_train[val], y_train[val], x_test, y_test)
 
 
-def load_fashion_mnist(*, seed=0, val_fraction=0.1, cache_dir=None, download=True,
-                       base_url=None) -> MnistSample:
+def load_fashion_mnist(
+    *, seed=0, val_fraction=0.1, cache_dir=None, download=True, base_url=None
+) -> MnistSample:
     """Fashion-MNIST, split like ``load_mnist``: the same as ``load_mnist("fashion", ...)``.
 
     70,000 28x28 grey photos of clothing (Xiao, Rasul and Vollgraf, Zalando Research, 2017;
     MIT licence) in 10 classes, named in ``FASHION_MNIST_CLASSES``. See ``load_mnist`` for the
     parameters.
     """
-    return load_mnist("fashion", seed=seed, val_fraction=val_fraction, cache_dir=cache_dir,
-                      download=download, base_url=base_url)
+    return load_mnist(
+        "fashion",
+        seed=seed,
+        val_fraction=val_fraction,
+        cache_dir=cache_dir,
+        download=download,
+        base_url=base_url,
+    )
 
 
 def _check_kind(kind) -> str:

@@ -183,9 +183,7 @@ def _center_limits(canvas, size, shift_range):
     margin = (size - 1) // 2  # farthest a shape's pixel lies from its centre
     canvas = np.array(canvas)
     if np.any(canvas < 2 * margin + 1):
-        raise ValueError(
-            f"a shape of size {size} does not fit in a canvas of size {tuple(canvas.tolist())}"
-        )
+        raise ValueError(f"a shape of size {size} does not fit in a canvas of size {tuple(canvas.tolist())}")
     low, high = np.full(2, margin), canvas - 1 - margin
     if shift_range is None:
         return low, high

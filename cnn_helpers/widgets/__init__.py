@@ -11,8 +11,15 @@ widgets draw it. Import them by name from here::
 
 from .multiply_and_sum import MultiplyAndSum
 from .kernel_playground import (
-    CUSTOM, IMAGE_NAMES, PRESET_NAMES, KernelPlayground, PlaygroundResult, filter_image, matching_preset,
-    playground_image, render_playground,
+    CUSTOM,
+    IMAGE_NAMES,
+    PRESET_NAMES,
+    KernelPlayground,
+    PlaygroundResult,
+    filter_image,
+    matching_preset,
+    playground_image,
+    render_playground,
 )
 from .padding_explorer import PaddingExplorer, describe_layout, render_layout
 from .pooling_explorer import MODES, PoolingExplorer, PoolingResult, explore_pooling
@@ -21,11 +28,28 @@ from .feature_maps import FeatureMapExplorer, FeatureMapResult, explore_feature_
 from .draw_digit import DrawDigit, DrawingResult, predict_drawing, read_drawing
 
 __all__ = [
-    "MultiplyAndSum",                                                       # lesson 02
-    "IMAGE_NAMES", "PRESET_NAMES", "CUSTOM", "PlaygroundResult", "playground_image",  # lesson 03
-    "filter_image", "matching_preset", "render_playground", "KernelPlayground",
-    "describe_layout", "render_layout", "PaddingExplorer",                  # lesson 04
-    "MODES", "PoolingResult", "explore_pooling", "PoolingExplorer",         # lesson 06
-    "FeatureMapResult", "explore_feature_maps", "FeatureMapExplorer",       # lesson 08
-    "DrawingResult", "predict_drawing", "read_drawing", "DrawDigit",        # lesson 08
+    "MultiplyAndSum",  # lesson 02
+    "IMAGE_NAMES",
+    "PRESET_NAMES",
+    "CUSTOM",
+    "PlaygroundResult",
+    "playground_image",  # lesson 03
+    "filter_image",
+    "matching_preset",
+    "render_playground",
+    "KernelPlayground",
+    "describe_layout",
+    "render_layout",
+    "PaddingExplorer",  # lesson 04
+    "MODES",
+    "PoolingResult",
+    "explore_pooling",
+    "PoolingExplorer",  # lesson 06
+    "FeatureMapResult",
+    "explore_feature_maps",
+    "FeatureMapExplorer",  # lesson 08
+    "DrawingResult",
+    "predict_drawing",
+    "read_drawing",
+    "DrawDigit",  # lesson 08
 ]

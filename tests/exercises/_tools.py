@@ -55,11 +55,16 @@ def check_calls(cell_source: str) -> list[tuple[str, str, list[str]]]:
     """``(module, function, [argument names])`` of each ``lessonNN.check_x(a, b)`` call in a check cell."""
     calls = []
     for node in ast.walk(ast.parse(cell_source)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id.startswith("lesson")):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id.startswith("lesson")
+        ):
             names = [arg.id for arg in node.args if isinstance(arg, ast.Name)]
             assert len(names) == len(node.args) and not node.keywords, (
-                f"a check cell passes the learner's names, nothing else: {cell_source!r}")
+                f"a check cell passes the learner's names, nothing else: {cell_source!r}"
+            )
             calls.append((node.func.value.id, node.func.attr, names))
     return calls
 
