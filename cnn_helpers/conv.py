@@ -39,7 +39,7 @@ dtypes: float32 inputs stay float32 (training uses float32); anything else compu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -443,9 +443,9 @@ class PaddingLayout(NamedTuple):
     padding: tuple
     stride: int
     padded_shape: tuple
-    output_shape: Optional[tuple]
+    output_shape: tuple | None
     windows: list
-    reason: Optional[str]
+    reason: str | None
     unused: tuple
 
 

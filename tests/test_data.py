@@ -280,7 +280,7 @@ def test_slide_maps_are_read_only():
 def test_load_photo_is_a_colour_photo_in_0_1(no_network):
     photo = data.load_photo()
     assert photo.shape == (600, 512, 3) and photo.dtype == np.float64
-    assert 0.0 <= photo.min() and photo.max() <= 1.0
+    assert photo.min() >= 0.0 and photo.max() <= 1.0
     assert photo.std() > 0.1  # a real picture, not a blank
 
 

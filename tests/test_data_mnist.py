@@ -153,7 +153,7 @@ def test_load_mnist_returns_the_same_type_as_the_sample(fake_server, no_network)
     assert type(split) is type(data.load_mnist_sample()) is data.MnistSample
     assert split._fields == ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
     for x, y in [(split.x_train, split.y_train), (split.x_val, split.y_val), (split.x_test, split.y_test)]:
-        assert x.dtype == np.float32 and x.shape[1:] == (1, 28, 28) and 0 <= x.min() and x.max() <= 1
+        assert x.dtype == np.float32 and x.shape[1:] == (1, 28, 28) and x.min() >= 0 and x.max() <= 1
         assert y.dtype == np.int64 and y.shape == (len(x),)
 
 

@@ -38,7 +38,7 @@ def test_lecture_kernels_are_exact(name):
 
 
 def test_lecture_kernel_names_and_order():
-    assert LECTURE_KERNELS == tuple(LECTURE_VALUES)
+    assert tuple(LECTURE_VALUES) == LECTURE_KERNELS
     assert list(KERNELS) == list(LECTURE_KERNELS) + ["identity", "box_blur", "gaussian_blur"]
 
 

@@ -16,7 +16,6 @@ import nbformat
 import pytest
 
 from cnn_helpers.course import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions
-from cnn_helpers.course.grade import grade_all
 from cnn_helpers.course.workspace import sync_workspace
 
 pytestmark = pytest.mark.notebooks

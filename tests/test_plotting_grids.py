@@ -6,12 +6,12 @@ import pytest
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.text import Annotation  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
+from matplotlib.text import Annotation
 
-from cnn_helpers import conv, data  # noqa: E402
-from cnn_helpers.plotting import grids  # noqa: E402
+from cnn_helpers import conv, data
+from cnn_helpers.plotting import grids
 
 
 @pytest.fixture(autouse=True)

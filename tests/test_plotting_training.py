@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from cnn_helpers import filters  # noqa: E402
-from cnn_helpers.plotting import training_plots as plots  # noqa: E402
-from cnn_helpers.training import History  # noqa: E402
+from cnn_helpers import filters
+from cnn_helpers.plotting import training_plots as plots
+from cnn_helpers.training import History
 
 
 @pytest.fixture(autouse=True)

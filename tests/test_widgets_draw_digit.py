@@ -12,8 +12,14 @@ import math
 import numpy as np
 import pytest
 
-from cnn_helpers.images import block_average
-from cnn_helpers.images import centre_of_mass, draw_strokes, ink_bounding_box, mnist_style, resize_by_area
+from cnn_helpers.images import (
+    block_average,
+    centre_of_mass,
+    draw_strokes,
+    ink_bounding_box,
+    mnist_style,
+    resize_by_area,
+)
 from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, softmax
 from cnn_helpers.model import Sequential
 from cnn_helpers.widgets.draw_digit import predict_drawing, probability_bars_html, read_drawing
@@ -142,7 +148,7 @@ def test_a_drawn_digit_fills_the_20_box_centred_by_mass(strokes):
     drawing = draw_strokes(strokes, size=280)
     out = mnist_style(drawing)
     assert out.shape == (28, 28) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0 and out.max() > 0.9
+    assert out.min() >= 0.0 and out.max() <= 1.0 and out.max() > 0.9
     assert max(box_sides(out)) == 20
     row, col = centre_of_mass(out)
     assert abs(row - 14) <= 0.5 + 1e-4 and abs(col - 14) <= 0.5 + 1e-4  # half a pixel, up to rounding
@@ -158,7 +164,7 @@ def test_a_symmetric_stroke_lands_in_the_central_box():
     out = mnist_style(draw_strokes([[(140.0, 40.0), (140.0, 240.0)]], size=280))
     top, bottom, left, right = ink_bounding_box(out)
     assert (top, bottom) in {(4, 24), (5, 25)}
-    assert 4 <= left and right <= 24
+    assert left >= 4 and right <= 24
 
 
 @pytest.mark.parametrize(

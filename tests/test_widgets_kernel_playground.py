@@ -6,9 +6,9 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from cnn_helpers import data, filters  # noqa: E402
-from cnn_helpers.widgets import KernelPlayground  # noqa: E402
-from cnn_helpers.widgets.kernel_playground import (  # noqa: E402
+from cnn_helpers import data, filters
+from cnn_helpers.widgets import KernelPlayground
+from cnn_helpers.widgets.kernel_playground import (
     CUSTOM,
     IMAGE_NAMES,
     PRESET_NAMES,

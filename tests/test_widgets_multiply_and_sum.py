@@ -6,10 +6,12 @@ import pytest
 
 matplotlib.use("Agg")
 
-from cnn_helpers import conv, data  # noqa: E402
-from cnn_helpers.widgets import multiply_and_sum  # noqa: E402
-from cnn_helpers.conv import correlation_step, correlation_steps  # noqa: E402
-from cnn_helpers.widgets import MultiplyAndSum  # noqa: E402
+from cnn_helpers import conv, data
+from cnn_helpers.conv import correlation_step, correlation_steps
+from cnn_helpers.widgets import (
+    MultiplyAndSum,
+    multiply_and_sum,
+)
 
 LECTURE_MAP = [[3, 3, -2], [-3, -3, 4], [3, 3, -4]]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

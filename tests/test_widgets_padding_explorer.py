@@ -6,10 +6,13 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from cnn_helpers import conv  # noqa: E402
-from cnn_helpers.widgets import PaddingExplorer  # noqa: E402
-from cnn_helpers.conv import padding_layout  # noqa: E402
-from cnn_helpers.widgets import describe_layout, render_layout  # noqa: E402
+from cnn_helpers import conv
+from cnn_helpers.conv import padding_layout
+from cnn_helpers.widgets import (
+    PaddingExplorer,
+    describe_layout,
+    render_layout,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

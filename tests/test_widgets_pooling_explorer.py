@@ -6,9 +6,9 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from cnn_helpers import conv, data, pooling  # noqa: E402
-from cnn_helpers.widgets import PoolingExplorer  # noqa: E402
-from cnn_helpers.widgets.pooling_explorer import explore_pooling  # noqa: E402
+from cnn_helpers import conv, data, pooling
+from cnn_helpers.widgets import PoolingExplorer
+from cnn_helpers.widgets.pooling_explorer import explore_pooling
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

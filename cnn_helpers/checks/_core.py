@@ -53,8 +53,8 @@ import functools
 import importlib
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -91,7 +91,7 @@ def _patch_nbval():
                 self.km.kill_kernel() if hasattr(self.km, "kill_kernel") else self.km.shutdown_kernel(
                     now=True
                 )
-            except Exception:  # noqa: BLE001, S110 -- already dying or gone: nbval reports the time-out
+            except Exception:  # already dying or gone: nbval reports the time-out
                 pass
             raise Empty
         return original_get(self, stream, timeout=timeout)

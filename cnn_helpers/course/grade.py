@@ -594,7 +594,7 @@ def grade_all(
                     limits=limits,
                     minutes=minutes,
                 )
-            except Exception as error:  # noqa: BLE001 -- every failure is this notebook's row, never the batch's end
+            except Exception as error:  # every failure is this notebook's row, never the batch's end
                 message = (
                     str(error)
                     if isinstance(error, (GradeError, editions.EditionError))

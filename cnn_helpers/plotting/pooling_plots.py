@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers.pooling import POOL_FUNCTIONS, pool
 from cnn_helpers._validation import as_array, as_int
+from cnn_helpers.pooling import POOL_FUNCTIONS, pool
 
 from .grids import WINDOW_COLORS, draw_matrix, highlight_window, row_figsize
 

@@ -9,7 +9,8 @@ widgets draw it. Import them by name from here::
     from cnn_helpers.widgets import MultiplyAndSum, PaddingExplorer
 """
 
-from .multiply_and_sum import MultiplyAndSum
+from .draw_digit import DrawDigit, DrawingResult, predict_drawing, read_drawing
+from .feature_maps import FeatureMapExplorer, FeatureMapResult, explore_feature_maps
 from .kernel_playground import (
     CUSTOM,
     IMAGE_NAMES,
@@ -21,11 +22,9 @@ from .kernel_playground import (
     playground_image,
     render_playground,
 )
+from .multiply_and_sum import MultiplyAndSum
 from .padding_explorer import PaddingExplorer, describe_layout, render_layout
 from .pooling_explorer import MODES, PoolingExplorer, PoolingResult, explore_pooling
-from .feature_maps import FeatureMapExplorer, FeatureMapResult, explore_feature_maps
-
-from .draw_digit import DrawDigit, DrawingResult, predict_drawing, read_drawing
 
 __all__ = [
     "MultiplyAndSum",  # lesson 02

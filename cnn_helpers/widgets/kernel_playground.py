@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import data
-from ..filters import KERNELS, apply_kernel
 from .._validation import as_array, describe
+from ..filters import KERNELS, apply_kernel
 from ._figure import new_figure, png_bytes
 
 __all__ = [
@@ -75,7 +75,7 @@ def _shapes(size=32):
     return canvas
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_image(name):
     if name == "photo":
         image = data.load_photo(grey=True, size=128)

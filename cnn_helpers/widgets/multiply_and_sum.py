@@ -139,7 +139,7 @@ class MultiplyAndSum:
 
     def render_png(self):
         """Draw ``result`` with ``draw_multiply_and_sum`` and return the PNG bytes."""
-        from ..plotting.grids import row_figsize, draw_multiply_and_sum
+        from ..plotting.grids import draw_multiply_and_sum, row_figsize
 
         result = self.result
         shapes = [self.image_array.shape, result.kernel.shape, result.kernel.shape, result.feature_map.shape]
