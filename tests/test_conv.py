@@ -378,7 +378,7 @@ def test_fast_path_forward_and_cache_give_conv2d_and_its_backward(rng):
     expected = conv2d_backward_loops(dout, x, weight, bias, stride=(2, 1), padding=(1, 0))
     for got, want in zip(_fast.conv2d_backward(dout, cache), expected):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    dx, dweight, dbias = _fast.conv2d_backward(dout, cache, needs_input_grad=False)
+    dx, dweight, _dbias = _fast.conv2d_backward(dout, cache, needs_input_grad=False)
     assert dx is None
     np.testing.assert_allclose(dweight, expected[1], rtol=1e-12, atol=1e-12)
 

@@ -99,7 +99,7 @@ def test_a_missing_digits_file_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_an_intact_copy_loads_from_the_environment_folder(data_copy):
-    images, labels = data.load_digits_arrays()
+    images, _labels = data.load_digits_arrays()
     assert images.shape == (1797, 1, 8, 8)
 
 
@@ -193,7 +193,7 @@ def test_test_fraction_must_be_strictly_between_0_and_1(bad):
 
 
 def test_test_fraction_must_be_a_number():
-    with pytest.raises(TypeError, match="test_fraction must be a number between 0 and 1, got str '0.2'"):
+    with pytest.raises(TypeError, match=r"test_fraction must be a number between 0 and 1, got str '0\.2'"):
         data.load_digits(test_fraction="0.2")
     with pytest.raises(TypeError, match="test_fraction must be a number between 0 and 1, got bool True"):
         data.load_digits(test_fraction=True)

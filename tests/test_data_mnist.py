@@ -267,7 +267,7 @@ def test_a_wrong_download_is_refused_and_not_cached(fake_server):
 def test_an_explicit_base_url_is_used_and_its_files_still_checked(fake_server):
     # Fashion-MNIST's checksums with the digits' server: the first download is fetched from the
     # given URL, then refused
-    with pytest.raises(data.ChecksumError, match="https://example.invalid/digits/train-images"):
+    with pytest.raises(data.ChecksumError, match=r"https://example\.invalid/digits/train-images"):
         data.load_mnist("fashion", cache_dir=fake_server["cache"], base_url="https://example.invalid/digits/")
     assert fake_server["downloads"] == [("digits", "train-images-idx3-ubyte.gz")]
 

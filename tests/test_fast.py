@@ -147,7 +147,7 @@ def test_float64_guard_catches_a_float64_temporary():
     assert guard.zeros(3, dtype=np.float32).dtype == np.float32
     with pytest.raises(AssertionError, match="float64 array"):
         guard.zeros(3)  # numpy's default dtype is float64: the mistake the guard is there for
-    with pytest.raises(AssertionError, match="np.float64"):
+    with pytest.raises(AssertionError, match=r"np\.float64"):
         guard.float64  # noqa: B018
 
 

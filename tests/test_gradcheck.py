@@ -132,7 +132,7 @@ def test_names_the_wrong_layer_and_parameter_of_a_model(rng):
         ReLU(),
         Dense(8, 3, rng=2, dtype=np.float64),
     )
-    for layer, name, param in model.parameters():
+    for _layer, name, param in model.parameters():
         if name == "b":
             param[...] = rng.standard_normal(param.shape)
     x = rng.standard_normal((3, 1, 4, 4))

@@ -92,7 +92,7 @@ def _cli(*args, **options):
 )
 def test_lesson_id_must_be_two_digits_naming_a_released_lesson(stored):
     raw = {"metadata": {"cnn_course": {"lesson": stored}}, "cells": []}
-    with pytest.raises(grade.GradeError, match="two digits|not a released lesson"):
+    with pytest.raises(grade.GradeError, match=r"two digits|not a released lesson"):
         grade.lesson_of(raw, Path("01-x.ipynb"), RELEASED)
 
 

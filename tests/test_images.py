@@ -115,7 +115,7 @@ def test_count_polynomial_features_validates():
         count_polynomial_features(0)
     with pytest.raises(ValueError, match="degree must be >= 0, got -1"):
         count_polynomial_features(5, degree=-1)
-    with pytest.raises(TypeError, match="degree must be an integer, got float 2.0"):
+    with pytest.raises(TypeError, match=r"degree must be an integer, got float 2\.0"):
         count_polynomial_features(5, degree=2.0)
     with pytest.raises(TypeError, match="include_bias must be True or False, got str 'yes'"):
         count_polynomial_features(5, include_bias="yes")
@@ -151,7 +151,7 @@ def test_shuffle_pixels_is_seeded(rng):
     images = rng.normal(size=(2, 8, 8))
     first, first_permutation = shuffle_pixels(images, seed=7)
     again, again_permutation = shuffle_pixels(images, seed=7)
-    other, other_permutation = shuffle_pixels(images, seed=8)
+    _other, other_permutation = shuffle_pixels(images, seed=8)
     np.testing.assert_array_equal(first, again)
     np.testing.assert_array_equal(first_permutation, again_permutation)
     assert not np.array_equal(first_permutation, other_permutation)
@@ -229,7 +229,7 @@ def test_shifting_digits_on_a_canvas_keeps_every_pixel(rng):
 
 
 def test_shift_images_validates():
-    with pytest.raises(TypeError, match="dy must be an integer, got float 1.5"):
+    with pytest.raises(TypeError, match=r"dy must be an integer, got float 1\.5"):
         shift_images(np.zeros((3, 3)), 1.5, 0)
     with pytest.raises(
         ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"

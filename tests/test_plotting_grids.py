@@ -115,7 +115,7 @@ def test_draw_matrix_errors():
 
 
 def test_draw_matrix_uses_the_given_axes():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     assert grids.draw_matrix(np.eye(2), ax) is ax
 
 
@@ -162,7 +162,7 @@ def test_padded_strided_window_for_lesson_04():
 def test_pooling_input_output_pair_for_lesson_06():
     x = np.arange(16.0).reshape(4, 4)
     pooled = x.reshape(2, 2, 2, 2).max(axis=(1, 3))
-    fig, axes = plt.subplots(1, 2)
+    _fig, axes = plt.subplots(1, 2)
     drawn = grids.draw_image_kernel_map(
         x, None, pooled, axes, window=(0, 1), window_shape=2, stride=2, operator="max pool"
     )

@@ -31,12 +31,12 @@ def test_plot_history_takes_and_returns_axes():
     history.loss += [1.0, 0.6, 0.4]
     history.train_accuracy += [0.5, 0.7, 0.9]
     history.val_accuracy += [0.4, 0.6, 0.8]
-    fig, axes = plt.subplots(1, 2)
+    _fig, axes = plt.subplots(1, 2)
     assert plots.plot_history(history, axes) is axes
     assert axes[0].get_xlabel() == "epoch" and axes[1].get_title() == "Accuracy"
     assert [line.get_label() for line in axes[1].get_lines()] == ["training", "validation"]
     np.testing.assert_array_equal(axes[0].get_lines()[0].get_ydata(), [1.0, 0.6, 0.4])
-    fig2, ax = plt.subplots()
+    _fig2, ax = plt.subplots()
     assert plots.plot_history(history, ax) is ax and ax.get_ylabel() == "cross-entropy loss"
     assert plots.plot_history(history.as_dict())[0].get_title() == "Loss"  # a plain dict works too
     with pytest.raises(ValueError, match=r"history must have a non-empty 'loss' list"):

@@ -17,6 +17,7 @@ always finishes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -242,14 +243,10 @@ _cancelled = threading.Event()
 
 
 def _kill(process) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-    try:
+    with contextlib.suppress(OSError):
         process.kill()
-    except OSError:
-        pass
 
 
 def stop_all() -> None:
@@ -663,7 +660,8 @@ def _csv_cell(value):
 def _atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to a new file next to ``path`` and rename it over ``path`` (never through a link)."""
     path = Path(path)
-    handle = tempfile.NamedTemporaryFile(
+    # made outside the try below, so that a failed write can delete it; `with handle` closes it
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w",
         dir=path.parent,
         prefix=f".{path.name}.",

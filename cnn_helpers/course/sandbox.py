@@ -24,6 +24,7 @@ notebook.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -273,10 +274,8 @@ def _no_new_privileges() -> None:
 
 
 def _die_with_harness() -> None:
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG SIGKILL (after setuid, which clears it)
-    except (OSError, AttributeError):
-        pass
 
 
 def launch_kernel(connection_file: str) -> None:

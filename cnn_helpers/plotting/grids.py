@@ -63,7 +63,7 @@ def _format_value(value, fmt):
 def _auto_format(values):
     finite = values[np.isfinite(values)]
     if finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e6):
-        return lambda v: f"{int(round(v))}" if v != 0 else "0"  # no "-0"
+        return lambda v: f"{int(np.round(v))}" if v != 0 else "0"  # no "-0"
     return ".2f"
 
 
@@ -506,7 +506,7 @@ def draw_multiply_and_sum(
     row, col = as_int("row", row, minimum=0), as_int("col", col, minimum=0)
     if row >= out_h or col >= out_w:
         raise ValueError(f"position ({row}, {col}) is outside the {out_h}x{out_w} feature map")
-    window, products = _window_and_products(image, kernel, row, col)
+    _window, products = _window_and_products(image, kernel, row, col)
     value = float(products.sum())
     if feature_map is None:
         feature_map = np.full((out_h, out_w), np.nan)

@@ -184,7 +184,7 @@ def plot_maps(stack, axes=None, titles=None, suptitle=None, cmap="gray", ncols=N
 
         ncols = min(channels, 8) if ncols is None else ncols
         nrows = -(-channels // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows), squeeze=False)
+        _fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows), squeeze=False)
         for ax in axes.ravel()[channels:]:
             ax.set_visible(False)
     axes = np.asarray(axes, dtype=object).ravel()

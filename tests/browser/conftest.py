@@ -23,6 +23,7 @@ browser console.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -205,7 +206,7 @@ class LabServer:
 
     def start(self):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 -- the server writes to it until shutdown() closes it
         # A session of its own, so the whole process group can be terminated at the end.
         self.process = subprocess.Popen(
             self.command(),
@@ -297,10 +298,8 @@ class LabServer:
                 os.killpg(self.process.pid, sig)  # the server's own process group (its session)
             except ProcessLookupError:
                 break
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                pass
         for child in self._children:  # kernels left behind, by their process id
             _terminate(child)
         if self._log is not None:
@@ -318,10 +317,8 @@ def _terminate(process):
         process.terminate()
         process.wait(timeout=5)
     except Exception:  # already gone, or refused to stop in time
-        try:
+        with contextlib.suppress(Exception):
             process.kill()
-        except Exception:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -402,10 +399,8 @@ def lab(request, jupyterlab, browser):
         if report is not None and report.failed:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = request.node.name.replace("/", "_")
-            try:
+            with contextlib.suppress(Exception):
                 page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
-            except Exception:
-                pass
             (ARTIFACTS / f"FAILED-{name}-console.txt").write_text("\n".join(console), encoding="utf-8")
         page.close()
         jupyterlab.shutdown_kernels()

@@ -73,9 +73,11 @@ def test_an_allowed_package_function_may_use_blocked_ones_internally():
     def learner_calls_blocked(img):
         return conv.correlate2d(img, kernel)
 
-    with reference_guard(learner_calls_blocked, allowed=("apply_kernel",), exercise_id="9.9"):
-        with pytest.raises(CheckFailure, match="called cnn_helpers.conv.correlate2d"):
-            learner_calls_blocked(image)
+    with (
+        reference_guard(learner_calls_blocked, allowed=("apply_kernel",), exercise_id="9.9"),
+        pytest.raises(CheckFailure, match=r"called cnn_helpers\.conv\.correlate2d"),
+    ):
+        learner_calls_blocked(image)
 
 
 def test_counting_only_degree_d_is_not_told_squares_are_missing():

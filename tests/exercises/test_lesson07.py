@@ -475,7 +475,7 @@ def test_fast_calling_the_reference_fails(fast_solution):
 
 def test_unusual_fast_answers_pass(fast_solution):
     """A stride-1 map subsampled, and dx by dilation + full convolution: both right, both vectorised."""
-    forward, backward = fast_solution
+    forward, _backward = fast_solution
 
     def forward_subsampled(x, weight, bias, *, stride, padding):
         return forward(x, weight, bias, stride=1, padding=padding)[:, :, ::stride, ::stride]
@@ -614,7 +614,7 @@ def test_a_backward_pass_that_loops_over_positions_is_not_vectorised(fast_soluti
 def test_the_vectorised_solution_runs_the_same_lines_on_both_sizes(fast_solution):
     from cnn_helpers.checks._core import count_python_lines
 
-    forward, backward = fast_solution
+    forward, _backward = fast_solution
     counts = []
     for n, size in ((2, 5), (5, 9)):
         rng = np.random.default_rng(n)
