@@ -497,7 +497,7 @@ def max_pool2d_backward(dout, cache):
     hit = np.empty(out.shape, dtype=bool)
     offsets = size[0] * size[1]
     for k, (view, dview) in enumerate(
-        zip(_pool_views(x, size, stride, out_hw), _pool_views(dx, size, stride, out_hw))
+        zip(_pool_views(x, size, stride, out_hw), _pool_views(dx, size, stride, out_hw), strict=True)
     ):
         np.equal(view, out, out=hit)
         if any_nan:

@@ -216,7 +216,10 @@ class GradCheckResult:
             for c in self.comparisons
         ]
         widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + rows]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header] + rows
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         verdict = "all gradients pass" if self.passed else f"{len(self.failures)} gradient(s) FAIL"
         lines.append(f"{verdict} (|a - n| <= {self.atol:g} + {self.rtol:g} * max(|a|, |n|))")
@@ -384,7 +387,7 @@ def check_operation(
             f"backward must return one gradient per input ({', '.join(names)}), got {describe(grads)}"
         )
     comparisons = []
-    for k, (name, array) in enumerate(zip(names, arrays)):
+    for k, (name, array) in enumerate(zip(names, arrays, strict=True)):
 
         def scalar(_):
             return float(np.sum(np.asarray(forward(*arrays)) * dout))

@@ -353,7 +353,7 @@ def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
             raise ValueError(f"strokes[{k}] must hold finite coordinates, got NaN or infinity")
         starts = points[:-1] if len(points) > 1 else points
         ends = points[1:] if len(points) > 1 else points
-        for start, end in zip(starts, ends):
+        for start, end in zip(starts, ends, strict=True):
             _paint_segment(image, start, end, radius)
     return image
 

@@ -237,7 +237,7 @@ class Adam(Optimiser):
         t = self.steps + 1
         step_size = self.lr / (1 - beta1**t)
         root_correction = math.sqrt(1 - beta2**t)
-        for (layer, name, param), m, v in zip(self._triples, self.m, self.v):
+        for (layer, name, param), m, v in zip(self._triples, self.m, self.v, strict=True):
             grad = self._gradient(layer, name, param)
             m *= beta1
             m += (1 - beta1) * grad

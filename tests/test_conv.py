@@ -149,7 +149,7 @@ def test_output_size(n, k, p, s, expected):
 )
 def test_output_size_rejects(args, error, message):
     n, k, *rest = args
-    keywords = dict(zip(("padding", "stride"), rest))
+    keywords = dict(zip(("padding", "stride"), rest, strict=False))  # rest holds none, one or both
     with pytest.raises(error, match=message):
         output_size(n, k, **keywords)
 
@@ -226,7 +226,7 @@ def test_conv2d_backward_loops_match_vectorised(rng, kernel_shape, padding, stri
     dout = rng.standard_normal(conv2d(x, weight, stride=stride, padding=padding).shape)
     fast = conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding)
     slow = conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
-    for name, got, expected in zip(("dx", "dweight", "dbias"), fast, slow):
+    for name, got, expected in zip(("dx", "dweight", "dbias"), fast, slow, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
@@ -246,6 +246,7 @@ def test_conv2d_loops_match_vectorised_over_batch_and_channels(
     for got, expected in zip(
         conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding),
         conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding),
+        strict=True,
     ):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
@@ -319,6 +320,7 @@ def test_conv2d_and_backward_match_torch(rng, x_shape, weight_shape, stride, pad
             ("dx", "dweight", "dbias"),
             backward(dout, x, weight, bias, stride=stride, padding=padding),
             expected,
+            strict=True,
         ):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=name)
 
@@ -376,7 +378,7 @@ def test_fast_path_forward_and_cache_give_conv2d_and_its_backward(rng):
     np.testing.assert_array_equal(out, conv2d(x, weight, bias, stride=(2, 1), padding=(1, 0)))
     dout = rng.standard_normal(out.shape)
     expected = conv2d_backward_loops(dout, x, weight, bias, stride=(2, 1), padding=(1, 0))
-    for got, want in zip(_fast.conv2d_backward(dout, cache), expected):
+    for got, want in zip(_fast.conv2d_backward(dout, cache), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     dx, dweight, _dbias = _fast.conv2d_backward(dout, cache, needs_input_grad=False)
     assert dx is None

@@ -157,7 +157,7 @@ def test_load_digits_split_shapes_and_types():
 
 def test_load_digits_is_reproducible_and_depends_on_the_seed():
     first, again, other = data.load_digits(seed=1), data.load_digits(seed=1), data.load_digits(seed=2)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first.y_test, other.y_test)
 
@@ -397,7 +397,7 @@ def test_shapes_dataset_is_deterministic_for_a_seed():
         data.make_shapes_dataset(40, seed=3, noise=0.1),
         data.make_shapes_dataset(40, seed=3, noise=0.1),
     )
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     other = data.make_shapes_dataset(40, seed=4)
     assert not np.array_equal(first.centers, other.centers)
@@ -415,7 +415,7 @@ def test_shapes_dataset_shapes_and_types():
 def test_shapes_masks_match_images_and_the_drawn_shape():
     shapes = data.make_shapes_dataset(30, canvas_size=16, size=7, seed=1)
     np.testing.assert_array_equal(shapes.images[:, 0], shapes.masks.astype(np.float32))
-    for mask, label, center in zip(shapes.masks, shapes.labels, shapes.centers):
+    for mask, label, center in zip(shapes.masks, shapes.labels, shapes.centers, strict=True):
         np.testing.assert_array_equal(mask, data.draw_shape(shapes.kinds[label], 16, center, 7) > 0)
         whole = data.draw_shape(shapes.kinds[label], 31, (15, 15), 7)
         assert mask.sum() == whole.sum()  # no part of the shape is cut off
@@ -423,7 +423,9 @@ def test_shapes_masks_match_images_and_the_drawn_shape():
 
 def test_shapes_boxes_are_tight_around_the_masks():
     shapes = data.make_shapes_dataset(30, seed=2)
-    for mask, (top, left, bottom, right), center in zip(shapes.masks, shapes.boxes, shapes.centers):
+    for mask, (top, left, bottom, right), center in zip(
+        shapes.masks, shapes.boxes, shapes.centers, strict=True
+    ):
         assert mask[top:bottom, left:right].sum() == mask.sum()
         assert mask[top].any() and mask[bottom - 1].any() and mask[:, left].any() and mask[:, right - 1].any()
         assert top <= center[0] < bottom and left <= center[1] < right

@@ -181,7 +181,7 @@ def test_the_seed_reshuffles_training_and_validation_but_not_test(fake_server):
     first = data.load_mnist(cache_dir=fake_server["cache"], seed=0)
     again = data.load_mnist(cache_dir=fake_server["cache"], seed=0)
     other = data.load_mnist(cache_dir=fake_server["cache"], seed=1)
-    for name, a, b in zip(first._fields, first, again):
+    for name, a, b in zip(first._fields, first, again, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert set(_ids(first.x_val)) != set(_ids(other.x_val))
     np.testing.assert_array_equal(first.x_test, other.x_test)
@@ -205,7 +205,7 @@ def test_fashion_mnist_is_read_from_its_own_files(fake_server, no_network, tmp_p
     np.testing.assert_array_equal(fashion.y_test, arrays["test_labels"])
     assert {kind for kind, _ in fake_server["downloads"]} == {"fashion"}
     same = data.load_fashion_mnist(cache_dir=tmp_path / "fashion-cache", seed=0)
-    for name, a, b in zip(fashion._fields, fashion, same):
+    for name, a, b in zip(fashion._fields, fashion, same, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
     digits = data.load_mnist(cache_dir=tmp_path / "digits-cache")
     assert not np.array_equal(digits.x_test, fashion.x_test)

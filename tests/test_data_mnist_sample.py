@@ -146,7 +146,7 @@ def test_the_splits_are_disjoint_and_cover_all_5000_digits(sample):
 
 def test_labels_stay_with_their_images(sample):
     images, labels = data.load_mnist_sample_arrays()
-    label_of = dict(zip(_row_list(images), labels.tolist()))
+    label_of = dict(zip(_row_list(images), labels.tolist(), strict=True))
     for x, y in [
         (sample.x_train, sample.y_train),
         (sample.x_val, sample.y_val),
@@ -170,7 +170,7 @@ def test_the_seed_reshuffles_training_and_validation_only(sample):
 
 def test_the_same_seed_gives_the_same_split(sample):
     again = data.load_mnist_sample(seed=0)
-    for name, first, second in zip(sample._fields, sample, again):
+    for name, first, second in zip(sample._fields, sample, again, strict=True):
         np.testing.assert_array_equal(first, second, err_msg=name)
 
 

@@ -196,7 +196,7 @@ def test_one_workspace_gives_right_results_when_shapes_and_dtypes_change(layout)
             conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
             *conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding),
         )
-        for ours, theirs in zip(got, want):
+        for ours, theirs in zip(got, want, strict=True):
             assert ours.dtype == dtype
             np.testing.assert_allclose(ours, theirs, **_tolerance(dtype))
 
@@ -213,7 +213,7 @@ def test_returned_arrays_are_never_overwritten_by_later_calls(layout):
         x2, weight, bias, (1, 1), (1, 1), workspace
     )  # same shapes: buffers reused
     grads2 = _fast.conv2d_backward(dout2, cache2)
-    for held, copy in zip((out1, *grads1), kept):
+    for held, copy in zip((out1, *grads1), kept, strict=True):
         np.testing.assert_array_equal(held, copy)
     for returned in (out1, *grads1, out2, *grads2):
         assert not any(np.shares_memory(returned, buffer) for buffer in workspace.buffers().values())
@@ -229,13 +229,15 @@ def test_a_stale_cache_rebuilds_its_columns(layout):
     _, cache1 = _fast.conv2d_forward(x1, weight, bias, (1, 1), (1, 1), workspace)
     _, cache2 = _fast.conv2d_forward(x2, weight, bias, (1, 1), (1, 1), workspace)
     for got, want in zip(
-        _fast.conv2d_backward(dout, cache1)[1:], _fresh(x1, weight, bias, (1, 1), (1, 1), dout)[2:]
+        _fast.conv2d_backward(dout, cache1)[1:],
+        _fresh(x1, weight, bias, (1, 1), (1, 1), dout)[2:],
+        strict=True,
     ):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     # ... and that did not disturb the newest cache, which may also be used twice
     want2 = _fresh(x2, weight, bias, (1, 1), (1, 1), dout)[1:]
     for _ in range(2):
-        for got, want in zip(_fast.conv2d_backward(dout, cache2), want2):
+        for got, want in zip(_fast.conv2d_backward(dout, cache2), want2, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
@@ -290,6 +292,6 @@ def test_a_cache_without_the_forward_gives_the_same_gradients(case, layout):
     stride, padding = case[7], case[8]
     cache = _fast.conv2d_cache(x, weight, bias, stride, padding, _fast.ConvWorkspace())
     want = conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
-    for got, expected in zip(_fast.conv2d_backward(dout, cache), want):
+    for got, expected in zip(_fast.conv2d_backward(dout, cache), want, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     assert _fast.conv2d_backward(dout, _fast.conv2d_cache(x, weight, None, stride, padding))[2] is None

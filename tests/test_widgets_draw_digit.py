@@ -327,7 +327,7 @@ def test_read_drawing_keeps_the_maps_of_every_layer(net):
         (1, (8, 28, 28)),
         (2, (8, 14, 14)),
     ]
-    for (_, _, got), (_, _, want) in zip(result.maps, maps):
+    for (_, _, got), (_, _, want) in zip(result.maps, maps, strict=True):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(result.probabilities, softmax(scores.astype(np.float64)), rtol=1e-6)
     assert result.prediction == int(np.argmax(scores))

@@ -606,7 +606,7 @@ def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="res
         received.append(answer)
     wrong = [
         i
-        for i, (e, r) in enumerate(zip(expected, received))
+        for i, (e, r) in enumerate(zip(expected, received, strict=True))
         if i in raised or not same_value(e, r, rtol, atol)
     ]
     if not wrong:
@@ -625,7 +625,7 @@ def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="res
             continue
         if all(
             v is None or i in raised or same_value(v, r, max(rtol, 1e-7), atol)
-            for i, (v, r) in enumerate(zip(values, received))
+            for i, (v, r) in enumerate(zip(values, received, strict=True))
         ):
             hint = text
             break
@@ -894,8 +894,8 @@ def question(
     cnn_helpers.checks._core.CheckFailure: Exercise 0.1: 225 is not right.
       Likely misconception: 25 x 9 counts every pixel
     """
-    if choices is not None:
-        choices = dict(choices) if isinstance(choices, dict) else dict(zip(_LETTERS, choices))
+    if choices is not None:  # a list of choices is lettered a, b, c, ... (_LETTERS is the longer one)
+        choices = dict(choices) if isinstance(choices, dict) else dict(zip(_LETTERS, choices, strict=False))
         choices = {str(letter).lower(): text for letter, text in choices.items()}
         letter = _choice_letter(expected, choices)
         if letter is None:

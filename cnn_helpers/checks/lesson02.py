@@ -413,7 +413,7 @@ def check_flip_matters(flip_matters):
                 f"{type(received).__name__} {received!r}"
             )
         answers.append(bool(received))
-    for (description, kernel), received in zip(cases, answers):
+    for (description, kernel), received in zip(cases, answers, strict=True):
         expected = _mirror_test(_rot180)(kernel)
         if received == expected:
             continue
@@ -437,7 +437,9 @@ def _likely_flip_mistake(cases, answers):
     """The known mistake that agrees with every answer the learner gave (else on the most)."""
     best, best_agreement = None, 0
     for description, mistaken in FLIP_MISTAKES:
-        agreement = sum(mistaken(kernel) == answer for (_, kernel), answer in zip(cases, answers))
+        agreement = sum(
+            mistaken(kernel) == answer for (_, kernel), answer in zip(cases, answers, strict=True)
+        )
         if agreement > best_agreement:
             best, best_agreement = description, agreement
     return best if best_agreement >= len(cases) - 2 else None

@@ -117,7 +117,7 @@ def verify_solution_run(notebook, name):
 
 def verify_learner_run(learner_run, solution, name):
     """Every check must fail on the stubs; every other cell must run and print as in the solution."""
-    for index, (ran, reference) in enumerate(zip(learner_run.cells, solution.cells)):
+    for index, (ran, reference) in enumerate(zip(learner_run.cells, solution.cells, strict=True)):
         if ran.cell_type != "code":
             continue
         role = editions.cell_role(ran)

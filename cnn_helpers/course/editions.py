@@ -210,7 +210,7 @@ def grading_copy(solution, submission):
     stubbed = learner_edition(solution)
     notes = {}
     graded = copy.deepcopy(solution)
-    for cell, stub in zip(graded.cells, stubbed.cells):
+    for cell, stub in zip(graded.cells, stubbed.cells, strict=True):
         role = cell_role(cell)
         if role is None or role[0] != "exercise":
             continue

@@ -160,7 +160,10 @@ def make_shapes_dataset(
     labels = rng.permutation(np.arange(n) % len(kinds))
     centers = rng.integers(low, high + 1, size=(n, 2))
     masks = np.stack(
-        [draw_shape(kinds[k], (height, width), center, size) > 0 for k, center in zip(labels, centers)]
+        [
+            draw_shape(kinds[k], (height, width), center, size) > 0
+            for k, center in zip(labels, centers, strict=True)
+        ]
     )
     images = masks[:, None].astype(np.float32)
     if noise > 0:

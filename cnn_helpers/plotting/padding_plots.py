@@ -136,7 +136,8 @@ def draw_padding_layout(layout, axes=None):
     )
     axes[1].set_title(f"output: {out_h} × {out_w}")
     stride = layout.stride
-    for color, (row, col) in zip(WINDOW_COLORS, framed):
+    # at most three framed windows, a colour each from the longer palette
+    for color, (row, col) in zip(WINDOW_COLORS, framed, strict=False):
         highlight_window(axes[0], row * stride, col * stride, k, k, color=color, linewidth=2.5)
         highlight_window(axes[1], row, col, 1, 1, color=color, linewidth=2.5)
     return axes
@@ -177,7 +178,7 @@ def draw_padding_modes(image, *, padding, modes=("constant", "reflect", "edge"),
     axes = list(np.ravel(axes))
     if len(axes) != len(modes):
         raise ValueError(f"axes must hold {len(modes)} Axes, one per mode, got {len(axes)}")
-    for ax, mode in zip(axes, modes):
+    for ax, mode in zip(axes, modes, strict=True):
         padded = np.pad(image, padding, mode=mode)
         draw_matrix(
             padded,

@@ -191,7 +191,7 @@ def plot_pooling_modes(feature_map, size=2, *, stride=None, axes=None):
                 color=WINDOW_COLORS[index % len(WINDOW_COLORS)],
                 linewidth=2.5,
             )
-    for ax, (mode, out) in zip(axes[1:], outputs.items()):
+    for ax, (mode, out) in zip(axes[1:], outputs.items(), strict=True):
         draw_matrix(out, ax, title=MODE_NAMES[mode], **(colours if mode != "sum" else _colour_scale(out)))
         for index, (row, col) in enumerate(np.ndindex(out_h, out_w)):
             if framed or index == 0:
@@ -239,7 +239,7 @@ def plot_downsampling(maps, axes=None, titles=None, cmap="gray"):
     if len(axes) != len(maps):
         raise ValueError(f"axes must hold {len(maps)} Axes, one per map, got {len(axes)}")
     height, width = maps[0].shape
-    for ax, feature_map, title in zip(axes, maps, titles):
+    for ax, feature_map, title in zip(axes, maps, titles, strict=True):
         # the same extent for every map: fewer rows and columns mean bigger pixels
         ax.imshow(feature_map, cmap=cmap, interpolation="nearest", extent=(0, width, height, 0))
         ax.set_title(title)

@@ -455,7 +455,7 @@ def plot_kernels_beside_filters(kernels, bank=None, axes=None, columns=8):
         raise ValueError(f"axes must have shape at least ({rows_needed}, {columns}), got {axes.shape}")
     for ax in axes.ravel():
         ax.set_axis_off()
-    for k, (kernel, (name, cosine)) in enumerate(zip(kernels, matches)):
+    for k, (kernel, (name, cosine)) in enumerate(zip(kernels, matches, strict=True)):
         row, col = 2 * (k // columns), k % columns
         reference = np.sign(cosine or 1.0) * bank_arrays[name]
         for ax, picture, label in (

@@ -268,7 +268,7 @@ def render_maps_png(result, model=None, dpi=80):
         axes[0].text(0.5, 0.5, "feature maps appear\nonce you draw", ha="center", va="center", fontsize=11)
         axes[0].set_axis_off()
         return png_bytes(figure, dpi)
-    for ax, (index, name, maps) in zip(axes, result.maps):
+    for ax, (index, name, maps) in zip(axes, result.maps, strict=True):
         label = layer_label(layers[index]) if layers is not None else name
         plot_feature_maps(maps, ax=ax, same_scale=False)
         ax.set_title(

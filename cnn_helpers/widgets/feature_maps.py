@@ -43,7 +43,7 @@ def _stacks_of_maps(model, image):
     outputs = model.feature_maps(_one_image(image)[None])
     maps = [
         (index, repr(layer), np.array(out[0]))
-        for index, (layer, out) in enumerate(zip(model.layers, outputs))
+        for index, (layer, out) in enumerate(zip(model.layers, outputs, strict=True))
         if np.ndim(out) == 4
     ]
     return maps, np.array(outputs[-1][0])

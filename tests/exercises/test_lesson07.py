@@ -527,6 +527,7 @@ def test_variants_without_mistakes_match_the_reference():
         for mine, reference in zip(
             lesson07.conv_backward_variant(dout, x, weight, stride, padding),
             conv.conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding),
+            strict=True,
         ):
             np.testing.assert_allclose(mine, reference, atol=1e-12)
     for _, x, size, stride in lesson07.pool_cases(seed=5, count=5):
