@@ -10,6 +10,7 @@ them and check nothing again.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -189,7 +190,7 @@ def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
-# Flags, fractions and images (data sets and image transforms)
+# Flags, numbers and images (data sets, image transforms and optimisers)
 # ----------------------------------------------------------------------------------------------
 
 
@@ -228,6 +229,32 @@ def as_non_negative(name: str, value) -> float:
     if not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return float(value)
+
+
+def as_float(name: str, value, minimum=None, below=None, positive=False) -> float:
+    """Return ``value`` as a finite float, checking its range: ``minimum <= value < below``.
+
+    ``positive=True`` also requires ``value > 0``. Booleans, strings, NaN and infinity are refused.
+
+    >>> as_float("lr", 0.1, positive=True)
+    0.1
+    >>> as_float("momentum", 1.0, minimum=0.0, below=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must be < 1.0, got 1.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be < {below}, got {value}")
+    return value
 
 
 def as_images(name: str, value) -> np.ndarray:

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ._validation import as_array, as_bool, as_images, as_int, as_pair, describe
+from ._validation import as_array, as_bool, as_float, as_images, as_int, as_pair, describe
 
 
 def flatten_image(image) -> np.ndarray:
@@ -335,8 +335,8 @@ def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
            [0., 1., 1., 1., 1., 1., 0., 0.],
            [0., 0., 0., 0., 0., 0., 0., 0.]])
     """
-    height, image_width = _as_pair_of_sides("size", size)
-    radius = _as_positive_number("width", width) / 2
+    height, image_width = as_pair("size", size, minimum=1)
+    radius = as_float("width", width, positive=True) / 2
     if isinstance(strokes, (str, bytes)) or not hasattr(strokes, "__iter__"):
         raise TypeError(
             f"strokes must be a list of strokes, each a list of (x, y) points, got {describe(strokes)}"
@@ -551,20 +551,3 @@ def mnist_style(image, *, box=20, size=28) -> np.ndarray:
         digit, 0.0, 1.0
     )
     return field
-
-
-def _as_pair_of_sides(name, value):
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}")
-        return as_int(f"{name}[0]", value[0], minimum=1), as_int(f"{name}[1]", value[1], minimum=1)
-    side = as_int(name, value, minimum=1)
-    return side, side
-
-
-def _as_positive_number(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {describe(value)}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of pixels, got {value!r}")
-    return float(value)

@@ -14,29 +14,12 @@ Both follow the update rules of ``torch.optim`` so the tests can compare them st
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from cnn_helpers._validation import describe
+from cnn_helpers._validation import as_float, describe
 
 __all__ = ["Optimiser", "SGD", "Adam", "collect_parameters"]
-
-
-def _as_float(name, value, minimum=None, below=None, positive=False):
-    """Return ``value`` as a float, checking the range; messages name the argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {describe(value)}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if below is not None and value >= below:
-        raise ValueError(f"{name} must be < {below}, got {value}")
-    return value
 
 
 def collect_parameters(model_or_params):
@@ -95,7 +78,7 @@ class Optimiser:
     """
 
     def __init__(self, model_or_params, lr):
-        self.lr = _as_float("lr", lr, positive=True)
+        self.lr = as_float("lr", lr, positive=True)
         self._triples = collect_parameters(model_or_params)
         if not self._triples:
             raise ValueError("model_or_params has no parameters to optimise")
@@ -161,7 +144,7 @@ class SGD(Optimiser):
 
     def __init__(self, model_or_params, lr, momentum=0.0):
         super().__init__(model_or_params, lr)
-        self.momentum = _as_float("momentum", momentum, minimum=0.0, below=1.0)
+        self.momentum = as_float("momentum", momentum, minimum=0.0, below=1.0)
         self.velocity = [None] * len(self._triples)
 
     def step(self):
@@ -224,10 +207,10 @@ class Adam(Optimiser):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {describe(betas)}")
         self.betas = (
-            _as_float("betas[0]", betas[0], minimum=0.0, below=1.0),
-            _as_float("betas[1]", betas[1], minimum=0.0, below=1.0),
+            as_float("betas[0]", betas[0], minimum=0.0, below=1.0),
+            as_float("betas[1]", betas[1], minimum=0.0, below=1.0),
         )
-        self.eps = _as_float("eps", eps, minimum=0.0)
+        self.eps = as_float("eps", eps, minimum=0.0)
         self.m = [np.zeros_like(param) for _, _, param in self._triples]
         self.v = [np.zeros_like(param) for _, _, param in self._triples]
 

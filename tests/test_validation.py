@@ -1,9 +1,9 @@
-"""Tests for cnn_helpers._validation: pairs and the one labels rule."""
+"""Tests for cnn_helpers._validation: pairs, floats and the one labels rule."""
 
 import numpy as np
 import pytest
 
-from cnn_helpers._validation import as_labels, as_pair
+from cnn_helpers._validation import as_float, as_labels, as_pair
 
 
 def test_as_pair_accepts_ints_pairs_and_length_two_integer_arrays():
@@ -30,6 +30,31 @@ def test_as_pair_accepts_ints_pairs_and_length_two_integer_arrays():
 def test_as_pair_rejects(value, error, message):
     with pytest.raises(error, match=message):
         as_pair("padding", value, minimum=0)
+
+
+def test_as_float_accepts_real_numbers_in_range():
+    assert as_float("lr", 1) == 1.0 and type(as_float("lr", 1)) is float
+    assert as_float("lr", np.float32(0.5), positive=True) == 0.5
+    assert as_float("momentum", 0, minimum=0.0, below=1.0) == 0.0
+    assert as_float("shift", -3.5) == -3.5  # no range given, any finite number
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, error, message",
+    [
+        (True, {}, TypeError, r"x must be a real number, got bool True"),
+        ("0.1", {}, TypeError, r"x must be a real number, got str '0\.1'"),
+        (None, {}, TypeError, r"x must be a real number, got NoneType None"),
+        (float("nan"), {}, ValueError, r"x must be finite, got nan"),
+        (float("-inf"), {"minimum": 0.0}, ValueError, r"x must be finite, got -inf"),
+        (0.0, {"positive": True}, ValueError, r"x must be > 0, got 0\.0"),
+        (-0.5, {"minimum": 0.0}, ValueError, r"x must be >= 0\.0, got -0\.5"),
+        (1.0, {"below": 1.0}, ValueError, r"x must be < 1\.0, got 1\.0"),
+    ],
+)
+def test_as_float_rejects(value, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        as_float("x", value, **kwargs)
 
 
 def test_as_labels_accepts_integers_and_whole_floats():
