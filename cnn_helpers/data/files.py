@@ -1,7 +1,7 @@
 """Where the course's data lives, and the SHA-256 checks every load makes.
 
-The data folder is the repository's ``data/``; set the environment variable ``CNN_COURSE_DATA``
-to use another folder.
+The data folder is the course folder's ``data/`` (:func:`cnn_helpers._paths.course_root`); set the
+environment variable ``CNN_COURSE_DATA`` to use another folder.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(os.environ.get("CNN_COURSE_DATA") or Path(__file__).resolve().parents[2] / "data")
+from .._paths import course_root
+
+DATA_DIR = Path(os.environ.get("CNN_COURSE_DATA") or course_root() / "data")
 
 
 class ChecksumError(ValueError):
