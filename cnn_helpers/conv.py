@@ -39,12 +39,15 @@ dtypes: float32 inputs stay float32 (training uses float32); anything else compu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from . import _fast
 from ._validation import as_array, as_int, as_pair, describe, float_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     # lesson 02
@@ -76,7 +79,13 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def correlate2d(image, kernel, *, padding=0, stride=1):
+def correlate2d(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """Slide ``kernel`` over ``image`` and multiply-and-sum at each stop, without flipping (lesson 02).
 
     This is what deep-learning frameworks call "convolution". Vectorised over all output
@@ -119,7 +128,13 @@ def correlate2d(image, kernel, *, padding=0, stride=1):
     return _shift_and_add(image, kernel, padding, stride, out_hw)
 
 
-def correlate2d_loops(image, kernel, *, padding=0, stride=1):
+def correlate2d_loops(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """The loop version of ``correlate2d``: visit each output position and multiply-and-sum.
 
     Same arguments, result and errors as ``correlate2d`` (lesson 02).
@@ -133,7 +148,13 @@ def correlate2d_loops(image, kernel, *, padding=0, stride=1):
     return _correlate_loops(image, kernel, padding, stride, out_hw)
 
 
-def convolve2d(image, kernel, *, padding=0, stride=1):
+def convolve2d(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """True (mathematical) 2-D convolution: flip the kernel in both axes, then correlate (lesson 02).
 
     Same arguments, shapes and errors as ``correlate2d``;
@@ -153,7 +174,13 @@ def convolve2d(image, kernel, *, padding=0, stride=1):
     return _shift_and_add(image, kernel[::-1, ::-1], padding, stride, out_hw)  # flipped both ways
 
 
-def convolve2d_loops(image, kernel, *, padding=0, stride=1):
+def convolve2d_loops(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """The loop version of ``convolve2d``: flip the kernel, then the double loop of ``correlate2d_loops``.
 
     Examples
@@ -226,7 +253,9 @@ class CorrelationStep:
     flipped: bool
 
 
-def correlation_step(image, kernel, step, *, flip=False):
+def correlation_step(
+    image: ArrayLike, kernel: ArrayLike, step: int, *, flip: bool = False
+) -> CorrelationStep:
     """The window, products and sum of one step of a sliding multiply-and-sum (lesson 02).
 
     Windows are visited row after row, stride 1, no padding; step 1 is the top-left window.
@@ -266,7 +295,7 @@ def correlation_step(image, kernel, step, *, flip=False):
     return _correlation_step(image, kernel, step, flip)
 
 
-def correlation_steps(image, kernel, *, flip=False):
+def correlation_steps(image: ArrayLike, kernel: ArrayLike, *, flip: bool = False) -> list[CorrelationStep]:
     """Every step of the sliding multiply-and-sum, in order (lesson 02).
 
     Same arguments as ``correlation_step`` without ``step``; returns a list of
@@ -313,7 +342,7 @@ def _correlation_step(image, kernel, step, flip):
 # ----------------------------------------------------------------------------------------------
 
 
-def pad2d(x, *, padding):
+def pad2d(x: ArrayLike, *, padding: int | tuple[int, int]) -> np.ndarray:
     """Surround the last two axes of ``x`` with zeros (lesson 04).
 
     Parameters
@@ -361,7 +390,7 @@ def _pad(x, padding):
     return padded
 
 
-def output_size(n, kernel_size, *, padding=0, stride=1):
+def output_size(n: int, kernel_size: int, *, padding: int = 0, stride: int = 1) -> int:
     """Number of outputs along one axis: ``floor((n + 2p - k) / s) + 1`` (lesson 04).
 
     The one place this formula lives: convolution, pooling (with ``padding=0``), the layers and
@@ -449,7 +478,9 @@ class PaddingLayout(NamedTuple):
     unused: tuple
 
 
-def padding_layout(input_size, kernel_size, *, padding=0, stride=1):
+def padding_layout(
+    input_size: int, kernel_size: int, *, padding: int | tuple[int, int] = 0, stride: int = 1
+) -> PaddingLayout:
     """Padded size, window positions and output shape of one setting (lesson 04).
 
     Parameters
@@ -522,7 +553,14 @@ def _no_output_reason(n, kernel_size, p_h, p_w):
 # ----------------------------------------------------------------------------------------------
 
 
-def conv2d(x, weight, bias=None, *, stride=1, padding=0):
+def conv2d(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """Convolution layer forward pass on a batch: every filter over every image (lesson 05).
 
     Cross-correlation, like deep-learning frameworks (the kernel is not flipped). Vectorised
@@ -566,7 +604,14 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0):
     return _fast.conv2d_forward(x, weight, bias, stride, padding)[0]
 
 
-def conv2d_loops(x, weight, bias=None, *, stride=1, padding=0):
+def conv2d_loops(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """The loop version of ``conv2d``: one multiply-and-sum per (image, filter, row, column).
 
     Same arguments, result and errors as ``conv2d`` (lesson 05).
@@ -593,7 +638,16 @@ def conv2d_loops(x, weight, bias=None, *, stride=1, padding=0):
     return out
 
 
-def conv2d_backward(dout, x, weight, bias=None, *, stride=1, padding=0, needs_input_grad=True):
+def conv2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    needs_input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of ``conv2d`` with respect to its input, weights and bias (lesson 07).
 
     Takes ``dout = dL/dout`` followed by exactly the forward's arguments: with
@@ -647,7 +701,16 @@ def conv2d_backward(dout, x, weight, bias=None, *, stride=1, padding=0, needs_in
     return _fast.conv2d_backward(dout, cache, needs_input_grad=bool(needs_input_grad))
 
 
-def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, needs_input_grad=True):
+def conv2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    needs_input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """The loop version of ``conv2d_backward``: walk the forward loops again, sending gradient back.
 
     Each forward step ``out[n, f, r, c] += window * weight[f]`` sends ``dout[n, f, r, c]``
@@ -688,7 +751,13 @@ def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, ne
 # ----------------------------------------------------------------------------------------------
 
 
-def im2col(x, kernel_size, *, stride=1, padding=0):
+def im2col(
+    x: ArrayLike,
+    kernel_size: int | tuple[int, int],
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """Unroll every kernel-sized window of a batch into one column of a matrix (lesson 07).
 
     Row ``(c, i, j)`` of the result, in that order, holds the pixel that a kernel's entry
@@ -735,7 +804,14 @@ def im2col(x, kernel_size, *, stride=1, padding=0):
     return cols.reshape(channels * kh * kw, n * oh * ow)
 
 
-def col2im(cols, x_shape, kernel_size, *, stride=1, padding=0):
+def col2im(
+    cols: ArrayLike,
+    x_shape: tuple[int, int, int, int],
+    kernel_size: int | tuple[int, int],
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """Add each column entry back onto the input pixel it came from: the adjoint of ``im2col``.
 
     The same loop as ``im2col`` with the copy turned around: where ``im2col`` reads the pixels

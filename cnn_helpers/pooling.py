@@ -28,10 +28,15 @@ dtypes: float32 inputs stay float32; anything else computes in float64.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._validation import as_array, as_pair, float_dtype
 from .conv import output_size
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "pool",
@@ -129,7 +134,9 @@ def _window(array, row, col, size, stride):
 # ----------------------------------------------------------------------------------------------
 
 
-def max_pool2d(x, size=2, *, stride=None):
+def max_pool2d(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """Max pooling: keep the largest value of each window (lesson 06).
 
     Parameters
@@ -164,7 +171,9 @@ def max_pool2d(x, size=2, *, stride=None):
     return _max(x, size, stride, out_hw)
 
 
-def max_pool2d_loops(x, size=2, *, stride=None):
+def max_pool2d_loops(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """The loop version of ``max_pool2d``: visit each window and take its maximum.
 
     Same arguments, result and errors as ``max_pool2d`` (lesson 06).
@@ -182,7 +191,13 @@ def max_pool2d_loops(x, size=2, *, stride=None):
     return out
 
 
-def max_pool2d_backward(dout, x, size=2, *, stride=None):
+def max_pool2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """Gradient of ``max_pool2d``: each output's gradient goes to the pixel that was the maximum.
 
     When a window holds several equal maxima, only the first in reading order (left to right,
@@ -226,7 +241,13 @@ def max_pool2d_backward(dout, x, size=2, *, stride=None):
     return dx
 
 
-def max_pool2d_backward_loops(dout, x, size=2, *, stride=None):
+def max_pool2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """The loop version of ``max_pool2d_backward``: find each window's first maximum, send it the gradient.
 
     Same arguments and result as ``max_pool2d_backward`` (lesson 07).
@@ -256,7 +277,9 @@ def max_pool2d_backward_loops(dout, x, size=2, *, stride=None):
 # ----------------------------------------------------------------------------------------------
 
 
-def sum_pool2d(x, size=2, *, stride=None):
+def sum_pool2d(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """Sum pooling: add up each window (lesson 06).
 
     Same arguments, shapes and errors as ``max_pool2d``.
@@ -271,7 +294,9 @@ def sum_pool2d(x, size=2, *, stride=None):
     return _sum(x, size, stride, out_hw)
 
 
-def sum_pool2d_loops(x, size=2, *, stride=None):
+def sum_pool2d_loops(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """The loop version of ``sum_pool2d``.
 
     Examples
@@ -287,7 +312,13 @@ def sum_pool2d_loops(x, size=2, *, stride=None):
     return out
 
 
-def sum_pool2d_backward(dout, x, size=2, *, stride=None):
+def sum_pool2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """Gradient of ``sum_pool2d``: every pixel of a window gets the window's whole gradient.
 
     Same arguments and shapes as ``max_pool2d_backward`` (lesson 07).
@@ -303,7 +334,13 @@ def sum_pool2d_backward(dout, x, size=2, *, stride=None):
     return _spread(dout, x, size, stride, out_hw)
 
 
-def sum_pool2d_backward_loops(dout, x, size=2, *, stride=None):
+def sum_pool2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """The loop version of ``sum_pool2d_backward``.
 
     Examples
@@ -322,7 +359,9 @@ def sum_pool2d_backward_loops(dout, x, size=2, *, stride=None):
     return dx
 
 
-def avg_pool2d(x, size=2, *, stride=None):
+def avg_pool2d(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """Average pooling: the mean of each window (lesson 06).
 
     Same arguments, shapes and errors as ``max_pool2d``; equals ``sum_pool2d`` divided by
@@ -338,7 +377,9 @@ def avg_pool2d(x, size=2, *, stride=None):
     return _sum(x, size, stride, out_hw) / (size[0] * size[1])
 
 
-def avg_pool2d_loops(x, size=2, *, stride=None):
+def avg_pool2d_loops(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """The loop version of ``avg_pool2d``.
 
     Examples
@@ -354,7 +395,13 @@ def avg_pool2d_loops(x, size=2, *, stride=None):
     return out
 
 
-def avg_pool2d_backward(dout, x, size=2, *, stride=None):
+def avg_pool2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """Gradient of ``avg_pool2d``: every pixel of a window gets ``1 / (size_h * size_w)`` of its gradient.
 
     Same arguments and shapes as ``max_pool2d_backward`` (lesson 07).
@@ -370,7 +417,13 @@ def avg_pool2d_backward(dout, x, size=2, *, stride=None):
     return _spread(dout / (size[0] * size[1]), x, size, stride, out_hw)
 
 
-def avg_pool2d_backward_loops(dout, x, size=2, *, stride=None):
+def avg_pool2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """The loop version of ``avg_pool2d_backward``.
 
     Examples
@@ -397,7 +450,13 @@ def avg_pool2d_backward_loops(dout, x, size=2, *, stride=None):
 POOL_FUNCTIONS = {"max": max_pool2d, "avg": avg_pool2d, "sum": sum_pool2d}
 
 
-def pool(x, size=2, *, stride=None, mode="max"):
+def pool(
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+    mode: str = "max",
+) -> np.ndarray:
     """Pool with ``max_pool2d``, ``avg_pool2d`` or ``sum_pool2d``, chosen by name (lesson 06).
 
     Parameters
