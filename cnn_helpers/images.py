@@ -21,13 +21,17 @@ Moving and shrinking images:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._validation import as_array, as_bool, as_float, as_images, as_int, as_pair, describe
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
-def flatten_image(image) -> np.ndarray:
+
+def flatten_image(image: ArrayLike) -> np.ndarray:
     """The pixels of an image as one vector, row after row (row-major order).
 
     Parameters
@@ -47,7 +51,7 @@ def flatten_image(image) -> np.ndarray:
     return as_array("image", image, ndim=(2, 3)).flatten()
 
 
-def unflatten(vector, shape) -> np.ndarray:
+def unflatten(vector: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
     """Turn a vector back into an image of the given shape, undoing ``flatten_image``.
 
     Parameters
@@ -78,7 +82,7 @@ def unflatten(vector, shape) -> np.ndarray:
     return vector.reshape(shape).copy()
 
 
-def count_polynomial_features(n_inputs, degree=2, include_bias=True) -> int:
+def count_polynomial_features(n_inputs: int, degree: int = 2, include_bias: bool = True) -> int:
     """How many polynomial features of degree at most ``degree`` ``n_inputs`` variables make.
 
     A feature is a product of inputs such as x1, x1*x2 or x3**2. Choosing ``degree`` factors
@@ -114,7 +118,7 @@ def count_polynomial_features(n_inputs, degree=2, include_bias=True) -> int:
     return math.comb(n_inputs + degree, degree) - (0 if include_bias else 1)
 
 
-def dense_weight_count(n_inputs, n_units, bias=True) -> int:
+def dense_weight_count(n_inputs: int, n_units: int, bias: bool = True) -> int:
     """Number of parameters of a dense layer: one weight per input per unit, plus a bias each.
 
     Parameters
@@ -142,7 +146,7 @@ def dense_weight_count(n_inputs, n_units, bias=True) -> int:
     return n_inputs * n_units + (n_units if bias else 0)
 
 
-def shuffle_pixels(images, seed=0):
+def shuffle_pixels(images: ArrayLike, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Reorder the pixels of every image with one fixed, seeded permutation.
 
     The same permutation is used for every image and every channel, so a dense layer trained
@@ -185,7 +189,7 @@ def shuffle_pixels(images, seed=0):
 # --------------------------------------------------------------------------------------------
 
 
-def pad_to(x, size) -> np.ndarray:
+def pad_to(x: ArrayLike, size: int | tuple[int, int]) -> np.ndarray:
     """Place images in the middle of a larger zero canvas (lessons 06 and 09).
 
     Parameters
@@ -219,7 +223,7 @@ def pad_to(x, size) -> np.ndarray:
     return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)])
 
 
-def shift_images(x, dy, dx, canvas=None) -> np.ndarray:
+def shift_images(x: ArrayLike, dy: int, dx: int, canvas: int | tuple[int, int] | None = None) -> np.ndarray:
     """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06 and 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
@@ -262,7 +266,7 @@ def _shift_slices(shift, length):
     return slice(start_source, start_source + kept), slice(start_target, start_target + kept)
 
 
-def block_average(image, factor) -> np.ndarray:
+def block_average(image: ArrayLike, factor: int) -> np.ndarray:
     """Shrink an image by averaging non-overlapping ``factor x factor`` blocks (lesson 07).
 
     Rows and columns that do not fill a whole block are dropped.
@@ -303,7 +307,7 @@ def block_average(image, factor) -> np.ndarray:
 # anti-aliased scaling and ``mnist_style`` all of the preprocessing.
 
 
-def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
+def draw_strokes(strokes, size: int | tuple[int, int] = 280, width: float = 22.0) -> np.ndarray:
     """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (for the draw-a-digit widget of lesson 08).
 
     Each pixel gets ``clip(width / 2 + 0.5 - d, 0, 1)``, where ``d`` is the distance from the
@@ -393,7 +397,7 @@ def _area_weights(n_in, n_out):
     return overlap / overlap.sum(axis=1, keepdims=True)
 
 
-def resize_by_area(image, shape) -> np.ndarray:
+def resize_by_area(image: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
     """Resize a grey image so that each new pixel is the mean of the area it covers (for the draw-a-digit widget of lesson 08).
 
     Shrinking this way is anti-aliased: a thin line becomes a fainter, one-pixel line instead of
@@ -432,7 +436,7 @@ def resize_by_area(image, shape) -> np.ndarray:
     return rows @ image.astype(np.float64) @ cols.T
 
 
-def ink_bounding_box(image):
+def ink_bounding_box(image: ArrayLike) -> tuple[int, int, int, int] | None:
     """The rows and columns holding ink (values above 0): ``(top, bottom, left, right)``, or None.
 
     ``image[top:bottom, left:right]`` is the smallest rectangle holding every pixel above 0
@@ -453,7 +457,7 @@ def ink_bounding_box(image):
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def centre_of_mass(image):
+def centre_of_mass(image: ArrayLike) -> tuple[float, float] | None:
     """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (for the draw-a-digit widget of lesson 08).
 
     ``row = sum(i * image[i, j]) / sum(image)`` and likewise for the column; None for a blank image.
@@ -471,7 +475,7 @@ def centre_of_mass(image):
     return float((rows * image).sum() / total), float((cols * image).sum() / total)
 
 
-def mnist_style(image, *, box=20, size=28) -> np.ndarray:
+def mnist_style(image: ArrayLike, *, box: int = 20, size: int = 28) -> np.ndarray:
     """Preprocess a drawing the way MNIST's digits were, so a network trained on them can read it.
 
     Lesson 08. The steps, with the shapes for a 280 x 280 canvas holding a tall digit:
