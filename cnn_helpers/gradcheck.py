@@ -22,10 +22,16 @@ says *which* gradient is wrong, not just that something is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnn_helpers._validation import as_array, describe
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "GradientCheckError",
@@ -90,7 +96,13 @@ class GradientComparison:
         )
 
 
-def compare(name, analytic, numerical, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def compare(
+    name: str,
+    analytic: ArrayLike,
+    numerical: ArrayLike,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradientComparison:
     """Compare two gradients of the same shape entry by entry.
 
     Parameters
@@ -239,7 +251,9 @@ def _scalar(f, name):
     return float(array.reshape(()))
 
 
-def numerical_gradient(f, x, eps=DEFAULT_EPS):
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = DEFAULT_EPS
+) -> np.ndarray:
     """Central-difference gradient of a scalar function, one entry at a time.
 
     ``x`` is changed in place while probing and restored afterwards, so ``f`` may read it
@@ -286,7 +300,15 @@ def numerical_gradient(f, x, eps=DEFAULT_EPS):
     return grad
 
 
-def check_gradient(f, x, analytic_grad, name="x", eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_gradient(
+    f: Callable[[np.ndarray], float],
+    x: ArrayLike,
+    analytic_grad: ArrayLike,
+    name: str = "x",
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Compare an analytic gradient of a plain function with the numerical one.
 
     Parameters
@@ -331,8 +353,15 @@ def check_gradient(f, x, analytic_grad, name="x", eps=DEFAULT_EPS, rtol=DEFAULT_
 
 
 def check_operation(
-    forward, backward, inputs, dout=None, seed=0, eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL
-):
+    forward: Callable[..., ArrayLike],
+    backward: Callable[..., ArrayLike | tuple[ArrayLike, ...]],
+    inputs: dict[str, ArrayLike],
+    dout: ArrayLike | None = None,
+    seed: int = 0,
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Check an ``op_backward`` against its ``op`` for every input at once.
 
     Uses the package convention ``op(*inputs) -> out`` and
@@ -398,8 +427,15 @@ def check_operation(
 
 
 def check_layer(
-    layer, x, dout=None, seed=0, check_input=True, eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL
-):
+    layer,
+    x: ArrayLike,
+    dout: ArrayLike | None = None,
+    seed: int = 0,
+    check_input: bool = True,
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Check a layer's ``backward`` for every parameter and for its input.
 
     The scalar checked is ``sum(layer.forward(x) * dout)`` for a fixed random ``dout``: its
@@ -457,7 +493,16 @@ def check_layer(
     return GradCheckResult(comparisons, rtol, atol, notes)
 
 
-def check_model(model, loss, x, y, check_input=True, eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_model(
+    model,
+    loss,
+    x: ArrayLike,
+    y: ArrayLike,
+    check_input: bool = True,
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Check a whole model's backward pass through its loss.
 
     Parameters
@@ -518,7 +563,7 @@ def check_model(model, loss, x, y, check_input=True, eps=DEFAULT_EPS, rtol=DEFAU
     return GradCheckResult(comparisons, rtol, atol, notes)
 
 
-def assert_gradients_correct(result):
+def assert_gradients_correct(result: GradCheckResult) -> GradCheckResult:
     """Raise :class:`GradientCheckError` unless every gradient in ``result`` passed.
 
     The message names each wrong gradient, the index where it is worst, the analytic and
@@ -582,7 +627,7 @@ def _copy_grad(layer, name):
 # Relative error (lesson 07): the number a gradient check reports
 
 
-def relative_error(analytic, numerical):
+def relative_error(analytic: ArrayLike, numerical: ArrayLike) -> float:
     """Largest relative error between two gradients, the number a gradient check judges (lesson 07).
 
     For each entry ``|a - n| / max(|a|, |n|)``, counted as 0 where both are 0; the result is the

@@ -10,10 +10,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from cnn_helpers._validation import as_array, as_int, describe
 from cnn_helpers.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, compose_windows, make_rng
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = ["Sequential", "small_cnn"]
 
@@ -50,7 +55,7 @@ class Sequential(Layer):
     ((4, 4), (2, 2))
     """
 
-    def __init__(self, *layers):
+    def __init__(self, *layers: Layer) -> None:
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
@@ -64,11 +69,11 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     @property
-    def children(self):
+    def children(self) -> list[tuple[str, Layer]]:
         """``(str(index), layer)`` for every layer, in order."""
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         """Run every layer in order: x shape (N, ...) -> the last layer's output."""
         for layer in self.layers:
             x = layer.forward(x)
@@ -76,7 +81,7 @@ class Sequential(Layer):
 
     __call__ = forward
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> np.ndarray | None:
         """Chain rule in reverse: d(loss)/d(output) -> d(loss)/d(input), filling every ``grads``.
 
         Returns None when the first layer skips its input gradient (``needs_input_grad=False``).
@@ -87,7 +92,7 @@ class Sequential(Layer):
 
     # params ("0.W", ...), grads, parameters() and num_params come from Layer, through children.
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one example's output: every layer's ``output_shape`` in turn."""
         shape = tuple(input_shape)
         for i, layer in enumerate(self.layers):
@@ -95,11 +100,11 @@ class Sequential(Layer):
         return shape
 
     @property
-    def window(self):
+    def window(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """The windows of the layers composed: field and total stride of the whole chain."""
         return compose_windows(layer.window for layer in self.layers)
 
-    def feature_maps(self, x):
+    def feature_maps(self, x: ArrayLike) -> list[np.ndarray]:
         """Every layer's output for the batch ``x``, in order (lesson 08's look inside a CNN).
 
         Parameters
@@ -124,7 +129,7 @@ class Sequential(Layer):
             outputs.append(x)
         return outputs
 
-    def predict_logits(self, x, batch_size=256):
+    def predict_logits(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
         """Class scores for many examples, a batch at a time to bound memory.
 
         Parameters
@@ -142,7 +147,7 @@ class Sequential(Layer):
             raise ValueError(f"x must hold at least one example, got shape {x.shape}")
         return np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
-    def predict(self, x, batch_size=256):
+    def predict(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
         """Predicted class of each example: the index of its largest score.
 
         Parameters
@@ -163,7 +168,7 @@ class Sequential(Layer):
         """
         return self.predict_logits(x, batch_size).argmax(axis=1)
 
-    def summary(self, input_shape):
+    def summary(self, input_shape: tuple[int, ...]) -> str:
         """A table of every layer's output shape and parameter count.
 
         Parameters
@@ -226,7 +231,14 @@ class Sequential(Layer):
         return f"Sequential({inner}\n)" if self.layers else "Sequential()"
 
 
-def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=0, dtype=np.float32):
+def small_cnn(
+    input_shape: tuple[int, int, int] = (1, 8, 8),
+    channels: tuple[int, ...] = (32, 64),
+    num_classes: int = 10,
+    *,
+    seed: int = 0,
+    dtype: DTypeLike = np.float32,
+) -> Sequential:
     """The course's small CNN: two convolution stages, then one Dense layer (lessons 08-10).
 
     ``conv 3x3 (pad 1) - ReLU - max pool 2`` for each entry of ``channels``, then

@@ -14,15 +14,19 @@ Both follow the update rules of ``torch.optim`` so the tests can compare them st
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnn_helpers._validation import as_float, describe
 
+if TYPE_CHECKING:
+    from cnn_helpers.layers import Layer
+
 __all__ = ["Optimiser", "SGD", "Adam", "collect_parameters"]
 
 
-def collect_parameters(model_or_params):
+def collect_parameters(model_or_params) -> list[tuple[Layer, str, np.ndarray]]:
     """List the ``(layer, name, array)`` triples an optimiser will update.
 
     Each triple names a leaf layer (a Conv2D inside a block, say) and a key of its own
@@ -77,7 +81,7 @@ class Optimiser:
     reads each gradient as ``layer.grads[name]`` from the leaf layer that owns the parameter.
     """
 
-    def __init__(self, model_or_params, lr):
+    def __init__(self, model_or_params, lr: float) -> None:
         self.lr = as_float("lr", lr, positive=True)
         self._triples = collect_parameters(model_or_params)
         if not self._triples:
@@ -98,14 +102,14 @@ class Optimiser:
             )
         return grad
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every gradient to zero in place (``backward`` overwrites them anyway)."""
         for layer, name, _ in self._triples:
             grad = layer.grads.get(name)
             if grad is not None:
                 grad[...] = 0
 
-    def step(self):  # pragma: no cover - each optimiser defines its own
+    def step(self) -> None:  # pragma: no cover - each optimiser defines its own
         raise NotImplementedError
 
     def __repr__(self):
@@ -142,12 +146,12 @@ class SGD(Optimiser):
     0.95
     """
 
-    def __init__(self, model_or_params, lr, momentum=0.0):
+    def __init__(self, model_or_params, lr: float, momentum: float = 0.0) -> None:
         super().__init__(model_or_params, lr)
         self.momentum = as_float("momentum", momentum, minimum=0.0, below=1.0)
         self.velocity = [None] * len(self._triples)
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter in place from its current gradient."""
         for i, (layer, name, param) in enumerate(self._triples):
             grad = self._gradient(layer, name, param)
@@ -202,7 +206,9 @@ class Adam(Optimiser):
     (0.9, 0.1)
     """
 
-    def __init__(self, model_or_params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(
+        self, model_or_params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         super().__init__(model_or_params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {describe(betas)}")
@@ -214,7 +220,7 @@ class Adam(Optimiser):
         self.m = [np.zeros_like(param) for _, _, param in self._triples]
         self.v = [np.zeros_like(param) for _, _, param in self._triples]
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter in place from its current gradient."""
         beta1, beta2 = self.betas
         t = self.steps + 1

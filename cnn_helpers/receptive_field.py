@@ -19,7 +19,7 @@ from cnn_helpers.layers import compose_windows
 __all__ = ["window", "receptive_field", "footprint", "inception_params"]
 
 
-def window(layer):
+def window(layer) -> tuple[tuple[int, int], tuple[int, int]]:
     """The ``(size, stride)`` window of one layer, block or ``(kernel_size, stride)`` pair.
 
     A layer answers with its own :attr:`~cnn_helpers.layers.Layer.window`; a pair is read as
@@ -61,7 +61,7 @@ def window(layer):
     raise TypeError(f"layer must be a layer, a block or a (kernel_size, stride) pair, got {describe(layer)}")
 
 
-def receptive_field(layers):
+def receptive_field(layers) -> int | tuple[int, int]:
     """Receptive field of a stack: how many input pixels one output pixel can see (lesson 10).
 
     With ``j`` the product of the strides of the layers before a layer (its "jump" in input
@@ -100,7 +100,13 @@ def receptive_field(layers):
     return field_h if field_h == field_w else (field_h, field_w)
 
 
-def footprint(model, input_shape, position=None, trials=3, seed=0):
+def footprint(
+    model,
+    input_shape: tuple[int, int, int],
+    position: tuple[int, int] | None = None,
+    trials: int = 3,
+    seed: int = 0,
+) -> np.ndarray:
     """Which input pixels one output pixel actually depends on, measured by backpropagation.
 
     Sends a gradient of 1 from one output position (all channels) back through ``model`` and
@@ -150,7 +156,15 @@ def footprint(model, input_shape, position=None, trials=3, seed=0):
     return seen
 
 
-def inception_params(in_channels, b1, b3, b5, pool_proj=0, b3_reduce=None, b5_reduce=None):
+def inception_params(
+    in_channels: int,
+    b1: int,
+    b3: int,
+    b5: int,
+    pool_proj: int = 0,
+    b3_reduce: int | None = None,
+    b5_reduce: int | None = None,
+) -> tuple[int, int]:
     """Parameters and output channels of an :class:`InceptionBlock` (lesson 10).
 
     Every convolution has ``in * out * k * k`` weights and ``out`` biases. With a bottleneck,
