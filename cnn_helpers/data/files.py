@@ -26,7 +26,7 @@ def data_dir() -> Path:
     return Path(os.environ.get("CNN_COURSE_DATA") or DATA_DIR)
 
 
-def file_sha256(path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
     """The SHA-256 of a file's bytes, as 64 hexadecimal digits.
 
     Examples
@@ -41,7 +41,7 @@ def file_sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def verify_sha256(path, expected: str, remedy: str) -> None:
+def verify_sha256(path: str | os.PathLike[str], expected: str, remedy: str) -> None:
     """Raise ``ChecksumError`` unless the file at ``path`` has SHA-256 ``expected``.
 
     ``remedy`` is a sentence telling the reader how to get a good copy.
@@ -54,7 +54,7 @@ def verify_sha256(path, expected: str, remedy: str) -> None:
         )
 
 
-def load_checked_npz(file_name: str, sha256: str, what: str, remedy: str) -> dict:
+def load_checked_npz(file_name: str, sha256: str, what: str, remedy: str) -> dict[str, np.ndarray]:
     """The arrays of a ``.npz`` file in the data folder, after checking its SHA-256.
 
     Parameters

@@ -42,7 +42,7 @@ _MNIST_SAMPLE_REMEDY = (
 )
 
 
-def load_mnist_sample_arrays():
+def load_mnist_sample_arrays() -> tuple[np.ndarray, np.ndarray]:
     """All 5,000 digits of the MNIST sample, unsplit, checked against their SHA-256.
 
     Real MNIST digits (LeCun, Cortes and Burges; CC BY-SA 3.0), 500 of each class, as the
@@ -76,7 +76,7 @@ def load_mnist_sample_arrays():
     return images, arrays["labels"].astype(np.int64)
 
 
-def load_mnist_sample(seed=0) -> MnistSample:
+def load_mnist_sample(seed: int = 0) -> MnistSample:
     """5,000 real 28x28 MNIST digits, split 3,500 / 500 / 1,000 for training, validation, test.
 
     Every split holds the same share of each digit: 350, 50 and 100 of each class. The test
@@ -205,7 +205,7 @@ def _files_and_url(kind):
 _IDX_UNSIGNED_BYTE = 0x08
 
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file of unsigned bytes (the format MNIST ships in), gzipped or not.
 
     The file starts with a 4-byte magic number: two zero bytes, the type code 0x08 (unsigned
@@ -259,7 +259,7 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(content, dtype=np.uint8, offset=header_length).reshape(shape).copy()
 
 
-def default_cache_dir(kind="digits") -> Path:
+def default_cache_dir(kind: str = "digits") -> Path:
     """Where ``load_mnist`` keeps its downloads: ``$XDG_CACHE_HOME/cnn_course/<data set>``.
 
     ``<data set>`` is ``mnist`` for ``kind="digits"`` and ``fashion-mnist`` for
@@ -271,7 +271,7 @@ def default_cache_dir(kind="digits") -> Path:
     return Path(cache_home) / "cnn_course" / folder
 
 
-def download_file(url: str, path) -> None:
+def download_file(url: str, path: str | os.PathLike[str]) -> None:
     """Download ``url`` into the file ``path`` (the only function here that uses the network)."""
     import urllib.request
 
@@ -279,7 +279,13 @@ def download_file(url: str, path) -> None:
         Path(path).write_bytes(response.read())
 
 
-def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, download=True) -> Path:
+def fetch_checked(
+    file_name: str,
+    sha256: str,
+    cache_dir: str | os.PathLike[str],
+    base_url: str = MNIST_BASE_URL,
+    download: bool = True,
+) -> Path:
     """Return the path of a cached file with the given SHA-256, downloading it if needed.
 
     A cached file with the right checksum is used as it is. A missing file, or one with the
@@ -318,7 +324,13 @@ def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, downloa
 
 
 def load_mnist(
-    kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, download=True, base_url=None
+    kind: str = "digits",
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    base_url: str | None = None,
 ) -> MnistSample:
     """The full MNIST (or Fashion-MNIST): training, validation and the official test set.
 
@@ -386,7 +398,12 @@ def load_mnist(
 
 
 def load_fashion_mnist(
-    *, seed=0, val_fraction=0.1, cache_dir=None, download=True, base_url=None
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    base_url: str | None = None,
 ) -> MnistSample:
     """Fashion-MNIST, split like ``load_mnist``: the same as ``load_mnist("fashion", ...)``.
 

@@ -4,11 +4,14 @@ for classification, detection and segmentation (lesson 10).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .._validation import as_array, as_int, as_non_negative, as_pair, describe
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SHAPE_KINDS = ("square", "circle", "cross", "triangle")
 
@@ -42,7 +45,12 @@ def _check_kind(name, kind) -> str:
     return kind
 
 
-def draw_shape(kind, canvas_size=16, center=None, size=7) -> np.ndarray:
+def draw_shape(
+    kind: str,
+    canvas_size: int | tuple[int, int] = 16,
+    center: tuple[float, float] | None = None,
+    size: int = 7,
+) -> np.ndarray:
     """Draw one filled shape, 1 on 0, on an empty canvas.
 
     A pixel is on when its centre lies inside the shape. The shape fits in a square of side
@@ -115,7 +123,13 @@ class ShapesDataset(NamedTuple):
 
 
 def make_shapes_dataset(
-    n, canvas_size=16, kinds=SHAPE_KINDS, size=7, seed=0, shift_range=None, noise=0.0
+    n: int,
+    canvas_size: int | tuple[int, int] = 16,
+    kinds: Sequence[str] = SHAPE_KINDS,
+    size: int = 7,
+    seed: int = 0,
+    shift_range: int | None = None,
+    noise: float = 0.0,
 ) -> ShapesDataset:
     """A seeded data set of single shapes at random whole-pixel positions (lesson 10).
 
