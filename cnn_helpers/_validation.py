@@ -257,6 +257,24 @@ def as_float(name: str, value, minimum=None, below=None, positive=False) -> floa
     return value
 
 
+def as_choice(name: str, value, choices) -> str:
+    """Return ``value`` when it is one of the strings ``choices`` (a tuple, or a dict's keys).
+
+    >>> as_choice("kind", "circle", ("square", "circle"))
+    'circle'
+    >>> as_choice("kind", "hexagon", ("square", "circle"))
+    Traceback (most recent call last):
+    ...
+    ValueError: kind must be one of ('square', 'circle'), got 'hexagon'
+    """
+    choices = tuple(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {choices}, got {describe(value)}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
 def as_images(name: str, value) -> np.ndarray:
     """Return ``value`` as an array of one image (H, W) or a batch (..., H, W).
 

@@ -1,9 +1,9 @@
-"""Tests for cnn_helpers._validation: pairs, floats and the one labels rule."""
+"""Tests for cnn_helpers._validation: pairs, floats, choices and the one labels rule."""
 
 import numpy as np
 import pytest
 
-from cnn_helpers._validation import as_float, as_labels, as_pair
+from cnn_helpers._validation import as_choice, as_float, as_labels, as_pair
 
 
 def test_as_pair_accepts_ints_pairs_and_length_two_integer_arrays():
@@ -55,6 +55,17 @@ def test_as_float_accepts_real_numbers_in_range():
 def test_as_float_rejects(value, kwargs, error, message):
     with pytest.raises(error, match=message):
         as_float("x", value, **kwargs)
+
+
+def test_as_choice_takes_a_tuple_or_a_dicts_keys():
+    assert as_choice("mode", "avg", ("max", "avg")) == "avg"
+    assert as_choice("kind", "fashion", {"digits": 1, "fashion": 2}) == "fashion"
+    with pytest.raises(ValueError, match=r"kind must be one of \('digits', 'fashion'\), got 'Digits'"):
+        as_choice("kind", "Digits", {"digits": 1, "fashion": 2})
+    with pytest.raises(
+        TypeError, match=r"mode must be a string, one of \('max', 'avg'\), got list \['max'\]"
+    ):
+        as_choice("mode", ["max"], ("max", "avg"))
 
 
 def test_as_labels_accepts_integers_and_whole_floats():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import as_bool, as_fraction, as_int, describe
+from .._validation import as_bool, as_choice, as_fraction, as_int
 from .files import ChecksumError, file_sha256, load_checked_npz, verify_sha256
 from .splits import MnistSample, stratified_split
 
@@ -266,7 +266,7 @@ def default_cache_dir(kind: str = "digits") -> Path:
     ``kind="fashion"`` (both data sets use the same file names, so they need two folders).
     ``$XDG_CACHE_HOME`` defaults to ``~/.cache``.
     """
-    folder, _ = MNIST_KINDS[_check_kind(kind)]
+    folder, _ = MNIST_KINDS[as_choice("kind", kind, MNIST_KINDS)]
     cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache_home) / "cnn_course" / folder
 
@@ -377,7 +377,7 @@ def load_mnist(
         If a cached file is damaged and ``download`` is False, or a download is not the expected
         file.
     """
-    kind = _check_kind(kind)
+    kind = as_choice("kind", kind, MNIST_KINDS)
     seed = as_int("seed", seed, minimum=0)
     val_fraction = as_fraction("val_fraction", val_fraction)
     download = as_bool("download", download)
@@ -419,14 +419,6 @@ def load_fashion_mnist(
         download=download,
         base_url=base_url,
     )
-
-
-def _check_kind(kind) -> str:
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be one of {tuple(MNIST_KINDS)}, got {describe(kind)}")
-    if kind not in MNIST_KINDS:
-        raise ValueError(f"kind must be one of {tuple(MNIST_KINDS)}, got {kind!r}")
-    return kind
 
 
 def _idx_images_and_labels(images, labels, name, which):

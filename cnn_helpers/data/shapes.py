@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .._validation import as_array, as_int, as_non_negative, as_pair, describe
+from .._validation import as_array, as_choice, as_int, as_non_negative, as_pair, describe
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,14 +35,6 @@ def _triangle(dy, dx, half):
 
 
 _SHAPE_RULES = {"square": _square, "circle": _circle, "cross": _cross, "triangle": _triangle}
-
-
-def _check_kind(name, kind) -> str:
-    if not isinstance(kind, str):
-        raise TypeError(f"{name} must be a string, one of {SHAPE_KINDS}, got {describe(kind)}")
-    if kind not in _SHAPE_RULES:
-        raise ValueError(f"{name} must be one of {SHAPE_KINDS}, got {kind!r}")
-    return kind
 
 
 def draw_shape(
@@ -81,7 +73,7 @@ def draw_shape(
            [1., 1., 1.],
            [0., 1., 0.]])
     """
-    kind = _check_kind("kind", kind)
+    kind = as_choice("kind", kind, SHAPE_KINDS)
     height, width = as_pair("canvas_size", canvas_size, minimum=1)
     size = as_int("size", size, minimum=1)
     if center is None:
@@ -192,7 +184,7 @@ def _check_kinds(kinds) -> tuple:
         raise TypeError(f"kinds must be a tuple or list of shape names, got {describe(kinds)}")
     if not kinds:
         raise ValueError("kinds must name at least one shape, got an empty sequence")
-    return tuple(_check_kind(f"kinds[{i}]", kind) for i, kind in enumerate(kinds))
+    return tuple(as_choice(f"kinds[{i}]", kind, SHAPE_KINDS) for i, kind in enumerate(kinds))
 
 
 def _center_limits(canvas, size, shift_range):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import data
-from .._validation import as_array, describe
+from .._validation import as_array, as_choice
 from ..filters import KERNELS, apply_kernel
 from ._figure import new_figure, png_bytes
 
@@ -115,11 +115,7 @@ def playground_image(name):
     >>> playground_image("lecture 5x5")[0]
     array([0., 1., 1., 0., 0.])
     """
-    if not isinstance(name, str):
-        raise TypeError(f"image_name must be a string, one of {IMAGE_NAMES}, got {describe(name)}")
-    if name not in IMAGE_NAMES:
-        raise ValueError(f"image_name must be one of {IMAGE_NAMES}, got {name!r}")
-    return _cached_image(name).copy()
+    return _cached_image(as_choice("image_name", name, IMAGE_NAMES)).copy()
 
 
 def _as_kernel(kernel):
