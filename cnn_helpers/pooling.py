@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import as_array, as_pair, float_dtype
+from ._validation import as_array, as_choice, as_pair, float_dtype
 from .conv import output_size
 
 if TYPE_CHECKING:
@@ -475,12 +475,12 @@ def pool(
     ------
     ValueError
         For an unknown ``mode`` (the message lists the valid ones), and as ``max_pool2d``.
+    TypeError
+        For a ``mode`` that is not a string, and as ``max_pool2d``.
 
     Examples
     --------
     >>> pool([[1, 2, 5, 0], [3, 4, 1, 1]], 2, mode="sum")
     array([[10.,  7.]])
     """
-    if not isinstance(mode, str) or mode not in POOL_FUNCTIONS:
-        raise ValueError(f"mode must be one of {tuple(POOL_FUNCTIONS)}, got {mode!r}")
-    return POOL_FUNCTIONS[mode](x, size, stride=stride)
+    return POOL_FUNCTIONS[as_choice("mode", mode, POOL_FUNCTIONS)](x, size, stride=stride)

@@ -323,6 +323,10 @@ def test_pool_by_mode_name(rng):
         np.testing.assert_array_equal(pooling.pool(x, 3, stride=1, mode=mode), function(x, 3, stride=1))
     with pytest.raises(ValueError, match=r"mode must be one of \('max', 'avg', 'sum'\), got 'min'"):
         pooling.pool(x, mode="min")
+    with pytest.raises(
+        TypeError, match=r"mode must be a string, one of \('max', 'avg', 'sum'\), got NoneType None"
+    ):
+        pooling.pool(x, mode=None)
 
 
 @pytest.mark.parametrize("backward", BACKWARDS)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import pooling
-from .._validation import as_array, as_int
+from .._validation import as_array, as_choice, as_int
 from ._figure import new_figure, png_bytes
 
 __all__ = ["MODES", "PoolingResult", "explore_pooling", "PoolingExplorer"]
@@ -67,12 +67,6 @@ class PoolingResult:
     unused: int
 
 
-def _check_mode(mode):
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
-    return mode
-
-
 def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0, 0)):
     """Pool ``feature_map`` and describe the window behind output ``position`` (lesson 06).
 
@@ -104,7 +98,7 @@ def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0
     (array([[4., 5.]]), 5.0, [[5.0, 0.0], [1.0, 1.0]])
     """
     feature_map = as_array("feature_map", feature_map, ndim=2).astype(float)
-    mode = _check_mode(mode)
+    mode = as_choice("mode", mode, MODES)
     size = as_int("size", size, minimum=1)
     stride = size if stride is None else as_int("stride", stride, minimum=1)
     output = pooling.pool(feature_map, size, stride=stride, mode=mode)
