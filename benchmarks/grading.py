@@ -76,7 +76,9 @@ def single(rounds: int, cell_timeout: float) -> None:
     times = {True: [], False: []}
     for _ in range(rounds):
         for sandboxed in (True, False):
-            seconds, result = _timed(lambda s=sandboxed: grade.grade_notebook(path, cell_timeout=cell_timeout, use_sandbox=s))
+            seconds, result = _timed(
+                lambda s=sandboxed: grade.grade_notebook(path, cell_timeout=cell_timeout, use_sandbox=s)
+            )
             assert result.points == result.max_points, grade.format_table(result)
             times[sandboxed].append(seconds)
     inside, outside = statistics.median(times[True]), statistics.median(times[False])
@@ -92,12 +94,18 @@ def klass(rounds: int, cell_timeout: float, jobs: int) -> None:
         folders = {h: _make_class(Path(temporary) / ("hostile" if h else "honest"), h) for h in (False, True)}
         for _ in range(rounds):
             for hostile in (False, True):
-                seconds, results = _timed(lambda h=hostile: grade.grade_all([folders[h]], cell_timeout=cell_timeout, jobs=jobs))
-                honest = [r for learner, r in results if learner not in ("learner07", "learner13") or not hostile]
+                seconds, results = _timed(
+                    lambda h=hostile: grade.grade_all([folders[h]], cell_timeout=cell_timeout, jobs=jobs)
+                )
+                honest = [
+                    r for learner, r in results if learner not in ("learner07", "learner13") or not hostile
+                ]
                 assert all(r.points == r.max_points for r in honest), [grade.format_table(r) for r in honest]
                 times[hostile].append(seconds)
     plain, hostile = statistics.median(times[False]), statistics.median(times[True])
-    print(f"(b) class of 20, --jobs {jobs}, --cell-timeout {cell_timeout:g}, {rounds} interleaved rounds each")
+    print(
+        f"(b) class of 20, --jobs {jobs}, --cell-timeout {cell_timeout:g}, {rounds} interleaved rounds each"
+    )
     print(f"    honest class             median {plain:6.1f} s   {[f'{t:.1f}' for t in times[False]]}")
     print(f"    with a loop and a bomb   median {hostile:6.1f} s   {[f'{t:.1f}' for t in times[True]]}")
     print(f"    ratio {hostile / plain:.2f}x (target <= 2x)")

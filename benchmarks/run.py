@@ -72,6 +72,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The course's layers with the fast kernels composed in (benchmark only)
 # ----------------------------------------------------------------------------------------------
 
+
 class FastConv2D(Conv2D):
     """``layers.Conv2D`` whose forward and backward call ``cnn_helpers._fast`` with a workspace."""
 
@@ -83,7 +84,8 @@ class FastConv2D(Conv2D):
     def forward(self, x):
         x = self._input(x, 4, "(N, C, H, W)").astype(self.dtype, copy=False)
         out, self._cache = _fast.conv2d_forward(
-            x, self.params["W"], self.params["b"], self.stride, self.padding, self._workspace)
+            x, self.params["W"], self.params["b"], self.stride, self.padding, self._workspace
+        )
         return self._remember_output(out)
 
     def backward(self, dout):
@@ -108,8 +110,14 @@ def with_fast_kernels(model):
     layers = []
     for layer in model.layers:
         if type(layer) is Conv2D:
-            fast = FastConv2D(layer.in_channels, layer.out_channels, layer.kernel_size,
-                              stride=layer.stride, padding=layer.padding, dtype=layer.dtype)
+            fast = FastConv2D(
+                layer.in_channels,
+                layer.out_channels,
+                layer.kernel_size,
+                stride=layer.stride,
+                padding=layer.padding,
+                dtype=layer.dtype,
+            )
             fast.params = layer.params  # the same arrays: identical initial weights
             fast.needs_input_grad = layer.needs_input_grad
             layers.append(fast)
@@ -124,9 +132,14 @@ def capstone_cnn(seed=0):
     """The 28x28 capstone network: [Conv2D 3x3 pad 1 - ReLU - MaxPool 2] x 2 (16, 32 ch) - Flatten - Dense."""
     rng = np.random.default_rng(seed)
     model = Sequential(
-        Conv2D(1, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
-        Conv2D(16, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
-        Flatten(), Dense(32 * 7 * 7, 10, rng=rng),
+        Conv2D(1, 16, 3, padding=1, rng=rng),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(16, 32, 3, padding=1, rng=rng),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(32 * 7 * 7, 10, rng=rng),
     )
     model.layers[0].needs_input_grad = False  # as small_cnn: nothing uses the images' gradient
     return model
@@ -145,8 +158,13 @@ def torch_twin(torch, model):
     modules = []
     for layer in model.layers:
         if isinstance(layer, Conv2D):
-            module = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                               stride=layer.stride, padding=layer.padding)
+            module = nn.Conv2d(
+                layer.in_channels,
+                layer.out_channels,
+                layer.kernel_size,
+                stride=layer.stride,
+                padding=layer.padding,
+            )
             weight = layer.params["W"]
         elif isinstance(layer, Dense):
             module = nn.Linear(layer.in_features, layer.out_features)
@@ -172,6 +190,7 @@ def torch_twin(torch, model):
 # ----------------------------------------------------------------------------------------------
 # Timing
 # ----------------------------------------------------------------------------------------------
+
 
 def timed(function, repeat):
     """Seconds per call, averaged over ``repeat`` back-to-back calls."""
@@ -231,6 +250,7 @@ def load_text():
 # (a) conv layer, (b) pooling
 # ----------------------------------------------------------------------------------------------
 
+
 def conv_contenders(torch, n, c, f, size, rng, with_loops):
     x = rng.standard_normal((n, c, size, size)).astype(np.float32)
     w = (rng.standard_normal((f, c, 3, 3)) * np.sqrt(2 / (9 * c))).astype(np.float32)
@@ -267,8 +287,12 @@ def conv_contenders(torch, n, c, f, size, rng, with_loops):
         _ = dout_rows @ cols.T
         np.matmul(w_rows.T, dout_rows, out=products[1])
 
-    contenders = {"fast": (numpy_fast, 10, 1.0), "today": (numpy_today, 10, 1.0), "torch": (pytorch, 10, 1.0),
-                  "gemm": (gemm_floor, 10, 1.0)}
+    contenders = {
+        "fast": (numpy_fast, 10, 1.0),
+        "today": (numpy_today, 10, 1.0),
+        "torch": (pytorch, 10, 1.0),
+        "gemm": (gemm_floor, 10, 1.0),
+    }
     if with_loops:
         small_x, small_dout = x[:LOOP_BATCH], dout[:LOOP_BATCH]
 
@@ -305,6 +329,7 @@ def pool_contenders(torch, shape, rng):
 # (c) epochs, (d) memory
 # ----------------------------------------------------------------------------------------------
 
+
 def capstone_images():
     """3,500 training images (N, 1, 28, 28) float32 with labels, and where they came from."""
     if (ROOT / "data" / "mnist-sample.npz").exists():
@@ -337,7 +362,7 @@ def epoch_contenders(torch, model, x, y, batch_size=64, lr=3e-3, rounds=1):
         def epoch():
             order = next(epochs)
             for start in range(0, len(x), batch_size):
-                batch = order[start:start + batch_size]
+                batch = order[start : start + batch_size]
                 loss.forward(net.forward(x[batch]), y[batch])
                 net.backward(loss.backward())
                 optimizer.step()
@@ -349,7 +374,7 @@ def epoch_contenders(torch, model, x, y, batch_size=64, lr=3e-3, rounds=1):
     def torch_epoch():
         order = torch.from_numpy(next(torch_epochs))
         for start in range(0, len(x), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             torch_optimizer.zero_grad()
             torch.nn.functional.cross_entropy(twin(tx[batch]), ty[batch]).backward()
             torch_optimizer.step()
@@ -363,8 +388,11 @@ def epoch_contenders(torch, model, x, y, batch_size=64, lr=3e-3, rounds=1):
         gap = float(np.abs(net.forward(x[:batch_size]) - theirs).max())
         if gap > 1e-3 * max(1.0, float(np.abs(theirs).max())):
             raise AssertionError(f"the NumPy and PyTorch networks disagree by {gap:.3g} on the first batch")
-    return {"fast": (numpy_epoch_for(fast_net), 1, 1.0), "today": (numpy_epoch_for(today_net), 1, 1.0),
-            "torch": (torch_epoch, 1, 1.0)}
+    return {
+        "fast": (numpy_epoch_for(fast_net), 1, 1.0),
+        "today": (numpy_epoch_for(today_net), 1, 1.0),
+        "torch": (torch_epoch, 1, 1.0),
+    }
 
 
 def numpy_step_memory(x, y, batch_size=64):
@@ -382,8 +410,12 @@ def numpy_step_memory(x, y, batch_size=64):
     step()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    held = sum(buffer.nbytes for layer in net.layers if isinstance(layer, FastConv2D)
-               for buffer in layer._workspace.buffers().values())
+    held = sum(
+        buffer.nbytes
+        for layer in net.layers
+        if isinstance(layer, FastConv2D)
+        for buffer in layer._workspace.buffers().values()
+    )
     return peak, held
 
 
@@ -443,6 +475,7 @@ def rss_growth_kib(framework):
 # The report
 # ----------------------------------------------------------------------------------------------
 
+
 def machine_line(torch):
     from threadpoolctl import threadpool_info
 
@@ -454,40 +487,67 @@ def machine_line(torch):
                 break
     except OSError:
         pass
-    blas = [f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture', '?')} kernels, "
-            f"{info.get('num_threads')} threads)" for info in threadpool_info() if info.get("user_api") == "blas"]
-    return (f"CPU: {cpu}, {os.cpu_count()} logical CPUs; NumPy BLAS: {', '.join(blas) or 'unknown'}; "
-            f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-            f"python {platform.python_version()}")
+    blas = [
+        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture', '?')} kernels, "
+        f"{info.get('num_threads')} threads)"
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    return (
+        f"CPU: {cpu}, {os.cpu_count()} logical CPUs; NumPy BLAS: {', '.join(blas) or 'unknown'}; "
+        f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"python {platform.python_version()}"
+    )
 
 
 def conv_table(torch, rounds, rng, thread_count):
-    print(f"\n(a) conv layer forward + backward (dx, dW, db), float32, 3x3, padding 1 -- {thread_count} thread(s), "
-          f"load {load_text()}")
-    print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins); "
-          f"loops timed on N={LOOP_BATCH} and scaled to N=64\n")
-    print("| case | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`conv.py`) | today / PyTorch "
-          "| its 3 GEMMs alone | GEMMs / PyTorch | loops (ms, median) | loops / `_fast` |")
+    print(
+        f"\n(a) conv layer forward + backward (dx, dW, db), float32, 3x3, padding 1 -- {thread_count} thread(s), "
+        f"load {load_text()}"
+    )
+    print(
+        f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins); "
+        f"loops timed on N={LOOP_BATCH} and scaled to N=64\n"
+    )
+    print(
+        "| case | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`conv.py`) | today / PyTorch "
+        "| its 3 GEMMs alone | GEMMs / PyTorch | loops (ms, median) | loops / `_fast` |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, n, c, f, size in CONV_CASES:
-        samples = interleaved(conv_contenders(torch, n, c, f, size, rng, with_loops=thread_count == THREADS), rounds)
+        samples = interleaved(
+            conv_contenders(torch, n, c, f, size, rng, with_loops=thread_count == THREADS), rounds
+        )
         med = {name: statistics.median(values) for name, values in samples.items()}
-        loops = (f"{1000 * med['loops']:,.0f} | {med['loops'] / med['fast']:,.0f}x ({min(samples['loops']) / min(samples['fast']):,.0f}x)" if "loops" in med
-                 else "(2-thread table) | ")
-        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | "
-              f"{ratio(samples, 'fast', 'torch')} | {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} "
-              f"| {spread(samples['gemm'])} | {ratio(samples, 'gemm', 'torch')} | {loops} |", flush=True)
+        loops = (
+            f"{1000 * med['loops']:,.0f} | {med['loops'] / med['fast']:,.0f}x ({min(samples['loops']) / min(samples['fast']):,.0f}x)"
+            if "loops" in med
+            else "(2-thread table) | "
+        )
+        print(
+            f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | "
+            f"{ratio(samples, 'fast', 'torch')} | {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} "
+            f"| {spread(samples['gemm'])} | {ratio(samples, 'gemm', 'torch')} | {loops} |",
+            flush=True,
+        )
 
 
 def pool_table(torch, rounds, rng, thread_count):
-    print(f"\n(b) 2x2 max pooling forward + backward, float32 -- {thread_count} thread(s), load {load_text()}")
+    print(
+        f"\n(b) 2x2 max pooling forward + backward, float32 -- {thread_count} thread(s), load {load_text()}"
+    )
     print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins)\n")
-    print("| input | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`pooling.py`) | today / PyTorch |")
+    print(
+        "| input | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`pooling.py`) | today / PyTorch |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for label, shape in POOL_CASES:
         samples = interleaved(pool_contenders(torch, shape, rng), rounds)
-        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
-              f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |", flush=True)
+        print(
+            f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
+            f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |",
+            flush=True,
+        )
 
 
 def epoch_table(torch, rounds, thread_count, capstone):
@@ -495,8 +555,12 @@ def epoch_table(torch, rounds, thread_count, capstone):
     digits = load_digits()
     nets = [
         (f"capstone 28x28 ({capstone_cnn().num_params:,} parameters), {source}", capstone_cnn(), x28, y28),
-        (f"small_cnn 8x8 ({small_cnn(seed=0).num_params:,} parameters), digits ({len(digits.x_train):,} images)",
-         small_cnn(seed=0), digits.x_train, digits.y_train),
+        (
+            f"small_cnn 8x8 ({small_cnn(seed=0).num_params:,} parameters), digits ({len(digits.x_train):,} images)",
+            small_cnn(seed=0),
+            digits.x_train,
+            digits.y_train,
+        ),
     ]
     print(f"\n(c) one training epoch, Adam, batch 64 -- {thread_count} thread(s), load {load_text()}")
     print(f"    ms per epoch, min / median / max of {rounds} rounds; ratios of medians (of mins)\n")
@@ -504,8 +568,11 @@ def epoch_table(torch, rounds, thread_count, capstone):
     print("|---|---:|---:|---:|---:|---:|")
     for label, model, x, y in nets:
         samples = interleaved(epoch_contenders(torch, model, x, y, rounds=rounds), rounds)
-        print(f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
-              f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |", flush=True)
+        print(
+            f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
+            f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |",
+            flush=True,
+        )
 
 
 def memory_table(capstone):
@@ -514,16 +581,22 @@ def memory_table(capstone):
     print("\n(d) memory of one training step of the capstone network, batch 64\n")
     print("| measure | NumPy + `_fast` | PyTorch |")
     print("|---|---:|---:|")
-    print(f"| tracemalloc peak of a steady-state step (NumPy allocations only) | {peak / 2**20:.1f} MiB | n/a |")
+    print(
+        f"| tracemalloc peak of a steady-state step (NumPy allocations only) | {peak / 2**20:.1f} MiB | n/a |"
+    )
     print(f"| conv workspaces kept between steps | {held / 2**20:.1f} MiB | n/a |")
     rss = {framework: rss_growth_kib(framework) for framework in ("numpy", "torch")}
     if rss["numpy"] is None:
         print("| peak-RSS growth | needs Linux's /proc/self/clear_refs | |")
         return
-    print(f"| peak RSS above the RSS before, first step (fresh process) | {rss['numpy'][0] / 1024:.1f} MiB "
-          f"| {rss['torch'][0] / 1024:.1f} MiB |")
-    print(f"| peak RSS above the RSS before, next 5 steps | {rss['numpy'][1] / 1024:.1f} MiB "
-          f"| {rss['torch'][1] / 1024:.1f} MiB |")
+    print(
+        f"| peak RSS above the RSS before, first step (fresh process) | {rss['numpy'][0] / 1024:.1f} MiB "
+        f"| {rss['torch'][0] / 1024:.1f} MiB |"
+    )
+    print(
+        f"| peak RSS above the RSS before, next 5 steps | {rss['numpy'][1] / 1024:.1f} MiB "
+        f"| {rss['torch'][1] / 1024:.1f} MiB |"
+    )
 
 
 def main(argv=None):
@@ -538,8 +611,10 @@ def main(argv=None):
 
     torch.set_num_threads(THREADS)
     print(machine_line(torch))
-    print(f"load average (1 / 5 / 15 min) at start: {load_text()}; {rounds} interleaved rounds "
-          f"({epoch_rounds} for epochs)")
+    print(
+        f"load average (1 / 5 / 15 min) at start: {load_text()}; {rounds} interleaved rounds "
+        f"({epoch_rounds} for epochs)"
+    )
     capstone = capstone_images()
     for thread_count in (THREADS, 1):
         rng = np.random.default_rng(0)

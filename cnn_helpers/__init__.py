@@ -24,8 +24,23 @@ _course_root()  # fail at once outside the course folder: a wheel has no data/ o
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "blocks", "checks", "conv", "course", "data", "dense_prediction", "filters", "gradcheck", "images",
-    "layers", "model", "optim", "plotting", "pooling", "receptive_field", "training", "widgets",
+    "blocks",
+    "checks",
+    "conv",
+    "course",
+    "data",
+    "dense_prediction",
+    "filters",
+    "gradcheck",
+    "images",
+    "layers",
+    "model",
+    "optim",
+    "plotting",
+    "pooling",
+    "receptive_field",
+    "training",
+    "widgets",
 }
 
 __all__ = sorted(_SUBMODULES)

@@ -162,12 +162,12 @@ def _im2col_flat(x, kernel_hw, padding, workspace):
     tail = (kh - 1) * wp + (kw - 1)  # the last window's reach past the end of the grid
     rows = _scratch(workspace, "padded", (channels, length + tail), x.dtype, zeros=True)
     grid = rows[:, :length].reshape(channels, n, hp, wp)
-    grid[:, :, ph:ph + height, pw:pw + width] = x.transpose(1, 0, 2, 3)
+    grid[:, :, ph : ph + height, pw : pw + width] = x.transpose(1, 0, 2, 3)
     cols = _scratch(workspace, "cols", (channels, kh, kw, length), x.dtype)
     for i in range(kh):
         for j in range(kw):
             shift = i * wp + j
-            cols[:, i, j] = rows[:, shift:shift + length]
+            cols[:, i, j] = rows[:, shift : shift + length]
     return cols.reshape(channels * kh * kw, length)
 
 
@@ -180,12 +180,14 @@ def _im2col_strided(x, kernel_hw, stride, padding, out_hw, workspace):
     """
     n, channels, height, width = x.shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel_hw, stride, padding, out_hw
-    source = _scratch(workspace, "padded", (channels, height + 2 * ph, width + 2 * pw, n), x.dtype, zeros=True)
-    source[:, ph:ph + height, pw:pw + width, :] = x.transpose(1, 2, 3, 0)
+    source = _scratch(
+        workspace, "padded", (channels, height + 2 * ph, width + 2 * pw, n), x.dtype, zeros=True
+    )
+    source[:, ph : ph + height, pw : pw + width, :] = x.transpose(1, 2, 3, 0)
     cols = _scratch(workspace, "cols", (channels, kh, kw, oh, ow, n), x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, i, j] = source[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+            cols[:, i, j] = source[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :]
     return cols.reshape(channels * kh * kw, oh * ow * n)
 
 
@@ -206,7 +208,7 @@ def _grid_shape(x_shape, padding, out_hw, flat):
 def _valid_nchw(grid, out_hw, flat):
     """The (N, F, OH, OW) view of the valid positions of a (F, *grid shape) array."""
     if flat:
-        return grid[:, :, :out_hw[0], :out_hw[1]].transpose(1, 0, 2, 3)
+        return grid[:, :, : out_hw[0], : out_hw[1]].transpose(1, 0, 2, 3)
     return grid.transpose(3, 0, 1, 2)
 
 
@@ -283,8 +285,15 @@ def conv2d_cache(x, weight, bias, stride, padding, workspace=None):
     flat = _uses_flat_grid(x.shape, (kh, kw), stride, padding)
     cols = _columns(x, (kh, kw), stride, padding, out_hw, workspace, flat)
     return _ConvCache(
-        x=x, weight=weight, has_bias=bias is not None, stride=tuple(stride), padding=tuple(padding),
-        out_hw=out_hw, flat=flat, cols=cols, workspace=workspace,
+        x=x,
+        weight=weight,
+        has_bias=bias is not None,
+        stride=tuple(stride),
+        padding=tuple(padding),
+        out_hw=out_hw,
+        flat=flat,
+        cols=cols,
+        workspace=workspace,
         generation=None if workspace is None else workspace.generation,
     )
 
@@ -329,7 +338,9 @@ def conv2d_backward(dout, cache, needs_input_grad=True):
     grid_shape = _grid_shape(x.shape, cache.padding, cache.out_hw, cache.flat)
     # dout on the columns' position grid, zero where no window fits (those columns are garbage).
     # It shares the forward's output buffer, which is free again once ``out`` was copied out.
-    dout_grid = _scratch(workspace, "out_grid", (filters, cols.shape[1]), dtype).reshape((filters,) + grid_shape)
+    dout_grid = _scratch(workspace, "out_grid", (filters, cols.shape[1]), dtype).reshape(
+        (filters,) + grid_shape
+    )
     if cache.flat:
         dout_grid.fill(0)
     _valid_nchw(dout_grid, cache.out_hw, cache.flat)[...] = dout
@@ -362,9 +373,9 @@ def _col2im_flat(dcols, x_shape, kernel_hw, padding, workspace):
         for j in range(kw):
             if i or j:
                 shift = i * wp + j
-                drows[:, shift:shift + length] += dcols[:, i, j]
+                drows[:, shift : shift + length] += dcols[:, i, j]
     grid = drows[:, :length].reshape(channels, n, hp, wp)
-    return np.ascontiguousarray(grid[:, :, ph:ph + height, pw:pw + width].transpose(1, 0, 2, 3))
+    return np.ascontiguousarray(grid[:, :, ph : ph + height, pw : pw + width].transpose(1, 0, 2, 3))
 
 
 def _col2im_strided(dcols, x_shape, kernel_hw, stride, padding, out_hw, workspace):
@@ -376,13 +387,14 @@ def _col2im_strided(dcols, x_shape, kernel_hw, stride, padding, out_hw, workspac
     dpadded.fill(0)
     for i in range(kh):
         for j in range(kw):
-            dpadded[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += dcols[:, i, j]
-    return np.ascontiguousarray(dpadded[:, ph:ph + height, pw:pw + width, :].transpose(3, 0, 1, 2))
+            dpadded[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += dcols[:, i, j]
+    return np.ascontiguousarray(dpadded[:, ph : ph + height, pw : pw + width, :].transpose(3, 0, 1, 2))
 
 
 # ----------------------------------------------------------------------------------------------
 # Max pooling
 # ----------------------------------------------------------------------------------------------
+
 
 class _PoolCache:
     """What the max-pool backward needs: the input, the pooled output and the window geometry."""
@@ -398,7 +410,7 @@ def _pool_views(array, size, stride, out_hw):
     (kh, kw), (sh, sw), (oh, ow) = size, stride, out_hw
     for i in range(kh):
         for j in range(kw):
-            yield array[..., i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            yield array[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
 
 
 def max_pool2d_forward(x, size, stride):
@@ -475,8 +487,8 @@ def max_pool2d_backward(dout, cache):
     overlap = stride[0] < size[0] or stride[1] < size[1]
     if tuple(stride) == tuple(size):  # windows tile the map: only the strips past the last window need zeros
         dx = np.empty_like(x)
-        dx[..., out_hw[0] * stride[0]:, :] = 0
-        dx[..., :, out_hw[1] * stride[1]:] = 0
+        dx[..., out_hw[0] * stride[0] :, :] = 0
+        dx[..., :, out_hw[1] * stride[1] :] = 0
     else:
         dx = np.zeros_like(x)
     nan_windows = np.isnan(out)  # True where the window's maximum is NaN
@@ -484,7 +496,9 @@ def max_pool2d_backward(dout, cache):
     unclaimed = np.ones(out.shape, dtype=bool)
     hit = np.empty(out.shape, dtype=bool)
     offsets = size[0] * size[1]
-    for k, (view, dview) in enumerate(zip(_pool_views(x, size, stride, out_hw), _pool_views(dx, size, stride, out_hw))):
+    for k, (view, dview) in enumerate(
+        zip(_pool_views(x, size, stride, out_hw), _pool_views(dx, size, stride, out_hw), strict=True)
+    ):
         np.equal(view, out, out=hit)
         if any_nan:
             hit |= np.isnan(view)

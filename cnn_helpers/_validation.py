@@ -10,6 +10,7 @@ them and check nothing again.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -129,6 +130,7 @@ def float_dtype(*arrays) -> type:
 # Class labels: the one rule every module follows (layers, training, metrics)
 # ----------------------------------------------------------------------------------------------
 
+
 def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
     """Class labels as an int array of shape ``(n,)``, each in ``[0, num_classes)``.
 
@@ -166,7 +168,9 @@ def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
     if labels.ndim != 1 or (n is not None and labels.shape != (n,)):
         if n is None:
             raise ValueError(f"{name} must be a 1-D array of class indices, got shape {labels.shape}")
-        raise ValueError(f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}")
+        raise ValueError(
+            f"{name} must have shape ({n},), one class index per example, got shape {labels.shape}"
+        )
     if kind == "f" and np.any(labels != np.round(labels)):
         bad = labels[labels != np.round(labels)][0]
         raise TypeError(f"{name} must hold integer class indices (whole numbers), got {bad.item()!r}")
@@ -184,8 +188,9 @@ def as_labels(name: str, labels, n=None, num_classes=None) -> np.ndarray:
         raise ValueError(f"{name} must be class indices {wanted}, got {bad!r}")
     return labels.astype(np.intp, copy=False)
 
+
 # ----------------------------------------------------------------------------------------------
-# Flags, fractions and images (data sets and image transforms)
+# Flags, numbers and images (data sets, image transforms and optimisers)
 # ----------------------------------------------------------------------------------------------
 
 
@@ -224,6 +229,50 @@ def as_non_negative(name: str, value) -> float:
     if not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
     return float(value)
+
+
+def as_float(name: str, value, minimum=None, below=None, positive=False) -> float:
+    """Return ``value`` as a finite float, checking its range: ``minimum <= value < below``.
+
+    ``positive=True`` also requires ``value > 0``. Booleans, strings, NaN and infinity are refused.
+
+    >>> as_float("lr", 0.1, positive=True)
+    0.1
+    >>> as_float("momentum", 1.0, minimum=0.0, below=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must be < 1.0, got 1.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {describe(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be < {below}, got {value}")
+    return value
+
+
+def as_choice(name: str, value, choices) -> str:
+    """Return ``value`` when it is one of the strings ``choices`` (a tuple, or a dict's keys).
+
+    >>> as_choice("kind", "circle", ("square", "circle"))
+    'circle'
+    >>> as_choice("kind", "hexagon", ("square", "circle"))
+    Traceback (most recent call last):
+    ...
+    ValueError: kind must be one of ('square', 'circle'), got 'hexagon'
+    """
+    choices = tuple(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {choices}, got {describe(value)}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
 
 
 def as_images(name: str, value) -> np.ndarray:

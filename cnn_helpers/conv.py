@@ -39,23 +39,38 @@ dtypes: float32 inputs stay float32 (training uses float32); anything else compu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from . import _fast
 from ._validation import as_array, as_int, as_pair, describe, float_dtype
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = [
     # lesson 02
-    "correlate2d", "correlate2d_loops", "convolve2d", "convolve2d_loops",
-    "CorrelationStep", "correlation_step", "correlation_steps",
+    "correlate2d",
+    "correlate2d_loops",
+    "convolve2d",
+    "convolve2d_loops",
+    "CorrelationStep",
+    "correlation_step",
+    "correlation_steps",
     # lesson 04
-    "pad2d", "output_size", "PaddingLayout", "padding_layout",
+    "pad2d",
+    "output_size",
+    "PaddingLayout",
+    "padding_layout",
     # lesson 05
-    "conv2d", "conv2d_loops",
+    "conv2d",
+    "conv2d_loops",
     # lesson 07
-    "conv2d_backward", "conv2d_backward_loops", "im2col", "col2im",
+    "conv2d_backward",
+    "conv2d_backward_loops",
+    "im2col",
+    "col2im",
 ]
 
 
@@ -63,7 +78,14 @@ __all__ = [
 # One map: cross-correlation and true convolution (lessons 02 and 04)
 # ----------------------------------------------------------------------------------------------
 
-def correlate2d(image, kernel, *, padding=0, stride=1):
+
+def correlate2d(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """Slide ``kernel`` over ``image`` and multiply-and-sum at each stop, without flipping (lesson 02).
 
     This is what deep-learning frameworks call "convolution". Vectorised over all output
@@ -106,7 +128,13 @@ def correlate2d(image, kernel, *, padding=0, stride=1):
     return _shift_and_add(image, kernel, padding, stride, out_hw)
 
 
-def correlate2d_loops(image, kernel, *, padding=0, stride=1):
+def correlate2d_loops(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """The loop version of ``correlate2d``: visit each output position and multiply-and-sum.
 
     Same arguments, result and errors as ``correlate2d`` (lesson 02).
@@ -120,7 +148,13 @@ def correlate2d_loops(image, kernel, *, padding=0, stride=1):
     return _correlate_loops(image, kernel, padding, stride, out_hw)
 
 
-def convolve2d(image, kernel, *, padding=0, stride=1):
+def convolve2d(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """True (mathematical) 2-D convolution: flip the kernel in both axes, then correlate (lesson 02).
 
     Same arguments, shapes and errors as ``correlate2d``;
@@ -140,7 +174,13 @@ def convolve2d(image, kernel, *, padding=0, stride=1):
     return _shift_and_add(image, kernel[::-1, ::-1], padding, stride, out_hw)  # flipped both ways
 
 
-def convolve2d_loops(image, kernel, *, padding=0, stride=1):
+def convolve2d_loops(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    padding: int | tuple[int, int] = 0,
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """The loop version of ``convolve2d``: flip the kernel, then the double loop of ``correlate2d_loops``.
 
     Examples
@@ -159,7 +199,7 @@ def _shift_and_add(image, kernel, padding, stride, out_hw):
     out = np.zeros((out_h, out_w), dtype=image.dtype)
     # Shift-and-add uses memory for one map only, even for a big kernel on a photograph.
     for (i, j), weight in np.ndenumerate(kernel):
-        out += weight * padded[i:i + s_h * (out_h - 1) + 1:s_h, j:j + s_w * (out_w - 1) + 1:s_w]
+        out += weight * padded[i : i + s_h * (out_h - 1) + 1 : s_h, j : j + s_w * (out_w - 1) + 1 : s_w]
     return out
 
 
@@ -171,7 +211,7 @@ def _correlate_loops(image, kernel, padding, stride, out_hw):
     for row in range(out_hw[0]):
         for col in range(out_hw[1]):
             top, left = row * stride[0], col * stride[1]
-            window = padded[top:top + kernel_h, left:left + kernel_w]
+            window = padded[top : top + kernel_h, left : left + kernel_w]
             out[row, col] = np.sum(window * kernel)
     return out
 
@@ -213,7 +253,9 @@ class CorrelationStep:
     flipped: bool
 
 
-def correlation_step(image, kernel, step, *, flip=False):
+def correlation_step(
+    image: ArrayLike, kernel: ArrayLike, step: int, *, flip: bool = False
+) -> CorrelationStep:
     """The window, products and sum of one step of a sliding multiply-and-sum (lesson 02).
 
     Windows are visited row after row, stride 1, no padding; step 1 is the top-left window.
@@ -253,7 +295,7 @@ def correlation_step(image, kernel, step, *, flip=False):
     return _correlation_step(image, kernel, step, flip)
 
 
-def correlation_steps(image, kernel, *, flip=False):
+def correlation_steps(image: ArrayLike, kernel: ArrayLike, *, flip: bool = False) -> list[CorrelationStep]:
     """Every step of the sliding multiply-and-sum, in order (lesson 02).
 
     Same arguments as ``correlation_step`` without ``step``; returns a list of
@@ -279,19 +321,28 @@ def _correlation_step(image, kernel, step, flip):
     feature_map = np.full((out_h, out_w), np.nan)
     for index in range(step):
         row, col = divmod(index, out_w)
-        window = image[row:row + kernel_h, col:col + kernel_w]
+        window = image[row : row + kernel_h, col : col + kernel_w]
         products = window * used + 0.0  # + 0.0 turns -0.0 (from 0 * -1) into 0.0
         feature_map[row, col] = products.sum()
-    return CorrelationStep(step=step, n_steps=n_steps, position=(row, col), window=window.copy(),
-                           kernel=used.copy(), products=products, value=float(feature_map[row, col]),
-                           feature_map=feature_map, flipped=bool(flip))
+    return CorrelationStep(
+        step=step,
+        n_steps=n_steps,
+        position=(row, col),
+        window=window.copy(),
+        kernel=used.copy(),
+        products=products,
+        value=float(feature_map[row, col]),
+        feature_map=feature_map,
+        flipped=bool(flip),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Padding and output size (lesson 04)
 # ----------------------------------------------------------------------------------------------
 
-def pad2d(x, *, padding):
+
+def pad2d(x: ArrayLike, *, padding: int | tuple[int, int]) -> np.ndarray:
     """Surround the last two axes of ``x`` with zeros (lesson 04).
 
     Parameters
@@ -335,11 +386,11 @@ def _pad(x, padding):
         return x
     height, width = x.shape[-2:]
     padded = np.zeros(x.shape[:-2] + (height + 2 * p_h, width + 2 * p_w), dtype=x.dtype)
-    padded[..., p_h:p_h + height, p_w:p_w + width] = x
+    padded[..., p_h : p_h + height, p_w : p_w + width] = x
     return padded
 
 
-def output_size(n, kernel_size, *, padding=0, stride=1):
+def output_size(n: int, kernel_size: int, *, padding: int = 0, stride: int = 1) -> int:
     """Number of outputs along one axis: ``floor((n + 2p - k) / s) + 1`` (lesson 04).
 
     The one place this formula lives: convolution, pooling (with ``padding=0``), the layers and
@@ -421,13 +472,15 @@ class PaddingLayout(NamedTuple):
     padding: tuple
     stride: int
     padded_shape: tuple
-    output_shape: Optional[tuple]
+    output_shape: tuple | None
     windows: list
-    reason: Optional[str]
+    reason: str | None
     unused: tuple
 
 
-def padding_layout(input_size, kernel_size, *, padding=0, stride=1):
+def padding_layout(
+    input_size: int, kernel_size: int, *, padding: int | tuple[int, int] = 0, stride: int = 1
+) -> PaddingLayout:
     """Padded size, window positions and output shape of one setting (lesson 04).
 
     Parameters
@@ -470,8 +523,9 @@ def padding_layout(input_size, kernel_size, *, padding=0, stride=1):
     s = as_int("stride", stride, minimum=1)
     padded_shape = (n + 2 * p_h, n + 2 * p_w)
     if k > min(padded_shape):
-        return PaddingLayout((n, n), k, (p_h, p_w), s, padded_shape, None, [],
-                             _no_output_reason(n, k, p_h, p_w), (0, 0))
+        return PaddingLayout(
+            (n, n), k, (p_h, p_w), s, padded_shape, None, [], _no_output_reason(n, k, p_h, p_w), (0, 0)
+        )
     out_h, out_w = output_size(n, k, padding=p_h, stride=s), output_size(n, k, padding=p_w, stride=s)
     windows = [(row * s, col * s) for row in range(out_h) for col in range(out_w)]
     unused = (padded_shape[0] - ((out_h - 1) * s + k), padded_shape[1] - ((out_w - 1) * s + k))
@@ -487,15 +541,26 @@ def _no_output_reason(n, kernel_size, p_h, p_w):
                 f"the kernel is {kernel_size} {unit} {axis} but the padded input is only {padded} "
                 f"{unit} {axis} ({n} plus {p} {unit} of zeros on each side)"
             )
-    return ("No output: " + " and ".join(parts)
-            + ", so the kernel fits nowhere. Add padding or use a smaller kernel.")
+    return (
+        "No output: "
+        + " and ".join(parts)
+        + ", so the kernel fits nowhere. Add padding or use a smaller kernel."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # A convolution layer's math on batches (lessons 05 and 07)
 # ----------------------------------------------------------------------------------------------
 
-def conv2d(x, weight, bias=None, *, stride=1, padding=0):
+
+def conv2d(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """Convolution layer forward pass on a batch: every filter over every image (lesson 05).
 
     Cross-correlation, like deep-learning frameworks (the kernel is not flipped). Vectorised
@@ -539,7 +604,14 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=0):
     return _fast.conv2d_forward(x, weight, bias, stride, padding)[0]
 
 
-def conv2d_loops(x, weight, bias=None, *, stride=1, padding=0):
+def conv2d_loops(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """The loop version of ``conv2d``: one multiply-and-sum per (image, filter, row, column).
 
     Same arguments, result and errors as ``conv2d`` (lesson 05).
@@ -559,14 +631,23 @@ def conv2d_loops(x, weight, bias=None, *, stride=1, padding=0):
             for row in range(out_h):
                 for col in range(out_w):
                     top, left = row * stride[0], col * stride[1]
-                    window = padded[n, :, top:top + kernel_h, left:left + kernel_w]  # (C, KH, KW)
+                    window = padded[n, :, top : top + kernel_h, left : left + kernel_w]  # (C, KH, KW)
                     out[n, f, row, col] = np.sum(window * weight[f])
             if bias is not None:
                 out[n, f] += bias[f]
     return out
 
 
-def conv2d_backward(dout, x, weight, bias=None, *, stride=1, padding=0, needs_input_grad=True):
+def conv2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    needs_input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of ``conv2d`` with respect to its input, weights and bias (lesson 07).
 
     Takes ``dout = dL/dout`` followed by exactly the forward's arguments: with
@@ -620,7 +701,16 @@ def conv2d_backward(dout, x, weight, bias=None, *, stride=1, padding=0, needs_in
     return _fast.conv2d_backward(dout, cache, needs_input_grad=bool(needs_input_grad))
 
 
-def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, needs_input_grad=True):
+def conv2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    needs_input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """The loop version of ``conv2d_backward``: walk the forward loops again, sending gradient back.
 
     Each forward step ``out[n, f, r, c] += window * weight[f]`` sends ``dout[n, f, r, c]``
@@ -633,7 +723,8 @@ def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, ne
     (array([[[[5., 7.]]]]), array([[[[2., 3.]]]]), array([1.]))
     """
     dout, x, weight, bias, stride, padding, (out_h, out_w) = _check_backward(
-        dout, x, weight, bias, stride, padding)
+        dout, x, weight, bias, stride, padding
+    )
     n_images, n_filters = x.shape[0], weight.shape[0]
     padded = _pad(x, padding)
     dpadded = np.zeros_like(padded)
@@ -645,13 +736,13 @@ def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, ne
             for row in range(out_h):
                 for col in range(out_w):
                     top, left = row * stride[0], col * stride[1]
-                    window = padded[n, :, top:top + kernel_h, left:left + kernel_w]
+                    window = padded[n, :, top : top + kernel_h, left : left + kernel_w]
                     grad = dout[n, f, row, col]
                     dbias[f] += grad
                     dweight[f] += grad * window
-                    dpadded[n, :, top:top + kernel_h, left:left + kernel_w] += grad * weight[f]
+                    dpadded[n, :, top : top + kernel_h, left : left + kernel_w] += grad * weight[f]
     p_h, p_w = padding
-    dx = dpadded[:, :, p_h:p_h + x.shape[2], p_w:p_w + x.shape[3]]  # drop the padding's gradient
+    dx = dpadded[:, :, p_h : p_h + x.shape[2], p_w : p_w + x.shape[3]]  # drop the padding's gradient
     return (dx if needs_input_grad else None), dweight, (dbias if bias is not None else None)
 
 
@@ -659,7 +750,14 @@ def conv2d_backward_loops(dout, x, weight, bias=None, *, stride=1, padding=0, ne
 # im2col and col2im: the trick that makes convolution one matrix product (lesson 07)
 # ----------------------------------------------------------------------------------------------
 
-def im2col(x, kernel_size, *, stride=1, padding=0):
+
+def im2col(
+    x: ArrayLike,
+    kernel_size: int | tuple[int, int],
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """Unroll every kernel-sized window of a batch into one column of a matrix (lesson 07).
 
     Row ``(c, i, j)`` of the result, in that order, holds the pixel that a kernel's entry
@@ -701,12 +799,19 @@ def im2col(x, kernel_size, *, stride=1, padding=0):
     # multiplies, for every image and output position at once.
     for i in range(kh):
         for j in range(kw):
-            window_pixels = padded[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            window_pixels = padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
             cols[:, i, j] = window_pixels.transpose(1, 0, 2, 3)  # (C, N, OH, OW)
     return cols.reshape(channels * kh * kw, n * oh * ow)
 
 
-def col2im(cols, x_shape, kernel_size, *, stride=1, padding=0):
+def col2im(
+    cols: ArrayLike,
+    x_shape: tuple[int, int, int, int],
+    kernel_size: int | tuple[int, int],
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> np.ndarray:
     """Add each column entry back onto the input pixel it came from: the adjoint of ``im2col``.
 
     The same loop as ``im2col`` with the copy turned around: where ``im2col`` reads the pixels
@@ -754,13 +859,16 @@ def col2im(cols, x_shape, kernel_size, *, stride=1, padding=0):
     # overlapping windows add up across offsets.
     for i in range(kh):
         for j in range(kw):
-            padded[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
-    return padded[:, :, ph:ph + height, pw:pw + width].copy()  # drop the padding's gradient
+            padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += cols[
+                :, i, j
+            ].transpose(1, 0, 2, 3)
+    return padded[:, :, ph : ph + height, pw : pw + width].copy()  # drop the padding's gradient
 
 
 # ----------------------------------------------------------------------------------------------
 # Input checks: each public function above calls one of these once
 # ----------------------------------------------------------------------------------------------
+
 
 def _require_nonempty(name, array):
     if array.size == 0:
@@ -776,8 +884,10 @@ def _output_hw(name, in_hw, kernel_hw, padding, stride):
         raise ValueError(
             f"kernel of shape {tuple(kernel_hw)} does not fit in the padded {name} of shape {padded}{how}"
         )
-    return tuple(output_size(in_hw[axis], kernel_hw[axis], padding=padding[axis], stride=stride[axis])
-                 for axis in (0, 1))
+    return tuple(
+        output_size(in_hw[axis], kernel_hw[axis], padding=padding[axis], stride=stride[axis])
+        for axis in (0, 1)
+    )
 
 
 def _check_map_and_kernel(image, kernel, padding, stride):
@@ -836,7 +946,5 @@ def _check_backward(dout, x, weight, bias, stride, padding):
     x, weight, bias, stride, padding, out_hw = _check_conv(x, weight, bias, stride, padding, (dout,))
     expected = (x.shape[0], weight.shape[0]) + out_hw
     if dout.shape != expected:
-        raise ValueError(
-            f"dout must have the forward output's shape {expected}, got shape {dout.shape}"
-        )
+        raise ValueError(f"dout must have the forward output's shape {expected}, got shape {dout.shape}")
     return dout.astype(x.dtype, copy=False), x, weight, bias, stride, padding, out_hw

@@ -31,13 +31,25 @@ difference; for emboss and the Sobel kernels, flipping would invert the sign of 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._validation import as_array, describe
 from .conv import _check_map_and_kernel, _shift_and_add
 
-__all__ = ["KERNELS", "LECTURE_KERNELS", "GREY_WEIGHTS", "apply_kernel", "to_grey", "sobel_magnitude",
-           "remaining_noise"]
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+__all__ = [
+    "KERNELS",
+    "LECTURE_KERNELS",
+    "GREY_WEIGHTS",
+    "apply_kernel",
+    "to_grey",
+    "sobel_magnitude",
+    "remaining_noise",
+]
 
 
 def _constant(rows, scale=1):
@@ -90,7 +102,13 @@ def _same_padding(kernel_shape):
     return (kernel_h // 2, kernel_w // 2)
 
 
-def apply_kernel(image, kernel, *, padding="same", stride=1):
+def apply_kernel(
+    image: ArrayLike,
+    kernel: str | ArrayLike,
+    *,
+    padding: str | int | tuple[int, int] = "same",
+    stride: int | tuple[int, int] = 1,
+) -> np.ndarray:
     """Slide a kernel over a grey or colour image and multiply-and-sum (lesson 03).
 
     This is cross-correlation, as in deep-learning frameworks: the kernel is not flipped.
@@ -142,10 +160,13 @@ def apply_kernel(image, kernel, *, padding="same", stride=1):
         elif padding == "valid":
             padding = 0
         else:
-            raise ValueError(f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}")
+            raise ValueError(
+                f"padding must be 'same', 'valid', an int or an (h, w) pair, got {describe(padding)}"
+            )
     # one check for all channels, then the shift-and-add of conv.correlate2d on each
-    first, kernel, padding, stride, out_hw = _check_map_and_kernel(image[..., 0] if image.ndim == 3 else image,
-                                                                   kernel, padding, stride)
+    first, kernel, padding, stride, out_hw = _check_map_and_kernel(
+        image[..., 0] if image.ndim == 3 else image, kernel, padding, stride
+    )
     if image.ndim == 2:
         return _shift_and_add(first, kernel, padding, stride, out_hw)
     image = image.astype(first.dtype, copy=False)
@@ -153,7 +174,7 @@ def apply_kernel(image, kernel, *, padding="same", stride=1):
     return np.stack(channels, axis=-1)
 
 
-def to_grey(rgb):
+def to_grey(rgb: ArrayLike) -> np.ndarray:
     """Convert an RGB image to grey with luma weights 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601).
 
     Green counts most because the eye is most sensitive to it.
@@ -179,7 +200,7 @@ def to_grey(rgb):
     return rgb[..., :3] @ np.asarray(GREY_WEIGHTS, dtype=rgb.dtype)
 
 
-def sobel_magnitude(grey):
+def sobel_magnitude(grey: ArrayLike) -> np.ndarray:
     """Edge strength: ``sqrt(top**2 + left**2)`` of the two Sobel responses (lesson 03).
 
     Parameters
@@ -211,7 +232,9 @@ def sobel_magnitude(grey):
 # Measuring a smoothing kernel (lesson 03, exercise 3.6)
 
 
-def remaining_noise(kernel, *, noise_sd=0.1, size=64, brightness=0.5, seed=0):
+def remaining_noise(
+    kernel: ArrayLike, *, noise_sd: float = 0.1, size: int = 64, brightness: float = 0.5, seed: int = 0
+) -> float:
     """Share of the noise a kernel leaves: output sd / input sd on flat grey plus noise (lesson 03).
 
     The image is ``brightness`` plus Gaussian noise of standard deviation ``noise_sd`` (seeded),
@@ -240,5 +263,5 @@ def remaining_noise(kernel, *, noise_sd=0.1, size=64, brightness=0.5, seed=0):
     rng = np.random.default_rng(seed)
     noisy = brightness + noise_sd * rng.standard_normal((size, size))
     kernel_h, kernel_w = kernel.shape
-    centres = noisy[kernel_h // 2:size - (kernel_h - 1) // 2, kernel_w // 2:size - (kernel_w - 1) // 2]
+    centres = noisy[kernel_h // 2 : size - (kernel_h - 1) // 2, kernel_w // 2 : size - (kernel_w - 1) // 2]
     return float(apply_kernel(noisy, kernel, padding="valid").std() / centres.std())

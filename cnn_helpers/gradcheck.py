@@ -22,10 +22,16 @@ says *which* gradient is wrong, not just that something is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnn_helpers._validation import as_array, describe
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "GradientCheckError",
@@ -90,7 +96,13 @@ class GradientComparison:
         )
 
 
-def compare(name, analytic, numerical, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def compare(
+    name: str,
+    analytic: ArrayLike,
+    numerical: ArrayLike,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradientComparison:
     """Compare two gradients of the same shape entry by entry.
 
     Parameters
@@ -192,7 +204,16 @@ class GradCheckResult:
         return self
 
     def __str__(self):
-        header = ["gradient", "shape", "max abs err", "max rel err", "worst index", "analytic", "numerical", "ok"]
+        header = [
+            "gradient",
+            "shape",
+            "max abs err",
+            "max rel err",
+            "worst index",
+            "analytic",
+            "numerical",
+            "ok",
+        ]
         rows = [
             [
                 c.name,
@@ -207,7 +228,10 @@ class GradCheckResult:
             for c in self.comparisons
         ]
         widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + rows]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header] + rows
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         verdict = "all gradients pass" if self.passed else f"{len(self.failures)} gradient(s) FAIL"
         lines.append(f"{verdict} (|a - n| <= {self.atol:g} + {self.rtol:g} * max(|a|, |n|))")
@@ -227,7 +251,9 @@ def _scalar(f, name):
     return float(array.reshape(()))
 
 
-def numerical_gradient(f, x, eps=DEFAULT_EPS):
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = DEFAULT_EPS
+) -> np.ndarray:
     """Central-difference gradient of a scalar function, one entry at a time.
 
     ``x`` is changed in place while probing and restored afterwards, so ``f`` may read it
@@ -274,8 +300,15 @@ def numerical_gradient(f, x, eps=DEFAULT_EPS):
     return grad
 
 
-def check_gradient(f, x, analytic_grad, name="x",
-                   eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_gradient(
+    f: Callable[[np.ndarray], float],
+    x: ArrayLike,
+    analytic_grad: ArrayLike,
+    name: str = "x",
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Compare an analytic gradient of a plain function with the numerical one.
 
     Parameters
@@ -312,13 +345,23 @@ def check_gradient(f, x, analytic_grad, name="x",
     x = np.array(as_array("x", x), dtype=np.float64)  # a private copy: we nudge it
     analytic_grad = as_array("analytic_grad", analytic_grad, dtype=np.float64)
     if analytic_grad.shape != x.shape:
-        raise ValueError(f"analytic_grad must have the shape of x, {x.shape}, got shape {analytic_grad.shape}")
+        raise ValueError(
+            f"analytic_grad must have the shape of x, {x.shape}, got shape {analytic_grad.shape}"
+        )
     numerical = numerical_gradient(f, x, eps=eps)
     return GradCheckResult([compare(name, analytic_grad, numerical, rtol, atol)], rtol, atol)
 
 
-def check_operation(forward, backward, inputs, dout=None, seed=0,
-                    eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_operation(
+    forward: Callable[..., ArrayLike],
+    backward: Callable[..., ArrayLike | tuple[ArrayLike, ...]],
+    inputs: dict[str, ArrayLike],
+    dout: ArrayLike | None = None,
+    seed: int = 0,
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Check an ``op_backward`` against its ``op`` for every input at once.
 
     Uses the package convention ``op(*inputs) -> out`` and
@@ -373,7 +416,8 @@ def check_operation(forward, backward, inputs, dout=None, seed=0,
             f"backward must return one gradient per input ({', '.join(names)}), got {describe(grads)}"
         )
     comparisons = []
-    for k, (name, array) in enumerate(zip(names, arrays)):
+    for k, (name, array) in enumerate(zip(names, arrays, strict=True)):
+
         def scalar(_):
             return float(np.sum(np.asarray(forward(*arrays)) * dout))
 
@@ -382,8 +426,16 @@ def check_operation(forward, backward, inputs, dout=None, seed=0,
     return GradCheckResult(comparisons, rtol, atol)
 
 
-def check_layer(layer, x, dout=None, seed=0, check_input=True,
-                eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_layer(
+    layer,
+    x: ArrayLike,
+    dout: ArrayLike | None = None,
+    seed: int = 0,
+    check_input: bool = True,
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Check a layer's ``backward`` for every parameter and for its input.
 
     The scalar checked is ``sum(layer.forward(x) * dout)`` for a fixed random ``dout``: its
@@ -441,8 +493,16 @@ def check_layer(layer, x, dout=None, seed=0, check_input=True,
     return GradCheckResult(comparisons, rtol, atol, notes)
 
 
-def check_model(model, loss, x, y, check_input=True,
-                eps=DEFAULT_EPS, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+def check_model(
+    model,
+    loss,
+    x: ArrayLike,
+    y: ArrayLike,
+    check_input: bool = True,
+    eps: float = DEFAULT_EPS,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> GradCheckResult:
     """Check a whole model's backward pass through its loss.
 
     Parameters
@@ -503,7 +563,7 @@ def check_model(model, loss, x, y, check_input=True,
     return GradCheckResult(comparisons, rtol, atol, notes)
 
 
-def assert_gradients_correct(result):
+def assert_gradients_correct(result: GradCheckResult) -> GradCheckResult:
     """Raise :class:`GradientCheckError` unless every gradient in ``result`` passed.
 
     The message names each wrong gradient, the index where it is worst, the analytic and
@@ -532,7 +592,9 @@ def assert_gradients_correct(result):
     - gradient of x is wrong: at index (1,) the analytic value is 2 but the numerical one is 4 (max abs error 2, max rel error 0.5)
     """
     if not isinstance(result, GradCheckResult):
-        raise TypeError(f"result must be a GradCheckResult (from check_layer, check_gradient, ...), got {describe(result)}")
+        raise TypeError(
+            f"result must be a GradCheckResult (from check_layer, check_gradient, ...), got {describe(result)}"
+        )
     return result.raise_if_failed()
 
 
@@ -565,7 +627,7 @@ def _copy_grad(layer, name):
 # Relative error (lesson 07): the number a gradient check reports
 
 
-def relative_error(analytic, numerical):
+def relative_error(analytic: ArrayLike, numerical: ArrayLike) -> float:
     """Largest relative error between two gradients, the number a gradient check judges (lesson 07).
 
     For each entry ``|a - n| / max(|a|, |n|)``, counted as 0 where both are 0; the result is the

@@ -21,13 +21,17 @@ Moving and shrinking images:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import as_array, as_bool, as_images, as_int, as_pair, describe
+from ._validation import as_array, as_bool, as_float, as_images, as_int, as_pair, describe
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
-def flatten_image(image) -> np.ndarray:
+def flatten_image(image: ArrayLike) -> np.ndarray:
     """The pixels of an image as one vector, row after row (row-major order).
 
     Parameters
@@ -47,7 +51,7 @@ def flatten_image(image) -> np.ndarray:
     return as_array("image", image, ndim=(2, 3)).flatten()
 
 
-def unflatten(vector, shape) -> np.ndarray:
+def unflatten(vector: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
     """Turn a vector back into an image of the given shape, undoing ``flatten_image``.
 
     Parameters
@@ -78,7 +82,7 @@ def unflatten(vector, shape) -> np.ndarray:
     return vector.reshape(shape).copy()
 
 
-def count_polynomial_features(n_inputs, degree=2, include_bias=True) -> int:
+def count_polynomial_features(n_inputs: int, degree: int = 2, include_bias: bool = True) -> int:
     """How many polynomial features of degree at most ``degree`` ``n_inputs`` variables make.
 
     A feature is a product of inputs such as x1, x1*x2 or x3**2. Choosing ``degree`` factors
@@ -114,7 +118,7 @@ def count_polynomial_features(n_inputs, degree=2, include_bias=True) -> int:
     return math.comb(n_inputs + degree, degree) - (0 if include_bias else 1)
 
 
-def dense_weight_count(n_inputs, n_units, bias=True) -> int:
+def dense_weight_count(n_inputs: int, n_units: int, bias: bool = True) -> int:
     """Number of parameters of a dense layer: one weight per input per unit, plus a bias each.
 
     Parameters
@@ -142,7 +146,7 @@ def dense_weight_count(n_inputs, n_units, bias=True) -> int:
     return n_inputs * n_units + (n_units if bias else 0)
 
 
-def shuffle_pixels(images, seed=0):
+def shuffle_pixels(images: ArrayLike, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Reorder the pixels of every image with one fixed, seeded permutation.
 
     The same permutation is used for every image and every channel, so a dense layer trained
@@ -185,7 +189,7 @@ def shuffle_pixels(images, seed=0):
 # --------------------------------------------------------------------------------------------
 
 
-def pad_to(x, size) -> np.ndarray:
+def pad_to(x: ArrayLike, size: int | tuple[int, int]) -> np.ndarray:
     """Place images in the middle of a larger zero canvas (lessons 06 and 09).
 
     Parameters
@@ -219,7 +223,7 @@ def pad_to(x, size) -> np.ndarray:
     return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)])
 
 
-def shift_images(x, dy, dx, canvas=None) -> np.ndarray:
+def shift_images(x: ArrayLike, dy: int, dx: int, canvas: int | tuple[int, int] | None = None) -> np.ndarray:
     """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06 and 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
@@ -262,7 +266,7 @@ def _shift_slices(shift, length):
     return slice(start_source, start_source + kept), slice(start_target, start_target + kept)
 
 
-def block_average(image, factor) -> np.ndarray:
+def block_average(image: ArrayLike, factor: int) -> np.ndarray:
     """Shrink an image by averaging non-overlapping ``factor x factor`` blocks (lesson 07).
 
     Rows and columns that do not fill a whole block are dropped.
@@ -292,7 +296,6 @@ def block_average(image, factor) -> np.ndarray:
     return blocks.mean(axis=(1, 3))
 
 
-
 # --------------------------------------------------------------------------------------------
 # Drawn digits (lesson 08): a digit drawn with the mouse, preprocessed the way MNIST's were
 #
@@ -304,7 +307,7 @@ def block_average(image, factor) -> np.ndarray:
 # anti-aliased scaling and ``mnist_style`` all of the preprocessing.
 
 
-def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
+def draw_strokes(strokes, size: int | tuple[int, int] = 280, width: float = 22.0) -> np.ndarray:
     """Paint pen strokes into a grey image: ink 1 (drawn white) on 0, a round pen (for the draw-a-digit widget of lesson 08).
 
     Each pixel gets ``clip(width / 2 + 0.5 - d, 0, 1)``, where ``d`` is the distance from the
@@ -336,21 +339,25 @@ def draw_strokes(strokes, size=280, width=22.0) -> np.ndarray:
            [0., 1., 1., 1., 1., 1., 0., 0.],
            [0., 0., 0., 0., 0., 0., 0., 0.]])
     """
-    height, image_width = _as_pair_of_sides("size", size)
-    radius = _as_positive_number("width", width) / 2
+    height, image_width = as_pair("size", size, minimum=1)
+    radius = as_float("width", width, positive=True) / 2
     if isinstance(strokes, (str, bytes)) or not hasattr(strokes, "__iter__"):
-        raise TypeError(f"strokes must be a list of strokes, each a list of (x, y) points, got {describe(strokes)}")
+        raise TypeError(
+            f"strokes must be a list of strokes, each a list of (x, y) points, got {describe(strokes)}"
+        )
     image = np.zeros((height, image_width))
     for k, stroke in enumerate(strokes):
         points = as_array(f"strokes[{k}]", stroke)
         if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
-            raise ValueError(f"strokes[{k}] must be a list of (x, y) points, shape (n, 2) with n >= 1, "
-                             f"got shape {points.shape}")
+            raise ValueError(
+                f"strokes[{k}] must be a list of (x, y) points, shape (n, 2) with n >= 1, "
+                f"got shape {points.shape}"
+            )
         if not np.all(np.isfinite(points)):
             raise ValueError(f"strokes[{k}] must hold finite coordinates, got NaN or infinity")
         starts = points[:-1] if len(points) > 1 else points
         ends = points[1:] if len(points) > 1 else points
-        for start, end in zip(starts, ends):
+        for start, end in zip(starts, ends, strict=True):
             _paint_segment(image, start, end, radius)
     return image
 
@@ -370,7 +377,9 @@ def _paint_segment(image, start, end, radius):
     if length_squared == 0.0:
         t = np.zeros_like(xs)
     else:
-        t = np.clip(((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length_squared, 0.0, 1.0)
+        t = np.clip(
+            ((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length_squared, 0.0, 1.0
+        )
     distance = np.hypot(xs - (start[0] + t * direction[0]), ys - (start[1] + t * direction[1]))
     ink = np.clip(radius + 0.5 - distance, 0.0, 1.0)
     region = image[top:bottom, left:right]
@@ -379,14 +388,16 @@ def _paint_segment(image, start, end, radius):
 
 def _area_weights(n_in, n_out):
     """``(n_out, n_in)`` matrix: how much of input pixel j lies under output pixel i, rows summing to 1."""
-    edges = np.arange(n_out + 1) * (n_in / n_out)  # output pixel i covers [edges[i], edges[i + 1]) of the input
+    edges = np.arange(n_out + 1) * (
+        n_in / n_out
+    )  # output pixel i covers [edges[i], edges[i + 1]) of the input
     lower = np.maximum(edges[:-1, None], np.arange(n_in)[None, :])
     upper = np.minimum(edges[1:, None], np.arange(1, n_in + 1)[None, :])
     overlap = np.clip(upper - lower, 0.0, None)
     return overlap / overlap.sum(axis=1, keepdims=True)
 
 
-def resize_by_area(image, shape) -> np.ndarray:
+def resize_by_area(image: ArrayLike, shape: tuple[int, int]) -> np.ndarray:
     """Resize a grey image so that each new pixel is the mean of the area it covers (for the draw-a-digit widget of lesson 08).
 
     Shrinking this way is anti-aliased: a thin line becomes a fainter, one-pixel line instead of
@@ -425,7 +436,7 @@ def resize_by_area(image, shape) -> np.ndarray:
     return rows @ image.astype(np.float64) @ cols.T
 
 
-def ink_bounding_box(image):
+def ink_bounding_box(image: ArrayLike) -> tuple[int, int, int, int] | None:
     """The rows and columns holding ink (values above 0): ``(top, bottom, left, right)``, or None.
 
     ``image[top:bottom, left:right]`` is the smallest rectangle holding every pixel above 0
@@ -446,7 +457,7 @@ def ink_bounding_box(image):
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def centre_of_mass(image):
+def centre_of_mass(image: ArrayLike) -> tuple[float, float] | None:
     """The ink's centre of mass ``(row, column)``, pixel centres at whole numbers (for the draw-a-digit widget of lesson 08).
 
     ``row = sum(i * image[i, j]) / sum(image)`` and likewise for the column; None for a blank image.
@@ -464,7 +475,7 @@ def centre_of_mass(image):
     return float((rows * image).sum() / total), float((cols * image).sum() / total)
 
 
-def mnist_style(image, *, box=20, size=28) -> np.ndarray:
+def mnist_style(image: ArrayLike, *, box: int = 20, size: int = 28) -> np.ndarray:
     """Preprocess a drawing the way MNIST's digits were, so a network trained on them can read it.
 
     Lesson 08. The steps, with the shapes for a 280 x 280 canvas holding a tall digit:
@@ -519,8 +530,10 @@ def mnist_style(image, *, box=20, size=28) -> np.ndarray:
     if not np.all(np.isfinite(image)):
         raise ValueError("image must hold finite values in [0, 1], got NaN or infinity")
     if image.size and (image.min() < 0 or image.max() > 1):
-        raise ValueError(f"image must hold values in [0, 1] (1 = ink), got values from {image.min():g} "
-                         f"to {image.max():g}; divide 0-255 images by 255")
+        raise ValueError(
+            f"image must hold values in [0, 1] (1 = ink), got values from {image.min():g} "
+            f"to {image.max():g}; divide 0-255 images by 255"
+        )
     size = as_int("size", size, minimum=1)
     box = as_int("box", box, minimum=1)
     if box > size:
@@ -530,30 +543,15 @@ def mnist_style(image, *, box=20, size=28) -> np.ndarray:
     if bounds is None:
         return field
     top, bottom, left, right = bounds
-    digit = image[top:bottom, left:right]                                   # (h, w)
+    digit = image[top:bottom, left:right]  # (h, w)
     scale = box / max(digit.shape)
     new_shape = tuple(min(box, max(1, int(np.floor(side * scale + 0.5)))) for side in digit.shape)
-    digit = resize_by_area(digit, new_shape)                                # longer side = box
+    digit = resize_by_area(digit, new_shape)  # longer side = box
     row, col = centre_of_mass(digit)
     centre = size // 2
     paste_top = min(max(int(np.floor(centre - row + 0.5)), 0), size - new_shape[0])
     paste_left = min(max(int(np.floor(centre - col + 0.5)), 0), size - new_shape[1])
-    field[paste_top:paste_top + new_shape[0], paste_left:paste_left + new_shape[1]] = np.clip(digit, 0.0, 1.0)
+    field[paste_top : paste_top + new_shape[0], paste_left : paste_left + new_shape[1]] = np.clip(
+        digit, 0.0, 1.0
+    )
     return field
-
-
-def _as_pair_of_sides(name, value):
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}")
-        return as_int(f"{name}[0]", value[0], minimum=1), as_int(f"{name}[1]", value[1], minimum=1)
-    side = as_int(name, value, minimum=1)
-    return side, side
-
-
-def _as_positive_number(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {describe(value)}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of pixels, got {value!r}")
-    return float(value)

@@ -10,10 +10,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from cnn_helpers._validation import as_array, as_int, describe
 from cnn_helpers.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, compose_windows, make_rng
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = ["Sequential", "small_cnn"]
 
@@ -50,23 +55,25 @@ class Sequential(Layer):
     ((4, 4), (2, 2))
     """
 
-    def __init__(self, *layers):
+    def __init__(self, *layers: Layer) -> None:
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer) and not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads")):
+            if not isinstance(layer, Layer) and not all(
+                hasattr(layer, a) for a in ("forward", "backward", "params", "grads")
+            ):
                 raise TypeError(
                     f"layers[{i}] must be a layer with forward, backward, params and grads, got {describe(layer)}"
                 )
         self.layers = list(layers)
 
     @property
-    def children(self):
+    def children(self) -> list[tuple[str, Layer]]:
         """``(str(index), layer)`` for every layer, in order."""
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         """Run every layer in order: x shape (N, ...) -> the last layer's output."""
         for layer in self.layers:
             x = layer.forward(x)
@@ -74,7 +81,7 @@ class Sequential(Layer):
 
     __call__ = forward
 
-    def backward(self, dout):
+    def backward(self, dout: ArrayLike) -> np.ndarray | None:
         """Chain rule in reverse: d(loss)/d(output) -> d(loss)/d(input), filling every ``grads``.
 
         Returns None when the first layer skips its input gradient (``needs_input_grad=False``).
@@ -85,7 +92,7 @@ class Sequential(Layer):
 
     # params ("0.W", ...), grads, parameters() and num_params come from Layer, through children.
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one example's output: every layer's ``output_shape`` in turn."""
         shape = tuple(input_shape)
         for i, layer in enumerate(self.layers):
@@ -93,11 +100,11 @@ class Sequential(Layer):
         return shape
 
     @property
-    def window(self):
+    def window(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """The windows of the layers composed: field and total stride of the whole chain."""
         return compose_windows(layer.window for layer in self.layers)
 
-    def feature_maps(self, x):
+    def feature_maps(self, x: ArrayLike) -> list[np.ndarray]:
         """Every layer's output for the batch ``x``, in order (lesson 08's look inside a CNN).
 
         Parameters
@@ -122,7 +129,7 @@ class Sequential(Layer):
             outputs.append(x)
         return outputs
 
-    def predict_logits(self, x, batch_size=256):
+    def predict_logits(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
         """Class scores for many examples, a batch at a time to bound memory.
 
         Parameters
@@ -138,9 +145,9 @@ class Sequential(Layer):
         batch_size = as_int("batch_size", batch_size, minimum=1)
         if x.ndim < 1 or len(x) == 0:
             raise ValueError(f"x must hold at least one example, got shape {x.shape}")
-        return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        return np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
-    def predict(self, x, batch_size=256):
+    def predict(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
         """Predicted class of each example: the index of its largest score.
 
         Parameters
@@ -161,7 +168,7 @@ class Sequential(Layer):
         """
         return self.predict_logits(x, batch_size).argmax(axis=1)
 
-    def summary(self, input_shape):
+    def summary(self, input_shape: tuple[int, ...]) -> str:
         """A table of every layer's output shape and parameter count.
 
         Parameters
@@ -218,11 +225,20 @@ class Sequential(Layer):
 
     def __repr__(self):
         # a nested Sequential is indented one step further
-        inner = "".join(f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers))
+        inner = "".join(
+            f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)
+        )
         return f"Sequential({inner}\n)" if self.layers else "Sequential()"
 
 
-def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=0, dtype=np.float32):
+def small_cnn(
+    input_shape: tuple[int, int, int] = (1, 8, 8),
+    channels: tuple[int, ...] = (32, 64),
+    num_classes: int = 10,
+    *,
+    seed: int = 0,
+    dtype: DTypeLike = np.float32,
+) -> Sequential:
     """The course's small CNN: two convolution stages, then one Dense layer (lessons 08-10).
 
     ``conv 3x3 (pad 1) - ReLU - max pool 2`` for each entry of ``channels``, then
@@ -268,10 +284,16 @@ def small_cnn(input_shape=(1, 8, 8), channels=(32, 64), num_classes=10, *, seed=
     (Dense(1568, 10), 20490)
     """
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(f"input_shape must be the shape of one example (C, H, W), got {describe(input_shape)}")
-    in_channels, height, width = (as_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape))
+        raise ValueError(
+            f"input_shape must be the shape of one example (C, H, W), got {describe(input_shape)}"
+        )
+    in_channels, height, width = (
+        as_int(f"input_shape[{i}]", s, minimum=1) for i, s in enumerate(input_shape)
+    )
     if min(height, width) < 4:
-        raise ValueError(f"input_shape must be at least 4x4 to survive two 2x2 poolings, got {tuple(input_shape)}")
+        raise ValueError(
+            f"input_shape must be at least 4x4 to survive two 2x2 poolings, got {tuple(input_shape)}"
+        )
     if not isinstance(channels, (tuple, list)) or len(channels) != 2:
         raise ValueError(f"channels must be a pair (c1, c2), got {describe(channels)}")
     c1 = as_int("channels[0]", channels[0], minimum=1)

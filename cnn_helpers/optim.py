@@ -14,32 +14,19 @@ Both follow the update rules of ``torch.optim`` so the tests can compare them st
 from __future__ import annotations
 
 import math
-import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnn_helpers._validation import describe
+from cnn_helpers._validation import as_float, describe
+
+if TYPE_CHECKING:
+    from cnn_helpers.layers import Layer
 
 __all__ = ["Optimiser", "SGD", "Adam", "collect_parameters"]
 
 
-def _as_float(name, value, minimum=None, below=None, positive=False):
-    """Return ``value`` as a float, checking the range; messages name the argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {describe(value)}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if below is not None and value >= below:
-        raise ValueError(f"{name} must be < {below}, got {value}")
-    return value
-
-
-def collect_parameters(model_or_params):
+def collect_parameters(model_or_params) -> list[tuple[Layer, str, np.ndarray]]:
     """List the ``(layer, name, array)`` triples an optimiser will update.
 
     Each triple names a leaf layer (a Conv2D inside a block, say) and a key of its own
@@ -79,8 +66,7 @@ def collect_parameters(model_or_params):
                 triples.append(item)
             else:
                 raise TypeError(
-                    "model_or_params must hold layers or (layer, name, array) triples, "
-                    f"got {describe(item)}"
+                    f"model_or_params must hold layers or (layer, name, array) triples, got {describe(item)}"
                 )
     for layer, name, array in triples:
         if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
@@ -95,8 +81,8 @@ class Optimiser:
     reads each gradient as ``layer.grads[name]`` from the leaf layer that owns the parameter.
     """
 
-    def __init__(self, model_or_params, lr):
-        self.lr = _as_float("lr", lr, positive=True)
+    def __init__(self, model_or_params, lr: float) -> None:
+        self.lr = as_float("lr", lr, positive=True)
         self._triples = collect_parameters(model_or_params)
         if not self._triples:
             raise ValueError("model_or_params has no parameters to optimise")
@@ -116,14 +102,14 @@ class Optimiser:
             )
         return grad
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every gradient to zero in place (``backward`` overwrites them anyway)."""
         for layer, name, _ in self._triples:
             grad = layer.grads.get(name)
             if grad is not None:
                 grad[...] = 0
 
-    def step(self):  # pragma: no cover - each optimiser defines its own
+    def step(self) -> None:  # pragma: no cover - each optimiser defines its own
         raise NotImplementedError
 
     def __repr__(self):
@@ -160,12 +146,12 @@ class SGD(Optimiser):
     0.95
     """
 
-    def __init__(self, model_or_params, lr, momentum=0.0):
+    def __init__(self, model_or_params, lr: float, momentum: float = 0.0) -> None:
         super().__init__(model_or_params, lr)
-        self.momentum = _as_float("momentum", momentum, minimum=0.0, below=1.0)
+        self.momentum = as_float("momentum", momentum, minimum=0.0, below=1.0)
         self.velocity = [None] * len(self._triples)
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter in place from its current gradient."""
         for i, (layer, name, param) in enumerate(self._triples):
             grad = self._gradient(layer, name, param)
@@ -220,25 +206,27 @@ class Adam(Optimiser):
     (0.9, 0.1)
     """
 
-    def __init__(self, model_or_params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(
+        self, model_or_params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         super().__init__(model_or_params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {describe(betas)}")
         self.betas = (
-            _as_float("betas[0]", betas[0], minimum=0.0, below=1.0),
-            _as_float("betas[1]", betas[1], minimum=0.0, below=1.0),
+            as_float("betas[0]", betas[0], minimum=0.0, below=1.0),
+            as_float("betas[1]", betas[1], minimum=0.0, below=1.0),
         )
-        self.eps = _as_float("eps", eps, minimum=0.0)
+        self.eps = as_float("eps", eps, minimum=0.0)
         self.m = [np.zeros_like(param) for _, _, param in self._triples]
         self.v = [np.zeros_like(param) for _, _, param in self._triples]
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter in place from its current gradient."""
         beta1, beta2 = self.betas
         t = self.steps + 1
         step_size = self.lr / (1 - beta1**t)
         root_correction = math.sqrt(1 - beta2**t)
-        for (layer, name, param), m, v in zip(self._triples, self.m, self.v):
+        for (layer, name, param), m, v in zip(self._triples, self.m, self.v, strict=True):
             grad = self._gradient(layer, name, param)
             m *= beta1
             m += (1 - beta1) * grad

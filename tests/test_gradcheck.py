@@ -72,7 +72,11 @@ def test_lesson07_use_conv_backward_dx_through_a_plain_function(rng):
 
 
 def test_check_operation_names_each_input(rng):
-    inputs = {"x": rng.standard_normal((2, 2, 5, 5)), "weight": rng.standard_normal((3, 2, 3, 3)), "bias": rng.standard_normal(3)}
+    inputs = {
+        "x": rng.standard_normal((2, 2, 5, 5)),
+        "weight": rng.standard_normal((3, 2, 3, 3)),
+        "bias": rng.standard_normal(3),
+    }
 
     def forward(x, weight, bias):
         return conv.conv2d(x, weight, bias, stride=2, padding=1)
@@ -99,7 +103,9 @@ def test_detects_max_pool_backward_that_spreads_gradient_to_the_whole_window(rng
     good = check_operation(pooling.max_pool2d, pooling.max_pool2d_backward, {"x": x})
     bad = check_operation(pooling.max_pool2d, wrong_backward, {"x": x})
     assert good.passed and not bad.passed
-    with pytest.raises(GradientCheckError, match=r"gradient of x is wrong: at index \(0, 0, \d, \d\) the analytic value is"):
+    with pytest.raises(
+        GradientCheckError, match=r"gradient of x is wrong: at index \(0, 0, \d, \d\) the analytic value is"
+    ):
         assert_gradients_correct(bad)
 
 
@@ -109,7 +115,10 @@ def test_names_the_wrong_parameter_of_a_layer(rng):
     assert [(c.name, c.passed) for c in result] == [("W", True), ("b", False), ("input", True)]
     text = str(result)
     assert "FAIL" in text and "1 gradient(s) FAIL" in text
-    with pytest.raises(GradientCheckError, match=r"1 of 3 gradients failed the check .*\n- gradient of b is wrong: at index \(\d,\) the analytic value is .* \(max abs error .*, max rel error .*\)"):
+    with pytest.raises(
+        GradientCheckError,
+        match=r"1 of 3 gradients failed the check .*\n- gradient of b is wrong: at index \(\d,\) the analytic value is .* \(max abs error .*, max rel error .*\)",
+    ):
         assert_gradients_correct(result)
 
 
@@ -123,20 +132,36 @@ def test_names_the_wrong_layer_and_parameter_of_a_model(rng):
         ReLU(),
         Dense(8, 3, rng=2, dtype=np.float64),
     )
-    for layer, name, param in model.parameters():
+    for _layer, name, param in model.parameters():
         if name == "b":
             param[...] = rng.standard_normal(param.shape)
     x = rng.standard_normal((3, 1, 4, 4))
     result = check_model(model, SoftmaxCrossEntropy(), x, [0, 2, 1])
     assert [c.name for c in result.failures] == ["layers[4].W (DenseTransposedWeightGrad)"]
-    with pytest.raises(GradientCheckError, match=r"gradient of layers\[4\].W \(DenseTransposedWeightGrad\) is wrong"):
+    with pytest.raises(
+        GradientCheckError, match=r"gradient of layers\[4\].W \(DenseTransposedWeightGrad\) is wrong"
+    ):
         result.raise_if_failed()
 
 
 def test_result_table_and_lookup():
     result = check_gradient(lambda v: np.sum(v**2), np.array([1.0, 2.0]), np.array([2.0, 4.0]), name="w")
     lines = str(result).splitlines()
-    assert lines[0].split() == ["gradient", "shape", "max", "abs", "err", "max", "rel", "err", "worst", "index", "analytic", "numerical", "ok"]
+    assert lines[0].split() == [
+        "gradient",
+        "shape",
+        "max",
+        "abs",
+        "err",
+        "max",
+        "rel",
+        "err",
+        "worst",
+        "index",
+        "analytic",
+        "numerical",
+        "ok",
+    ]
     assert lines[2].startswith("w ") and lines[2].endswith("pass")
     assert lines[-1].startswith("all gradients pass")
     assert isinstance(result, GradCheckResult) and bool(result) and len(result) == 1
@@ -160,9 +185,15 @@ def test_input_errors():
         check_gradient(lambda v: v * 2, np.zeros(2), np.zeros(2))
     with pytest.raises(TypeError, match=r"x must be a float64 ndarray \(nudges of 1e-06 vanish in float32\)"):
         numerical_gradient(lambda v: np.sum(v), np.zeros(2, dtype=np.float32))
-    with pytest.raises(TypeError, match=r"parameter W is float32; gradient checks need float64 \(build the layer with dtype=np.float64\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"parameter W is float32; gradient checks need float64 \(build the layer with dtype=np.float64\)",
+    ):
         check_layer(Dense(2, 2), np.zeros((1, 2)))
-    with pytest.raises(ValueError, match=r"analytic gradient of W must have shape \(2, 2\) \(the shape of what it differentiates\), got shape \(4,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"analytic gradient of W must have shape \(2, 2\) \(the shape of what it differentiates\), got shape \(4,\)",
+    ):
         compare("W", np.zeros(4), np.zeros((2, 2)))
     with pytest.raises(ValueError, match=r"backward must return one gradient per input \(x, w\), got"):
         check_operation(lambda x, w: x * w, lambda dout, x, w: dout * w, {"x": [1.0], "w": [2.0]})
@@ -178,13 +209,15 @@ def test_relative_error_is_the_largest_entrywise_relative_error():
     from cnn_helpers.gradcheck import relative_error
 
     assert relative_error([3.0, 0.0, 2.0], [3.0, 0.0, 2.5]) == pytest.approx(0.2)
-    assert relative_error(np.zeros((2, 2)), np.zeros((2, 2))) == 0.0            # 0 / 0 counts as 0
-    assert relative_error([1.0, -1.0], [1.0, 1.0]) == pytest.approx(2.0)       # opposite signs
+    assert relative_error(np.zeros((2, 2)), np.zeros((2, 2))) == 0.0  # 0 / 0 counts as 0
+    assert relative_error([1.0, -1.0], [1.0, 1.0]) == pytest.approx(2.0)  # opposite signs
     assert relative_error([np.nan], [1.0]) == np.inf
     # The same relative error at every scale, unlike the absolute error
     rng = np.random.default_rng(0)
     a = rng.normal(size=(3, 4))
     n = a * (1 + 1e-3 * rng.uniform(-1, 1, size=a.shape))
     assert relative_error(a * 1e-8, n * 1e-8) == pytest.approx(relative_error(a * 1e8, n * 1e8))
-    with pytest.raises(ValueError, match=r"analytic and numerical must have the same shape, got \(2,\) and \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"analytic and numerical must have the same shape, got \(2,\) and \(3,\)"
+    ):
         relative_error(np.zeros(2), np.zeros(3))

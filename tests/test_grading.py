@@ -16,7 +16,6 @@ import nbformat
 import pytest
 
 from cnn_helpers.course import NOTEBOOKS_DIR, SOLUTIONS_DIR, editions
-from cnn_helpers.course.grade import grade_all
 from cnn_helpers.course.workspace import sync_workspace
 
 pytestmark = pytest.mark.notebooks
@@ -65,14 +64,34 @@ def graded_class(tmp_path_factory):
     gradebook = root / "gradebook.csv"
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "cnn_helpers", "grade", str(root), "--json", "--csv", str(gradebook), "--cell-timeout", "10"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "cnn_helpers",
+            "grade",
+            str(root),
+            "--json",
+            "--csv",
+            str(gradebook),
+            "--cell-timeout",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     seconds = time.perf_counter() - started
     assert completed.returncode == 1, completed.stderr  # some exercises failed
     report = json.loads(completed.stdout)
     by_learner = {n["learner"]: {e["id"]: e for e in n["exercises"]} for n in report["notebooks"]}
-    return {"root": root, "report": report, "by": by_learner, "before": before, "gradebook": gradebook, "seconds": seconds}
+    return {
+        "root": root,
+        "report": report,
+        "by": by_learner,
+        "before": before,
+        "gradebook": gradebook,
+        "seconds": seconds,
+    }
 
 
 def test_solution_gets_full_marks(graded_class):

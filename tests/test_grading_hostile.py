@@ -146,8 +146,11 @@ def _cells_by_tag(notebook):
 
 def _digest(folder, pattern="*"):
     folder = Path(folder)
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob(pattern)) if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob(pattern))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 def _processes_with(marker):
@@ -187,9 +190,16 @@ def hostile_class(tmp_path_factory):
     stubs = editions.read(NOTEBOOKS_DIR / LESSON)
     exercise_ids = [e.id for e in editions.exercises(solution)]
     first = exercise_ids[0]
-    context = {"CLASS": str(root), "HOME": str(home), "SECRET": SECRET_NAME, "MARK": MARK, "LESSON": LESSON,
-               "CHECKS": str(COURSE_ROOT / "cnn_helpers" / "checks" / "lesson01.py"),
-               "GRADEBOOK": str(cwd / "gradebook.csv"), "EXERCISE": first}
+    context = {
+        "CLASS": str(root),
+        "HOME": str(home),
+        "SECRET": SECRET_NAME,
+        "MARK": MARK,
+        "LESSON": LESSON,
+        "CHECKS": str(COURSE_ROOT / "cnn_helpers" / "checks" / "lesson01.py"),
+        "GRADEBOOK": str(cwd / "gradebook.csv"),
+        "EXERCISE": first,
+    }
     prelude = "".join(f"{key} = {value!r}\n" for key, value in context.items())
 
     def save(learner, notebook, name=LESSON):
@@ -248,29 +258,63 @@ def hostile_class(tmp_path_factory):
     save("brackets", solution, "01-conv[1].ipynb")
     save("colons", solution, "01-x::y.ipynb")
 
-    before = {"class": _digest(root), "home": _digest(home), "course": _digest(COURSE_ROOT / "cnn_helpers"),
-              "notebooks": _digest(COURSE_ROOT / "notebooks")}
+    before = {
+        "class": _digest(root),
+        "home": _digest(home),
+        "course": _digest(COURSE_ROOT / "cnn_helpers"),
+        "notebooks": _digest(COURSE_ROOT / "notebooks"),
+    }
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmpdir), SECRET_NAME: SECRET_VALUE}
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "cnn_helpers", "grade", str(root), "--json", "--cell-timeout", str(CELL_TIMEOUT),
-         "--timeout", "3", "--jobs", "2"],
-        capture_output=True, text=True, timeout=900, env=env, cwd=cwd, check=False,
+        [
+            sys.executable,
+            "-m",
+            "cnn_helpers",
+            "grade",
+            str(root),
+            "--json",
+            "--cell-timeout",
+            str(CELL_TIMEOUT),
+            "--timeout",
+            "3",
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=cwd,
+        check=False,
     )
     seconds = time.perf_counter() - started
     time.sleep(1.0)  # give a detached process the chance to rewrite the gradebook
     report = json.loads(completed.stdout)
     if os.environ.get("CNN_COURSE_HOSTILE_TIMES"):
         Path(os.environ["CNN_COURSE_HOSTILE_TIMES"]).write_text(
-            "\n".join(f"{n['learner']} {n['seconds']}" for n in report["notebooks"]) + f"\nall {seconds:.1f}\n")
+            "\n".join(f"{n['learner']} {n['seconds']}" for n in report["notebooks"])
+            + f"\nall {seconds:.1f}\n"
+        )
     rows = {}
     for notebook in report["notebooks"]:
         rows.setdefault(notebook["learner"], []).append(notebook)
     return {
-        "root": root, "home": home, "tmpdir": tmpdir, "cwd": cwd, "before": before, "report": report,
-        "by": {learner: found[0] for learner, found in rows.items()}, "rows": rows, "completed": completed,
-        "seconds": seconds, "first": first, "exercise_ids": exercise_ids, "survivors": _processes_with(MARK),
-        "kernel_users": _kernel_user_processes(), "solution_points": sum(e.points for e in editions.exercises(solution)),
+        "root": root,
+        "home": home,
+        "tmpdir": tmpdir,
+        "cwd": cwd,
+        "before": before,
+        "report": report,
+        "by": {learner: found[0] for learner, found in rows.items()},
+        "rows": rows,
+        "completed": completed,
+        "seconds": seconds,
+        "first": first,
+        "exercise_ids": exercise_ids,
+        "survivors": _processes_with(MARK),
+        "kernel_users": _kernel_user_processes(),
+        "solution_points": sum(e.points for e in editions.exercises(solution)),
     }
 
 
@@ -288,9 +332,32 @@ def _full(result, maximum):
 def test_batch_finishes_and_reports_everyone(hostile_class):
     completed = hostile_class["completed"]
     assert completed.returncode == 1, completed.stderr
-    expected = {"aaron", "zoe", "yuri", "spy", "vandal", "forger", "looper", "orphan", "crasher", "segfault",
-                "bomb", "forkbomb", "syntax", "traversal", "etc", "judy", "badtags", "strmeta", "garbage", "dupe",
-                "(top) 01-stray.ipynb", "linker", "brackets", "colons"}
+    expected = {
+        "aaron",
+        "zoe",
+        "yuri",
+        "spy",
+        "vandal",
+        "forger",
+        "looper",
+        "orphan",
+        "crasher",
+        "segfault",
+        "bomb",
+        "forkbomb",
+        "syntax",
+        "traversal",
+        "etc",
+        "judy",
+        "badtags",
+        "strmeta",
+        "garbage",
+        "dupe",
+        "(top) 01-stray.ipynb",
+        "linker",
+        "brackets",
+        "colons",
+    }
     assert set(hostile_class["by"]) == expected
 
 
@@ -368,14 +435,18 @@ def test_dead_kernel_is_reported_at_once(hostile_class):
 
 
 def test_memory_bomb_and_fork_bomb_hit_their_limits(hostile_class):
-    bomb = next(e["message"] for e in hostile_class["by"]["bomb"]["exercises"] if e["id"] == hostile_class["first"])
+    bomb = next(
+        e["message"] for e in hostile_class["by"]["bomb"]["exercises"] if e["id"] == hostile_class["first"]
+    )
     assert "MemoryError" in bomb
     found = _probe(hostile_class["by"]["forkbomb"], hostile_class["first"])
     assert found["spawned"] < sandbox.DEFAULT_PROCESSES and found["error"]
 
 
 def test_error_in_exercise_cell_reported_with_its_type_and_line(hostile_class):
-    message = next(e["message"] for e in hostile_class["by"]["syntax"]["exercises"] if e["id"] == hostile_class["first"])
+    message = next(
+        e["message"] for e in hostile_class["by"]["syntax"]["exercises"] if e["id"] == hostile_class["first"]
+    )
     assert "SyntaxError" in message and re.search(r"line \d+", message), message
 
 
@@ -385,7 +456,9 @@ def test_path_traversal_and_bad_notebooks_are_error_rows(hostile_class):
         assert "two digits" in by[learner]["error"] and by[learner]["points"] == 0
     assert "not a readable notebook" in by["garbage"]["error"]
     assert "symbolic link" in by["linker"]["error"]
-    assert max(r["max_points"] for r in hostile_class["report"]["notebooks"]) == hostile_class["solution_points"]
+    assert (
+        max(r["max_points"] for r in hostile_class["report"]["notebooks"]) == hostile_class["solution_points"]
+    )
 
 
 def test_duplicates_and_stray_notebooks_are_reported(hostile_class):

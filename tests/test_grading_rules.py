@@ -21,10 +21,32 @@ RELEASED = grade.released_lessons(SOLUTIONS_DIR)
 needs_sandbox = pytest.mark.skipif(not sandbox.availability()[0], reason="no sandbox here")
 
 # Gradescope's results.json, from https://gradescope-autograders.readthedocs.io/en/latest/specs/
-GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
-                  "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
-GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
-                   "tags", "visibility", "extra_data"}
+GRADESCOPE_TOP = {
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+}
+GRADESCOPE_TEST = {
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+}
 GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 
@@ -32,7 +54,10 @@ def _check_gradescope(results):
     assert set(results) <= GRADESCOPE_TOP
     assert isinstance(results["tests"], list) and results["tests"]
     assert isinstance(results["score"], float)
-    assert results["visibility"] in GRADESCOPE_VISIBILITY and results["stdout_visibility"] in GRADESCOPE_VISIBILITY
+    assert (
+        results["visibility"] in GRADESCOPE_VISIBILITY
+        and results["stdout_visibility"] in GRADESCOPE_VISIBILITY
+    )
     for test in results["tests"]:
         assert set(test) <= GRADESCOPE_TEST and {"name", "score", "max_score", "output"} <= set(test)
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
@@ -49,17 +74,25 @@ def _write(path, notebook):
 
 
 def _cli(*args, **options):
-    return subprocess.run([sys.executable, "-m", "cnn_helpers", *map(str, args)], capture_output=True, text=True, check=False,
-                          timeout=600, **options)
+    return subprocess.run(
+        [sys.executable, "-m", "cnn_helpers", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        **options,
+    )
 
 
 # ------------------------------------------------------------------------------ lesson ids
 
 
-@pytest.mark.parametrize("stored", ["../../class/judy/.ipynb_checkpoints/01", "/etc/01", "1", "001", 1, ["01"], "99"])
+@pytest.mark.parametrize(
+    "stored", ["../../class/judy/.ipynb_checkpoints/01", "/etc/01", "1", "001", 1, ["01"], "99"]
+)
 def test_lesson_id_must_be_two_digits_naming_a_released_lesson(stored):
     raw = {"metadata": {"cnn_course": {"lesson": stored}}, "cells": []}
-    with pytest.raises(grade.GradeError, match="two digits|not a released lesson"):
+    with pytest.raises(grade.GradeError, match=r"two digits|not a released lesson"):
         grade.lesson_of(raw, Path("01-x.ipynb"), RELEASED)
 
 
@@ -77,15 +110,23 @@ def test_find_reference_never_globs_a_path(tmp_path):
 
 
 def test_exercise_cells_drops_whatever_is_malformed():
-    raw = {"cells": [
-        {"cell_type": "code", "metadata": {"tags": [1, "exercise-1.1"]}, "source": ["def f():\n", "    return 1"]},
-        {"cell_type": "code", "metadata": {"tags": ["exercise-1.2"]}},
-        {"cell_type": "code", "metadata": "odd", "source": "x"},
-        "not a cell",
-    ]}
+    raw = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"tags": [1, "exercise-1.1"]},
+                "source": ["def f():\n", "    return 1"],
+            },
+            {"cell_type": "code", "metadata": {"tags": ["exercise-1.2"]}},
+            {"cell_type": "code", "metadata": "odd", "source": "x"},
+            "not a cell",
+        ]
+    }
     cells = grade.exercise_cells(raw).cells
-    assert [(c.metadata["tags"], c.source) for c in cells] == [(["exercise-1.1"], "def f():\n    return 1"),
-                                                               (["exercise-1.2"], "")]
+    assert [(c.metadata["tags"], c.source) for c in cells] == [
+        (["exercise-1.1"], "def f():\n    return 1"),
+        (["exercise-1.2"], ""),
+    ]
 
 
 def test_error_summary_names_type_and_line():
@@ -106,8 +147,12 @@ def test_collect_reports_duplicates_strays_and_links(tmp_path):
     (tmp_path / "ben" / LESSON).symlink_to(tmp_path / "ann" / LESSON)
     (tmp_path / "cal").symlink_to(tmp_path / "ann", target_is_directory=True)
     found = {(s.learner, s.path.relative_to(tmp_path).as_posix()): s for s in grade.collect([tmp_path])}
-    assert set(found) == {("(top) stray-01.ipynb", "stray-01.ipynb"), ("ann", f"ann/{LESSON}"),
-                          ("ben", f"ben/{LESSON}"), ("cal", "cal")}
+    assert set(found) == {
+        ("(top) stray-01.ipynb", "stray-01.ipynb"),
+        ("ann", f"ann/{LESSON}"),
+        ("ben", f"ben/{LESSON}"),
+        ("cal", "cal"),
+    }
     assert "not graded: old/" in found[("ann", f"ann/{LESSON}")].notes[0]
     assert "top of the class folder" in found[("(top) stray-01.ipynb", "stray-01.ipynb")].notes[0]
     assert "symbolic link" in found[("ben", f"ben/{LESSON}")].error
@@ -120,8 +165,14 @@ def test_a_working_folder_is_one_learner(tmp_path):
 
 
 def test_gradebook_is_written_atomically_and_never_as_a_formula(tmp_path):
-    result = grade.NotebookResult(path="x.ipynb", lesson="01", exercises=[grade.ExerciseResult("1.1", "t", True, 1, 1)],
-                                  points=1, max_points=1, notes=["=HYPERLINK(1)"])
+    result = grade.NotebookResult(
+        path="x.ipynb",
+        lesson="01",
+        exercises=[grade.ExerciseResult("1.1", "t", True, 1, 1)],
+        points=1,
+        max_points=1,
+        notes=["=HYPERLINK(1)"],
+    )
     target = tmp_path / "gradebook.csv"
     elsewhere = tmp_path / "elsewhere.csv"
     elsewhere.write_text("keep\n")
@@ -136,8 +187,17 @@ def test_gradebook_is_written_atomically_and_never_as_a_formula(tmp_path):
 
 
 def test_gradescope_format_from_results():
-    ok = grade.NotebookResult(path="a/01-x.ipynb", lesson="01", points=1, max_points=3, seconds=4.2, exercises=[
-        grade.ExerciseResult("1.1", "flatten", True, 1, 1), grade.ExerciseResult("1.2", "count", False, 0, 2, "hint")])
+    ok = grade.NotebookResult(
+        path="a/01-x.ipynb",
+        lesson="01",
+        points=1,
+        max_points=3,
+        seconds=4.2,
+        exercises=[
+            grade.ExerciseResult("1.1", "flatten", True, 1, 1),
+            grade.ExerciseResult("1.2", "count", False, 0, 2, "hint"),
+        ],
+    )
     broken = grade.NotebookResult(path="a/02-y.ipynb", lesson="?", error="not a readable notebook")
     results = grade.to_gradescope([("", ok), ("", broken)])
     _check_gradescope(results)
@@ -151,18 +211,24 @@ def test_gradescope_format_from_results():
 @needs_sandbox
 def test_gradescope_file_from_the_command_line(tmp_path):
     _write(tmp_path / "work" / LESSON, editions.read(SOLUTIONS_DIR / LESSON))
-    completed = _cli("grade", tmp_path / "work", "--gradescope", tmp_path / "results.json", "--cell-timeout", "30")
+    completed = _cli(
+        "grade", tmp_path / "work", "--gradescope", tmp_path / "results.json", "--cell-timeout", "30"
+    )
     assert completed.returncode == 0, completed.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     _check_gradescope(results)
     maximum = sum(e.points for e in editions.exercises(editions.read(SOLUTIONS_DIR / LESSON)))
-    assert results["score"] == maximum and len(results["tests"]) == len(editions.exercises(editions.read(SOLUTIONS_DIR / LESSON)))
+    assert results["score"] == maximum and len(results["tests"]) == len(
+        editions.exercises(editions.read(SOLUTIONS_DIR / LESSON))
+    )
 
 
 # ---------------------------------------------------------------------------- command line
 
 
-@pytest.mark.parametrize("option", [["--cell-timeout", "0"], ["--cell-timeout", "-3"], ["--jobs", "0"], ["--timeout", "0"]])
+@pytest.mark.parametrize(
+    "option", [["--cell-timeout", "0"], ["--cell-timeout", "-3"], ["--jobs", "0"], ["--timeout", "0"]]
+)
 def test_limits_must_be_positive(option, tmp_path):
     completed = _cli("grade", tmp_path, *option)
     assert completed.returncode == 2 and "must be positive" in completed.stderr
@@ -201,8 +267,13 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(signum, sandboxed, tmp_path):
     (tmp_path / "tmp").mkdir()
     env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
     command = [sys.executable, "-m", "cnn_helpers", "grade", str(tmp_path / "work"), "--cell-timeout", "300"]
-    process = subprocess.Popen(command + ([] if sandboxed else ["--no-sandbox"]), env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command + ([] if sandboxed else ["--no-sandbox"]),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list((tmp_path / "tmp").iterdir()):
         time.sleep(0.2)
@@ -251,4 +322,8 @@ def test_working_copy_that_is_a_file_gets_a_clear_message(tmp_path):
     with pytest.raises(WorkspaceError, match="exists but is not a folder"):
         sync_workspace(tmp_path / "work", NOTEBOOKS_DIR)
     completed = _cli("workspace", tmp_path / "work")
-    assert completed.returncode == 2 and "is not a folder" in completed.stderr and "Traceback" not in completed.stderr
+    assert (
+        completed.returncode == 2
+        and "is not a folder" in completed.stderr
+        and "Traceback" not in completed.stderr
+    )

@@ -59,7 +59,8 @@ def test_unflatten_undoes_flatten_image(rng):
 
 def test_unflatten_names_the_mismatch():
     with pytest.raises(
-        ValueError, match=r"vector of length 2500 cannot become an image of shape \(50, 49\), which needs 2450"
+        ValueError,
+        match=r"vector of length 2500 cannot become an image of shape \(50, 49\), which needs 2450",
     ):
         unflatten(np.zeros(2500), (50, 49))
 
@@ -114,7 +115,7 @@ def test_count_polynomial_features_validates():
         count_polynomial_features(0)
     with pytest.raises(ValueError, match="degree must be >= 0, got -1"):
         count_polynomial_features(5, degree=-1)
-    with pytest.raises(TypeError, match="degree must be an integer, got float 2.0"):
+    with pytest.raises(TypeError, match=r"degree must be an integer, got float 2\.0"):
         count_polynomial_features(5, degree=2.0)
     with pytest.raises(TypeError, match="include_bias must be True or False, got str 'yes'"):
         count_polynomial_features(5, include_bias="yes")
@@ -150,7 +151,7 @@ def test_shuffle_pixels_is_seeded(rng):
     images = rng.normal(size=(2, 8, 8))
     first, first_permutation = shuffle_pixels(images, seed=7)
     again, again_permutation = shuffle_pixels(images, seed=7)
-    other, other_permutation = shuffle_pixels(images, seed=8)
+    _other, other_permutation = shuffle_pixels(images, seed=8)
     np.testing.assert_array_equal(first, again)
     np.testing.assert_array_equal(first_permutation, again_permutation)
     assert not np.array_equal(first_permutation, other_permutation)
@@ -174,7 +175,9 @@ def test_a_dense_layer_gives_the_same_outputs_on_shuffled_pixels_with_shuffled_w
 
 
 def test_shuffle_pixels_validates():
-    with pytest.raises(ValueError, match=r"images must be \(H, W\), \(N, H, W\) or \(N, C, H, W\), got shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"images must be \(H, W\), \(N, H, W\) or \(N, C, H, W\), got shape \(4,\)"
+    ):
         shuffle_pixels(np.zeros(4))
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         shuffle_pixels(np.zeros((2, 2)), seed=-1)
@@ -189,9 +192,6 @@ def test_block_average():
     np.testing.assert_array_equal(block_average(image[:3, :3], 2), [[2.5]])  # partial blocks dropped
     with pytest.raises(ValueError, match=r"factor 5 is larger than the image of shape \(4, 4\)"):
         block_average(image, 5)
-
-
-
 
 
 def shift_by_loops(image, dy, dx):
@@ -229,9 +229,11 @@ def test_shifting_digits_on_a_canvas_keeps_every_pixel(rng):
 
 
 def test_shift_images_validates():
-    with pytest.raises(TypeError, match="dy must be an integer, got float 1.5"):
+    with pytest.raises(TypeError, match=r"dy must be an integer, got float 1\.5"):
         shift_images(np.zeros((3, 3)), 1.5, 0)
-    with pytest.raises(ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"x must be an image \(H, W\) or a batch \(\.\.\., H, W\), got shape \(3,\)"
+    ):
         shift_images(np.zeros(3), 1, 0)
 
 

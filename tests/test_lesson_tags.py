@@ -16,8 +16,21 @@ import pytest
 MODULES = [
     importlib.import_module(f"cnn_helpers.{name}")
     for name in (
-        "images", "data", "conv", "filters", "pooling", "layers", "model", "optim", "gradcheck", "training",
-        "receptive_field", "blocks", "dense_prediction", "plotting", "widgets",
+        "images",
+        "data",
+        "conv",
+        "filters",
+        "pooling",
+        "layers",
+        "model",
+        "optim",
+        "gradcheck",
+        "training",
+        "receptive_field",
+        "blocks",
+        "dense_prediction",
+        "plotting",
+        "widgets",
     )
 ]
 

@@ -21,13 +21,15 @@ def _toy_problem(rng, n=96):
     y = rng.integers(0, 4, size=n)
     for i, label in enumerate(y):
         r, c = divmod(label, 2)
-        x[i, 0, 2 * r:2 * r + 2, 2 * c:2 * c + 2] += 0.5
+        x[i, 0, 2 * r : 2 * r + 2, 2 * c : 2 * c + 2] += 0.5
     return x, y
 
 
 def _toy_model(seed=0):
     rng = np.random.default_rng(seed)
-    return Sequential(Conv2D(1, 4, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2), Flatten(), Dense(16, 4, rng=rng))
+    return Sequential(
+        Conv2D(1, 4, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2), Flatten(), Dense(16, 4, rng=rng)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,7 +53,14 @@ def test_whole_model_gradients_match_numerical(rng):
 def test_small_cnn_structure_and_summary():
     model = small_cnn()
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense",
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "Flatten",
+        "Dense",
     ]
     assert model.layers[0].needs_input_grad is False
     c1, c2 = model.layers[0].out_channels, model.layers[3].out_channels
@@ -72,7 +81,10 @@ def test_sequential_parameters_params_and_grads(rng):
     model = _toy_model()
     assert list(model.params) == ["0.W", "0.b", "4.W", "4.b"]
     assert [(type(layer).__name__, name) for layer, name, _ in model.parameters()] == [
-        ("Conv2D", "W"), ("Conv2D", "b"), ("Dense", "W"), ("Dense", "b"),
+        ("Conv2D", "W"),
+        ("Conv2D", "b"),
+        ("Dense", "W"),
+        ("Dense", "b"),
     ]
     assert model.params["0.W"] is model.layers[0].params["W"]
     assert model.grads == {}
@@ -93,27 +105,39 @@ def test_predict_in_batches_matches_one_forward(rng):
 
 
 def test_sequential_errors():
-    with pytest.raises(TypeError, match=r"layers\[1\] must be a layer with forward, backward, params and grads, got int 3"):
+    with pytest.raises(
+        TypeError, match=r"layers\[1\] must be a layer with forward, backward, params and grads, got int 3"
+    ):
         Sequential(ReLU(), 3)
-    with pytest.raises(ValueError, match=r"layers\[2\] Dense\(32, 10\) cannot take input of shape \(64,\): input_shape must be \(32,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"layers\[2\] Dense\(32, 10\) cannot take input of shape \(64,\): input_shape must be \(32,\)",
+    ):
         Sequential(Conv2D(1, 4, 3, padding=1), Flatten(), Dense(32, 10)).summary((1, 4, 4))
     with pytest.raises(RuntimeError, match=r"Dense.backward called before forward"):
         Sequential(Dense(2, 2)).backward(np.zeros((1, 2)))
     with pytest.raises(ValueError, match=r"channels must be a pair \(c1, c2\), got int 8"):
         small_cnn(channels=8)
-    with pytest.raises(ValueError, match=r"input_shape must be the shape of one example \(C, H, W\), got tuple \(8, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"input_shape must be the shape of one example \(C, H, W\), got tuple \(8, 8\)"
+    ):
         small_cnn(input_shape=(8, 8))
-    with pytest.raises(ValueError, match=r"input_shape must be at least 4x4 to survive two 2x2 poolings, got \(1, 3, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"input_shape must be at least 4x4 to survive two 2x2 poolings, got \(1, 3, 8\)"
+    ):
         small_cnn(input_shape=(1, 3, 8))
     with pytest.raises(TypeError, match=r"small_cnn\(\) takes from 0 to 3 positional arguments"):
         small_cnn((1, 8, 8), (4, 8), 10, 0)  # seed is keyword-only
 
 
-@pytest.mark.parametrize("input_shape, channels, flat", [
-    ((1, 8, 8), (32, 64), 64 * 2 * 2),
-    ((1, 28, 28), (16, 32), 32 * 7 * 7),   # the capstone's network
-    ((3, 10, 9), (2, 5), 5 * 2 * 2),       # odd sizes: each pool floors
-])
+@pytest.mark.parametrize(
+    "input_shape, channels, flat",
+    [
+        ((1, 8, 8), (32, 64), 64 * 2 * 2),
+        ((1, 28, 28), (16, 32), 32 * 7 * 7),  # the capstone's network
+        ((3, 10, 9), (2, 5), 5 * 2 * 2),  # odd sizes: each pool floors
+    ],
+)
 def test_small_cnn_sizes_its_dense_layer_from_the_input(input_shape, channels, flat):
     model = small_cnn(input_shape=input_shape, channels=channels)
     assert (model.layers[0].in_channels, model.layers[-1].in_features) == (input_shape[0], flat)
@@ -146,14 +170,37 @@ def test_feature_maps_are_every_layer_output_in_order(rng):
 def test_fit_learns_a_toy_problem_and_records_history(rng):
     x, y = _toy_problem(rng)
     model = _toy_model()
-    history = fit(model, SoftmaxCrossEntropy(), Adam(model, lr=0.05), x[:64], y[:64], epochs=15, batch_size=16,
-                  x_val=x[64:], y_val=y[64:], progress=False)
+    history = fit(
+        model,
+        SoftmaxCrossEntropy(),
+        Adam(model, lr=0.05),
+        x[:64],
+        y[:64],
+        epochs=15,
+        batch_size=16,
+        x_val=x[64:],
+        y_val=y[64:],
+        progress=False,
+    )
     assert history.epochs == 15 and len(history.batch_loss) == 15 * 4
-    assert len(history.train_accuracy) == len(history.val_accuracy) == len(history.val_loss) == len(history.seconds) == 15
+    assert (
+        len(history.train_accuracy)
+        == len(history.val_accuracy)
+        == len(history.val_loss)
+        == len(history.seconds)
+        == 15
+    )
     assert history.loss[-1] < history.loss[0] / 10
     assert history.train_accuracy[-1] == 1.0 and history.val_accuracy[-1] >= 0.9
     assert history["val_accuracy"] is history.val_accuracy
-    assert set(history.as_dict()) == {"loss", "train_accuracy", "val_loss", "val_accuracy", "batch_loss", "seconds"}
+    assert set(history.as_dict()) == {
+        "loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "batch_loss",
+        "seconds",
+    }
     assert repr(history).startswith("History(15 epochs; last: loss ")
     # The epoch loss is the batch losses' mean weighted by batch size (all batches are full here).
     assert history.loss[0] == pytest.approx(np.mean(history.batch_loss[:4]))
@@ -164,8 +211,17 @@ def test_fit_is_deterministic_for_a_seed(rng):
 
     def run(seed):
         model = _toy_model()
-        history = fit(model, SoftmaxCrossEntropy(), SGD(model, lr=0.1, momentum=0.9), x, y, epochs=3, batch_size=10,
-                      seed=seed, progress=False)
+        history = fit(
+            model,
+            SoftmaxCrossEntropy(),
+            SGD(model, lr=0.1, momentum=0.9),
+            x,
+            y,
+            epochs=3,
+            batch_size=10,
+            seed=seed,
+            progress=False,
+        )
         return history, model
 
     (first, model_a), (second, model_b), (other, _) = run(1), run(1), run(2)
@@ -207,7 +263,18 @@ def test_live_plot_updates_one_display_in_a_notebook(rng, monkeypatch):
     x, y = _toy_problem(rng, n=32)
     model = _toy_model()
     before = set(plt.get_fignums())
-    fit(model, SoftmaxCrossEntropy(), Adam(model), x, y, epochs=3, x_val=x, y_val=y, progress=False, live_plot=True)
+    fit(
+        model,
+        SoftmaxCrossEntropy(),
+        Adam(model),
+        x,
+        y,
+        epochs=3,
+        x_val=x,
+        y_val=y,
+        progress=False,
+        live_plot=True,
+    )
     assert [event[0] for event in shown] == ["display", "update", "update", "update"]
     assert shown[0][2] is True
     assert shown[-1][2] == "Loss" and shown[-1][3] == "Training: epoch 3 of 3"
@@ -231,9 +298,13 @@ def test_fit_errors(rng):
     x, y = _toy_problem(rng, n=8)
     model = _toy_model()
     args = (model, SoftmaxCrossEntropy(), Adam(model))
-    with pytest.raises(ValueError, match=r"y_train must have shape \(8,\), one class index per example, got shape \(7,\)"):
+    with pytest.raises(
+        ValueError, match=r"y_train must have shape \(8,\), one class index per example, got shape \(7,\)"
+    ):
         fit(*args, x, y[:7], epochs=1, progress=False)
-    with pytest.raises(TypeError, match=r"y_train must hold integer class indices \(whole numbers\), got 0.5"):
+    with pytest.raises(
+        TypeError, match=r"y_train must hold integer class indices \(whole numbers\), got 0.5"
+    ):
         fit(*args, x, np.r_[0.5, y[1:]], epochs=1, progress=False)
     with pytest.raises(TypeError, match=r"y_val must hold integer class indices, got list \['a', 'b'\]"):
         fit(*args, x, y, epochs=1, x_val=x[:2], y_val=["a", "b"], progress=False)
@@ -243,7 +314,9 @@ def test_fit_errors(rng):
         fit(*args, x, y, epochs=1, batch_size=32.0, progress=False)
     with pytest.raises(ValueError, match=r"x_val and y_val must be given together"):
         fit(*args, x, y, epochs=1, x_val=x, progress=False)
-    with pytest.raises(ValueError, match=r"x_val examples must have shape \(1, 4, 4\) like x_train, got \(1, 8, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"x_val examples must have shape \(1, 4, 4\) like x_train, got \(1, 8, 8\)"
+    ):
         fit(*args, x, y, epochs=1, x_val=np.zeros((2, 1, 8, 8)), y_val=[0, 1], progress=False)
     with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 4\), got 7"):
         fit(*args, x, np.full(8, 7), epochs=1, progress=False)
@@ -270,9 +343,13 @@ def test_accuracy_evaluate_and_confusion_matrix(rng):
 
 
 def test_metric_errors():
-    with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one class index per example, got shape \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"labels must have shape \(3,\), one class index per example, got shape \(2,\)"
+    ):
         accuracy([0, 1, 1], [0, 1])
-    with pytest.raises(ValueError, match=r"predictions must be class indices of shape \(N,\) or scores of shape \(N, K\)"):
+    with pytest.raises(
+        ValueError, match=r"predictions must be class indices of shape \(N,\) or scores of shape \(N, K\)"
+    ):
         accuracy([0.5, 1.0], [0, 1])
     with pytest.raises(TypeError, match=r"accuracy\(model, x, y\) needs a model with predict\(\)"):
         accuracy([0, 1], np.zeros((2, 2)), [0, 1])
@@ -298,8 +375,17 @@ def test_TRAINING_BAR_small_cnn_reaches_98_percent_on_digits():
     digits = load_digits()
     model = small_cnn(seed=0)
     start = time.perf_counter()
-    history = fit(model, SoftmaxCrossEntropy(), Adam(model, lr=DIGITS_LR), digits.x_train, digits.y_train,
-                  epochs=DIGITS_EPOCHS, batch_size=DIGITS_BATCH, seed=0, progress=False)
+    history = fit(
+        model,
+        SoftmaxCrossEntropy(),
+        Adam(model, lr=DIGITS_LR),
+        digits.x_train,
+        digits.y_train,
+        epochs=DIGITS_EPOCHS,
+        batch_size=DIGITS_BATCH,
+        seed=0,
+        progress=False,
+    )
     seconds = time.perf_counter() - start
     test_accuracy = accuracy(model, digits.x_test, digits.y_test)
     print(f"small_cnn: test accuracy {test_accuracy:.2%} after {DIGITS_EPOCHS} epochs in {seconds:.1f} s")

@@ -80,11 +80,11 @@ def test_one_adam_step_matches_torch_in_float32(rng):
     model = _model(np.float32)
     tensors = [torch.tensor(param.copy(), requires_grad=True) for _, _, param in model.parameters()]
     _set_random_grads(model, rng)
-    for tensor, (layer, name, _) in zip(tensors, model.parameters()):
+    for tensor, (layer, name, _) in zip(tensors, model.parameters(), strict=True):
         tensor.grad = torch.tensor(layer.grads[name])
     Adam(model).step()
     torch.optim.Adam(tensors).step()
-    for tensor, (_, _, param) in zip(tensors, model.parameters()):
+    for tensor, (_, _, param) in zip(tensors, model.parameters(), strict=True):
         assert param.dtype == np.float32
         np.testing.assert_allclose(param, tensor.detach().numpy(), rtol=1e-6, atol=1e-7)
 
@@ -95,8 +95,8 @@ def test_updates_are_in_place(rng):
     _set_random_grads(model, rng)
     for optimizer in (SGD(model, lr=0.1, momentum=0.5), Adam(model)):
         optimizer.step()
-    assert all(a is b for a, b in zip(arrays, [param for _, _, param in model.parameters()]))
-    assert all(a is b for a, b in zip(arrays, model.params.values()))
+    assert all(a is b for a, b in zip(arrays, [param for _, _, param in model.parameters()], strict=True))
+    assert all(a is b for a, b in zip(arrays, model.params.values(), strict=True))
 
 
 def test_accepts_model_layer_or_list_of_layers():
@@ -115,18 +115,24 @@ def test_zero_grad_fills_zeros_in_place(rng):
     grads = list(model.grads.values())
     SGD(model, lr=0.1).zero_grad()
     assert all(np.all(g == 0) for g in model.grads.values())
-    assert all(a is b for a, b in zip(grads, model.grads.values()))
+    assert all(a is b for a, b in zip(grads, model.grads.values(), strict=True))
 
 
 def test_step_before_backward_is_a_runtime_error():
-    with pytest.raises(RuntimeError, match=r"no gradient for parameter 'W' of Dense\(2, 2\): call the model's backward\(...\) before the optimiser's step\(\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"no gradient for parameter 'W' of Dense\(2, 2\): call the model's backward\(...\) before the optimiser's step\(\)",
+    ):
         Adam(Dense(2, 2)).step()
 
 
 def test_gradient_of_wrong_shape():
     dense = Dense(2, 2)
     dense.grads = {"W": np.zeros((3, 3)), "b": np.zeros(2)}
-    with pytest.raises(ValueError, match=r"gradient for parameter 'W' of Dense\(2, 2\) has shape \(3, 3\), expected the parameter's shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"gradient for parameter 'W' of Dense\(2, 2\) has shape \(3, 3\), expected the parameter's shape \(2, 2\)",
+    ):
         SGD(dense, lr=0.1).step()
 
 
@@ -148,9 +154,13 @@ def test_hyperparameter_errors():
         Adam(dense, lr=float("nan"))
     with pytest.raises(ValueError, match=r"model_or_params has no parameters to optimise"):
         SGD(ReLU(), lr=0.1)
-    with pytest.raises(TypeError, match=r"model_or_params must be a model, a layer or a list of layers, got int 3"):
+    with pytest.raises(
+        TypeError, match=r"model_or_params must be a model, a layer or a list of layers, got int 3"
+    ):
         SGD(3, lr=0.1)
-    with pytest.raises(TypeError, match=r"model_or_params must hold layers or \(layer, name, array\) triples, got str 'W'"):
+    with pytest.raises(
+        TypeError, match=r"model_or_params must hold layers or \(layer, name, array\) triples, got str 'W'"
+    ):
         SGD(["W"], lr=0.1)
 
 
@@ -172,5 +182,8 @@ def test_step_reads_each_gradient_from_its_leaf_layer(rng, make):
     before = [array.copy() for _, _, array in model.parameters()]
     model.backward(np.ones_like(model.forward(rng.standard_normal((1, 2, 4, 4)))))
     optimiser.step()
-    assert all(not np.array_equal(b, a) for b, (_, _, a) in zip(before, model.parameters()) if b.ndim == 4)
-
+    assert all(
+        not np.array_equal(b, a)
+        for b, (_, _, a) in zip(before, model.parameters(), strict=True)
+        if b.ndim == 4
+    )

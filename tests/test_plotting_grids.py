@@ -6,12 +6,12 @@ import pytest
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.text import Annotation  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
+from matplotlib.text import Annotation
 
-from cnn_helpers import conv, data  # noqa: E402
-from cnn_helpers.plotting import grids  # noqa: E402
+from cnn_helpers import conv, data
+from cnn_helpers.plotting import grids
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +74,9 @@ def test_pixel_value_one_is_white_and_zero_black():
     one, zero = np.argwhere(example.image == 1)[0], np.argwhere(example.image == 0)[0]
     assert _cell_rgb(ax, *one) == (1.0, 1.0, 1.0)
     assert _cell_rgb(ax, *zero) == (0.0, 0.0, 0.0)
-    axes = grids.draw_image_kernel_map(example.image, example.sharpen, conv.correlate2d(example.image, example.sharpen))
+    axes = grids.draw_image_kernel_map(
+        example.image, example.sharpen, conv.correlate2d(example.image, example.sharpen)
+    )
     assert _cell_rgb(axes[0], *one) == (1.0, 1.0, 1.0)
 
 
@@ -113,7 +115,7 @@ def test_draw_matrix_errors():
 
 
 def test_draw_matrix_uses_the_given_axes():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     assert grids.draw_matrix(np.eye(2), ax) is ax
 
 
@@ -141,8 +143,9 @@ def test_image_kernel_map_triple_with_window():
 
 def test_a_true_convolution_is_written_with_an_asterisk():
     example = data.lecture_example()
-    axes = grids.draw_image_kernel_map(example.image, example.one_to_nine,
-                                       conv.convolve2d(example.image, example.one_to_nine), operator="*")
+    axes = grids.draw_image_kernel_map(
+        example.image, example.one_to_nine, conv.convolve2d(example.image, example.one_to_nine), operator="*"
+    )
     assert [text for ax in axes for text in _annotations(ax)] == ["*", "="]
 
 
@@ -159,9 +162,10 @@ def test_padded_strided_window_for_lesson_04():
 def test_pooling_input_output_pair_for_lesson_06():
     x = np.arange(16.0).reshape(4, 4)
     pooled = x.reshape(2, 2, 2, 2).max(axis=(1, 3))
-    fig, axes = plt.subplots(1, 2)
-    drawn = grids.draw_image_kernel_map(x, None, pooled, axes, window=(0, 1), window_shape=2, stride=2,
-                                        operator="max pool")
+    _fig, axes = plt.subplots(1, 2)
+    drawn = grids.draw_image_kernel_map(
+        x, None, pooled, axes, window=(0, 1), window_shape=2, stride=2, operator="max pool"
+    )
     assert drawn == list(axes)
     assert [ax.get_title() for ax in drawn] == ["input", "output"]
     assert _frames(drawn[0])[-1].get_xy() == (1.5, -0.5)
@@ -179,7 +183,11 @@ def test_multiply_and_sum_step_panels():
     partial[1, 0] = -3
     axes = grids.draw_multiply_and_sum(example.image, example.sharpen, 1, 0, partial)
     assert [ax.get_title() for ax in axes] == [
-        "image, window at (1, 0)", "kernel", "products, sum = -3", "feature map so far"]
+        "image, window at (1, 0)",
+        "kernel",
+        "products, sum = -3",
+        "feature map so far",
+    ]
     assert _texts(axes[3]) == ["3", "3", "-2", "-3"]
     assert [text for ax in axes for text in _annotations(ax)] == ["×", "=", "sum\n⟶"]
     with pytest.raises(ValueError, match="outside the 3x3 feature map"):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from cnn_helpers import filters  # noqa: E402
-from cnn_helpers.plotting import training_plots as plots  # noqa: E402
-from cnn_helpers.training import History  # noqa: E402
+from cnn_helpers import filters
+from cnn_helpers.plotting import training_plots as plots
+from cnn_helpers.training import History
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +31,12 @@ def test_plot_history_takes_and_returns_axes():
     history.loss += [1.0, 0.6, 0.4]
     history.train_accuracy += [0.5, 0.7, 0.9]
     history.val_accuracy += [0.4, 0.6, 0.8]
-    fig, axes = plt.subplots(1, 2)
+    _fig, axes = plt.subplots(1, 2)
     assert plots.plot_history(history, axes) is axes
     assert axes[0].get_xlabel() == "epoch" and axes[1].get_title() == "Accuracy"
     assert [line.get_label() for line in axes[1].get_lines()] == ["training", "validation"]
     np.testing.assert_array_equal(axes[0].get_lines()[0].get_ydata(), [1.0, 0.6, 0.4])
-    fig2, ax = plt.subplots()
+    _fig2, ax = plt.subplots()
     assert plots.plot_history(history, ax) is ax and ax.get_ylabel() == "cross-entropy loss"
     assert plots.plot_history(history.as_dict())[0].get_title() == "Loss"  # a plain dict works too
     with pytest.raises(ValueError, match=r"history must have a non-empty 'loss' list"):
@@ -69,11 +69,14 @@ def test_confusion_matrix_uses_the_given_axes():
     assert plots.plot_confusion_matrix(np.eye(2, dtype=int), ax=ax) is ax
 
 
-@pytest.mark.parametrize("matrix, kwargs, match", [
-    (np.ones((2, 3)), {}, "must be square"),
-    (np.ones((2, 2)), {"class_names": ["x"]}, "2 entries"),
-    (np.ones(4), {}, "matrix"),
-])
+@pytest.mark.parametrize(
+    "matrix, kwargs, match",
+    [
+        (np.ones((2, 3)), {}, "must be square"),
+        (np.ones((2, 2)), {"class_names": ["x"]}, "2 entries"),
+        (np.ones(4), {}, "matrix"),
+    ],
+)
 def test_confusion_matrix_rejects_bad_input(matrix, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plots.plot_confusion_matrix(matrix, **kwargs)
@@ -93,7 +96,9 @@ def test_misclassified_shows_only_the_mistakes_with_captions():
 
 def test_misclassified_limits_the_number_shown_and_handles_no_mistakes():
     images = np.zeros((10, 8, 8))
-    ax = plots.plot_misclassified(images, np.zeros(10, int), np.ones(10, int), max_images=3, columns=2, title="t")
+    ax = plots.plot_misclassified(
+        images, np.zeros(10, int), np.ones(10, int), max_images=3, columns=2, title="t"
+    )
     assert len(ax.texts) == 3 and ax.get_title() == "t"
     ax = plots.plot_misclassified(images, np.zeros(10, int), np.zeros(10, int))
     assert texts(ax) == ["no mistakes"]
@@ -138,7 +143,9 @@ def test_similarities_reject_shape_mismatches():
 
 
 def test_kernels_beside_filters_pairs_each_kernel_with_its_match():
-    kernels = np.stack([filters.KERNELS["sobel_top"], -filters.KERNELS["sobel_left"], filters.KERNELS["outline"]])
+    kernels = np.stack(
+        [filters.KERNELS["sobel_top"], -filters.KERNELS["sobel_left"], filters.KERNELS["outline"]]
+    )
     axes = plots.plot_kernels_beside_filters(kernels, columns=2)
     assert axes.shape == (4, 2)
     assert axes[0, 0].get_title() == "learned #0"

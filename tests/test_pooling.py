@@ -7,8 +7,13 @@ import pytest
 
 from cnn_helpers import pooling
 from cnn_helpers.pooling import (
-    avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_backward_loops,
-    sum_pool2d, sum_pool2d_backward,
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_backward_loops,
+    sum_pool2d,
+    sum_pool2d_backward,
 )
 
 from _oracles import numerical_gradient
@@ -28,25 +33,28 @@ SHAPES = [(7, 8), (2, 3, 7, 8)]
 SWEEP = list(itertools.product(KINDS, SIZES, STRIDES, SHAPES))
 
 
-
-
 # ----------------------------------------------------------------------------------------------
 # Known values
 # ----------------------------------------------------------------------------------------------
 
-FOUR_BY_FOUR = np.array([
-    [1, 3, 2, 1],
-    [4, 6, 5, 0],
-    [7, 2, 9, 8],
-    [1, 0, 3, 4],
-])
+FOUR_BY_FOUR = np.array(
+    [
+        [1, 3, 2, 1],
+        [4, 6, 5, 0],
+        [7, 2, 9, 8],
+        [1, 0, 3, 4],
+    ]
+)
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("max", [[6, 5], [7, 9]]),
-    ("avg", [[3.5, 2], [2.5, 6]]),
-    ("sum", [[14, 8], [10, 24]]),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("max", [[6, 5], [7, 9]]),
+        ("avg", [[3.5, 2], [2.5, 6]]),
+        ("sum", [[14, 8], [10, 24]]),
+    ],
+)
 def test_two_by_two_pooling_by_hand(kind, expected):
     forward, forward_loops, _, _ = pool_functions(kind)
     for pool in (forward, forward_loops):
@@ -79,6 +87,7 @@ def test_pooling_halves_a_batch_and_keeps_maps_apart(rng):
 # Loops and vectorised versions agree (forward and backward, overlapping windows included)
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind, size, stride, shape", SWEEP)
 def test_loops_match_vectorised(rng, kind, size, stride, shape):
     forward, forward_loops, backward, backward_loops = pool_functions(kind)
@@ -86,8 +95,12 @@ def test_loops_match_vectorised(rng, kind, size, stride, shape):
     out = forward(x, size, stride=stride)
     np.testing.assert_allclose(out, forward_loops(x, size, stride=stride), rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out.shape)
-    np.testing.assert_allclose(backward(dout, x, size, stride=stride), backward_loops(dout, x, size, stride=stride),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        backward(dout, x, size, stride=stride),
+        backward_loops(dout, x, size, stride=stride),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -97,8 +110,12 @@ def test_loops_match_vectorised_with_many_ties(rng, kind, size, stride):
     x = rng.integers(0, 3, (2, 2, 6, 7)).astype(float)  # small integers: many tied maxima
     dout = rng.standard_normal(forward(x, size, stride=stride).shape)
     np.testing.assert_array_equal(forward(x, size, stride=stride), forward_loops(x, size, stride=stride))
-    np.testing.assert_allclose(backward(dout, x, size, stride=stride), backward_loops(dout, x, size, stride=stride),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        backward(dout, x, size, stride=stride),
+        backward_loops(dout, x, size, stride=stride),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,14 +142,19 @@ def test_forward_and_backward_match_torch(rng, kind, size, stride):
     dout = rng.standard_normal(tuple(out_t.shape))
     out_t.backward(torch.from_numpy(dout))
     for pool in (forward, forward_loops):
-        np.testing.assert_allclose(pool(x, size, stride=stride), out_t.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            pool(x, size, stride=stride), out_t.detach().numpy(), rtol=1e-12, atol=1e-12
+        )
     for pool_backward in (backward, backward_loops):
-        np.testing.assert_allclose(pool_backward(dout, x, size, stride=stride), x_t.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            pool_backward(dout, x, size, stride=stride), x_t.grad.numpy(), rtol=1e-12, atol=1e-12
+        )
 
 
 # ----------------------------------------------------------------------------------------------
 # Numerical gradient checks (float64 central differences)
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("size, stride", [(2, None), (3, 1), ((2, 3), (2, 1))])
@@ -152,6 +174,7 @@ def test_backward_numerical_gradients(rng, kind, size, stride):
 # ----------------------------------------------------------------------------------------------
 # Ties in max pooling: only the first maximum (reading order) gets the gradient
 # ----------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("backward", [max_pool2d_backward, max_pool2d_backward_loops])
 def test_max_backward_sends_ties_to_the_first_maximum_only(backward):
@@ -188,6 +211,7 @@ def test_max_backward_gradient_total_is_conserved(rng):
 # dtypes
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_float32_stays_float32(rng, kind):
     x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
@@ -219,20 +243,35 @@ BACKWARDS = [function for kind in KINDS for function in pool_functions(kind)[2:]
 
 
 @pytest.mark.parametrize("pool", FORWARDS)
-@pytest.mark.parametrize("args, error, message", [
-    ((np.ones((2, 2)), 3), ValueError, r"pool window of size \(3, 3\) does not fit in x of shape \(2, 2\) \(height 2, width 2\)"),
-    ((np.ones((1, 1, 4, 2)), (2, 3)), ValueError, r"pool window of size \(2, 3\) does not fit in x of shape \(1, 1, 4, 2\)"),
-    ((np.ones((3, 4, 4)),), ValueError, r"x must be a 2-D or 4-D array, got shape \(3, 4, 4\) \(3-D\)"),
-    ((np.ones(4),), ValueError, r"x must be a 2-D or 4-D array, got shape \(4,\) \(1-D\)"),
-    ((np.ones((4, 4)), 0), ValueError, r"size must be >= 1, got 0"),
-    ((np.ones((4, 4)), 2, {"stride": 0}), ValueError, r"stride must be >= 1, got 0"),
-    ((np.ones((4, 4)), 2, {"stride": (1, -1)}), ValueError, r"stride\[1\] must be >= 1, got -1"),
-    ((np.ones((4, 4)), 2.0), TypeError, r"size must be an integer, got float 2.0"),
-    ((np.ones((4, 4)), (2, 2, 2)), ValueError, r"size must be an int or an \(h, w\) pair"),
-    (([["a", "b"], ["c", "d"]],), TypeError, r"x must hold real numbers"),
-    ((np.ones((2, 2), dtype=complex),), TypeError, r"x must hold real numbers, got an array of dtype complex128"),
-    ((np.zeros((0, 4)),), ValueError, r"x must not be empty, got shape \(0, 4\)"),
-])
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        (
+            (np.ones((2, 2)), 3),
+            ValueError,
+            r"pool window of size \(3, 3\) does not fit in x of shape \(2, 2\) \(height 2, width 2\)",
+        ),
+        (
+            (np.ones((1, 1, 4, 2)), (2, 3)),
+            ValueError,
+            r"pool window of size \(2, 3\) does not fit in x of shape \(1, 1, 4, 2\)",
+        ),
+        ((np.ones((3, 4, 4)),), ValueError, r"x must be a 2-D or 4-D array, got shape \(3, 4, 4\) \(3-D\)"),
+        ((np.ones(4),), ValueError, r"x must be a 2-D or 4-D array, got shape \(4,\) \(1-D\)"),
+        ((np.ones((4, 4)), 0), ValueError, r"size must be >= 1, got 0"),
+        ((np.ones((4, 4)), 2, {"stride": 0}), ValueError, r"stride must be >= 1, got 0"),
+        ((np.ones((4, 4)), 2, {"stride": (1, -1)}), ValueError, r"stride\[1\] must be >= 1, got -1"),
+        ((np.ones((4, 4)), 2.0), TypeError, r"size must be an integer, got float 2.0"),
+        ((np.ones((4, 4)), (2, 2, 2)), ValueError, r"size must be an int or an \(h, w\) pair"),
+        (([["a", "b"], ["c", "d"]],), TypeError, r"x must hold real numbers"),
+        (
+            (np.ones((2, 2), dtype=complex),),
+            TypeError,
+            r"x must hold real numbers, got an array of dtype complex128",
+        ),
+        ((np.zeros((0, 4)),), ValueError, r"x must not be empty, got shape \(0, 4\)"),
+    ],
+)
 def test_forward_rejects(pool, args, error, message):
     keywords = args[-1] if isinstance(args[-1], dict) else {}
     positional = args[:-1] if keywords else args
@@ -253,6 +292,7 @@ def test_stride_is_keyword_only(function):
 # NaN in a max-pooling window: loops and vectorised agree (issue 13, item 9)
 # ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("size, stride", [(2, None), (2, 1), (3, 2), ((2, 3), (1, 2))])
 def test_max_pool_with_nan_loops_match_vectorised(rng, size, stride):
     x = rng.standard_normal((2, 3, 7, 8))
@@ -264,7 +304,9 @@ def test_max_pool_with_nan_loops_match_vectorised(rng, size, stride):
     dout = rng.standard_normal(out.shape)
     dx = max_pool2d_backward(dout, x, size, stride=stride)
     # same pixels get the gradient; overlapping windows may add in another order
-    np.testing.assert_allclose(dx, max_pool2d_backward_loops(dout, x, size, stride=stride), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        dx, max_pool2d_backward_loops(dout, x, size, stride=stride), rtol=1e-12, atol=1e-12
+    )
     assert np.isclose(dx.sum(), dout.sum())  # no window's gradient is dropped
 
 
@@ -281,12 +323,19 @@ def test_pool_by_mode_name(rng):
         np.testing.assert_array_equal(pooling.pool(x, 3, stride=1, mode=mode), function(x, 3, stride=1))
     with pytest.raises(ValueError, match=r"mode must be one of \('max', 'avg', 'sum'\), got 'min'"):
         pooling.pool(x, mode="min")
+    with pytest.raises(
+        TypeError, match=r"mode must be a string, one of \('max', 'avg', 'sum'\), got NoneType None"
+    ):
+        pooling.pool(x, mode=None)
 
 
 @pytest.mark.parametrize("backward", BACKWARDS)
 def test_backward_rejects(backward):
     x = np.ones((1, 2, 4, 4))
-    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(1, 2, 3, 3\), got shape \(1, 2, 2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have the forward output's shape \(1, 2, 3, 3\), got shape \(1, 2, 2, 2\)",
+    ):
         backward(np.ones((1, 2, 2, 2)), x, 2, stride=1)  # the dout of stride 2, passed with stride 1
     with pytest.raises(ValueError, match=r"dout must be a 4-D array, got shape \(2, 2\)"):
         backward(np.ones((2, 2)), x)
@@ -300,4 +349,6 @@ def test_sum_is_avg_times_window_area(rng):
     x = rng.standard_normal((2, 2, 7, 7))
     np.testing.assert_allclose(sum_pool2d(x, (2, 3), stride=1), 6 * avg_pool2d(x, (2, 3), stride=1))
     dout = rng.standard_normal((2, 2, 6, 5))
-    np.testing.assert_allclose(sum_pool2d_backward(dout, x, (2, 3), stride=1), 6 * avg_pool2d_backward(dout, x, (2, 3), stride=1))
+    np.testing.assert_allclose(
+        sum_pool2d_backward(dout, x, (2, 3), stride=1), 6 * avg_pool2d_backward(dout, x, (2, 3), stride=1)
+    )

@@ -78,12 +78,18 @@ def test_receptive_field_of_layers_and_blocks():
 @pytest.mark.parametrize(
     "make, shape",
     [
-        (lambda: Sequential(Conv2D(1, 2, 3, padding=1, dtype=F64), Conv2D(2, 1, 3, padding=1, dtype=F64)), (1, 11, 11)),
+        (
+            lambda: Sequential(Conv2D(1, 2, 3, padding=1, dtype=F64), Conv2D(2, 1, 3, padding=1, dtype=F64)),
+            (1, 11, 11),
+        ),
         (lambda: VGGBlock(1, 2, num_convs=2, pool=False, dtype=F64), (1, 11, 11)),
         (lambda: InceptionBlock(1, 1, 1, 2, pool_proj=1, dtype=F64), (1, 11, 11)),
         (lambda: ResidualBlock(2, dtype=F64), (2, 11, 11)),
         (lambda: DenseBlock(1, 2, num_layers=3, dtype=F64), (1, 11, 11)),
-        (lambda: Sequential(Conv2D(1, 2, 3, dtype=F64), AvgPool2D(2), Conv2D(2, 2, 3, dtype=F64)), (1, 16, 16)),
+        (
+            lambda: Sequential(Conv2D(1, 2, 3, dtype=F64), AvgPool2D(2), Conv2D(2, 2, 3, dtype=F64)),
+            (1, 16, 16),
+        ),
     ],
 )
 def test_measured_footprint_matches_formula(make, shape):
@@ -119,5 +125,6 @@ def test_window_asks_the_layer_so_a_new_layer_needs_no_change_here():
 
     assert window(Dilated3x3()) == ((5, 5), (1, 1))
     assert receptive_field([Dilated3x3(), (3, 1)]) == 7
-    assert receptive_field(Sequential(Conv2D(1, 1, 3), MaxPool2D(2), Conv2D(1, 1, 3))) == 8  # one model, not a list
-
+    assert (
+        receptive_field(Sequential(Conv2D(1, 1, 3), MaxPool2D(2), Conv2D(1, 1, 3))) == 8
+    )  # one model, not a list

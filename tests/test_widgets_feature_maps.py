@@ -32,7 +32,9 @@ def test_explore_feature_maps_offers_every_layer_that_outputs_maps(net, images):
     for layer, shape in enumerate([(4, 8, 8), (4, 8, 8), (4, 4, 4), (6, 4, 4), (6, 4, 4), (6, 2, 2)]):
         result = explore_feature_maps(net, images, index=2, layer=layer)
         assert result.maps.shape == shape
-    with pytest.raises(ValueError, match=r"layer must be one of \[0, 1, 2, 3, 4, 5\] \(the layers that output maps\), got 6"):
+    with pytest.raises(
+        ValueError, match=r"layer must be one of \[0, 1, 2, 3, 4, 5\] \(the layers that output maps\), got 6"
+    ):
         explore_feature_maps(net, images, layer=6)  # Flatten: a vector, not maps
 
 
@@ -52,19 +54,24 @@ def test_explore_feature_maps_clips_the_channel_and_defaults_to_the_first_layer(
     assert (result.layer, result.channel, result.label) == (0, 3, None)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(index=5), ValueError, r"index must be in \[0, 5\)"),
-    (dict(layer=6), ValueError, "layers that output maps"),
-    (dict(layer=-1), ValueError, "layer"),
-    (dict(channel=1.5), TypeError, "channel"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(index=5), ValueError, r"index must be in \[0, 5\)"),
+        (dict(layer=6), ValueError, "layers that output maps"),
+        (dict(layer=-1), ValueError, "layer"),
+        (dict(channel=1.5), TypeError, "channel"),
+    ],
+)
 def test_explore_feature_maps_rejects_bad_choices(net, images, kwargs, error, match):
     with pytest.raises(error, match=match):
         explore_feature_maps(net, images, **kwargs)
 
 
 def test_explore_feature_maps_rejects_what_is_not_a_model_or_images(net):
-    with pytest.raises(TypeError, match=r"model must be a Sequential \(with a feature_maps method\), got object"):
+    with pytest.raises(
+        TypeError, match=r"model must be a Sequential \(with a feature_maps method\), got object"
+    ):
         explore_feature_maps(object(), np.zeros((1, 1, 8, 8)))
     with pytest.raises(ValueError, match=r"images must be a 4-D array"):
         explore_feature_maps(net, np.zeros((1, 8, 8)))
@@ -100,7 +107,7 @@ def test_widget_follows_its_controls(net, images):
 
 def test_widget_channel_range_follows_the_layer(net, images):
     explorer = FeatureMapExplorer(net, images, layer=3, channel=5)
-    explorer.layer_dropdown.value = 2        # 4 channels: the channel is clipped, then the range shrinks
+    explorer.layer_dropdown.value = 2  # 4 channels: the channel is clipped, then the range shrinks
     assert (explorer.result.channel, explorer.channel_slider.max) == (3, 3)
     explorer.layer_dropdown.value = 5
     assert explorer.channel_slider.max == 5 and explorer.result.maps.shape == (6, 2, 2)

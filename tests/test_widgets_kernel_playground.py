@@ -6,10 +6,16 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from cnn_helpers import data, filters  # noqa: E402
-from cnn_helpers.widgets import KernelPlayground  # noqa: E402
-from cnn_helpers.widgets.kernel_playground import (  # noqa: E402
-    CUSTOM, IMAGE_NAMES, PRESET_NAMES, filter_image, matching_preset, playground_image, render_playground,
+from cnn_helpers import data, filters
+from cnn_helpers.widgets import KernelPlayground
+from cnn_helpers.widgets.kernel_playground import (
+    CUSTOM,
+    IMAGE_NAMES,
+    PRESET_NAMES,
+    filter_image,
+    matching_preset,
+    playground_image,
+    render_playground,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -44,12 +50,15 @@ def test_filter_image_is_apply_kernel(kernel):
     assert result.image_name == "digit" and result.filtered.shape == result.image.shape
 
 
-@pytest.mark.parametrize("kernel, image_name, match", [
-    ("blur", "photo", "unknown kernel 'blur'"),
-    (np.ones((5, 5)), "photo", r"shape \(3, 3\)"),
-    ([[np.nan, 0, 0], [0, 1, 0], [0, 0, 0]], "photo", "finite"),
-    ("sharpen", "cat", "image_name must be one of"),
-])
+@pytest.mark.parametrize(
+    "kernel, image_name, match",
+    [
+        ("blur", "photo", "unknown kernel 'blur'"),
+        (np.ones((5, 5)), "photo", r"shape \(3, 3\)"),
+        ([[np.nan, 0, 0], [0, 1, 0], [0, 0, 0]], "photo", "finite"),
+        ("sharpen", "cat", "image_name must be one of"),
+    ],
+)
 def test_filter_image_rejects_bad_input(kernel, image_name, match):
     with pytest.raises(ValueError, match=match):
         filter_image(kernel, image_name)
@@ -92,8 +101,9 @@ def test_choosing_a_preset_fills_the_boxes_and_redraws_once():
     playground.preset.value = "sobel_top"
     np.testing.assert_array_equal(playground.kernel(), filters.KERNELS["sobel_top"])
     np.testing.assert_array_equal(playground.result.kernel, filters.KERNELS["sobel_top"])
-    np.testing.assert_allclose(playground.result.filtered,
-                               filters.apply_kernel(data.lecture_example().image, "sobel_top"))
+    np.testing.assert_allclose(
+        playground.result.filtered, filters.apply_kernel(data.lecture_example().image, "sobel_top")
+    )
     assert len(redraws) == 1
 
 
@@ -131,5 +141,6 @@ def test_set_kernel_accepts_numbers():
     playground = KernelPlayground(image_name="lecture 5x5")
     playground.set_kernel(np.eye(3))
     assert playground.preset.value == CUSTOM
-    np.testing.assert_allclose(playground.result.filtered,
-                               filters.apply_kernel(data.lecture_example().image, np.eye(3)))
+    np.testing.assert_allclose(
+        playground.result.filtered, filters.apply_kernel(data.lecture_example().image, np.eye(3))
+    )

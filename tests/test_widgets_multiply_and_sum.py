@@ -6,10 +6,12 @@ import pytest
 
 matplotlib.use("Agg")
 
-from cnn_helpers import conv, data  # noqa: E402
-from cnn_helpers.widgets import multiply_and_sum  # noqa: E402
-from cnn_helpers.conv import correlation_step, correlation_steps  # noqa: E402
-from cnn_helpers.widgets import MultiplyAndSum  # noqa: E402
+from cnn_helpers import conv, data
+from cnn_helpers.conv import correlation_step, correlation_steps
+from cnn_helpers.widgets import (
+    MultiplyAndSum,
+    multiply_and_sum,
+)
 
 LECTURE_MAP = [[3, 3, -2], [-3, -3, 4], [3, 3, -4]]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -70,7 +72,9 @@ def test_step_out_of_range(example, step, match):
 def test_bad_inputs(example):
     with pytest.raises(TypeError, match="step must be an integer"):
         correlation_step(example.image, example.sharpen, 1.5)
-    with pytest.raises(ValueError, match=r"kernel of shape \(3, 3\) does not fit in the image of shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"kernel of shape \(3, 3\) does not fit in the image of shape \(2, 5\)"
+    ):
         correlation_step(np.zeros((2, 5)), np.zeros((3, 3)), 1)
     with pytest.raises(ValueError, match="image must be a 2-D array"):
         correlation_step(np.zeros(5), np.zeros((1, 1)), 1)

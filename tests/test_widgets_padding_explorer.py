@@ -6,10 +6,13 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from cnn_helpers import conv  # noqa: E402
-from cnn_helpers.widgets import PaddingExplorer  # noqa: E402
-from cnn_helpers.conv import padding_layout  # noqa: E402
-from cnn_helpers.widgets import describe_layout, render_layout  # noqa: E402
+from cnn_helpers import conv
+from cnn_helpers.conv import padding_layout
+from cnn_helpers.widgets import (
+    PaddingExplorer,
+    describe_layout,
+    render_layout,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -18,9 +21,17 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The plain function
 
 
-@pytest.mark.parametrize("n, k, p_h, p_w, s", [
-    (5, 3, 1, 1, 2), (5, 3, 0, 0, 1), (6, 3, 0, 2, 2), (7, 5, 2, 1, 3), (1, 1, 0, 0, 1), (12, 7, 3, 0, 4),
-])
+@pytest.mark.parametrize(
+    "n, k, p_h, p_w, s",
+    [
+        (5, 3, 1, 1, 2),
+        (5, 3, 0, 0, 1),
+        (6, 3, 0, 2, 2),
+        (7, 5, 2, 1, 3),
+        (1, 1, 0, 0, 1),
+        (12, 7, 3, 0, 4),
+    ],
+)
 def test_layout_agrees_with_a_real_correlation(n, k, p_h, p_w, s):
     layout = padding_layout(n, k, padding=(p_h, p_w), stride=s)
     out = conv.correlate2d(np.ones((n, n)), np.ones((k, k)), padding=(p_h, p_w), stride=s)
@@ -59,13 +70,16 @@ def test_describe_layout_mentions_unused_rows():
     assert "never reaches the last 1 row(s) and 1 column(s)" in text
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(input_size=0, kernel_size=3), ValueError, "input_size must be >= 1"),
-    (dict(input_size=5, kernel_size=0), ValueError, "kernel_size must be >= 1"),
-    (dict(input_size=5, kernel_size=3, padding=(-1, 0)), ValueError, r"padding\[0\] must be >= 0"),
-    (dict(input_size=5, kernel_size=3, stride=0), ValueError, "stride must be >= 1"),
-    (dict(input_size=5.5, kernel_size=3), TypeError, "input_size must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(input_size=0, kernel_size=3), ValueError, "input_size must be >= 1"),
+        (dict(input_size=5, kernel_size=0), ValueError, "kernel_size must be >= 1"),
+        (dict(input_size=5, kernel_size=3, padding=(-1, 0)), ValueError, r"padding\[0\] must be >= 0"),
+        (dict(input_size=5, kernel_size=3, stride=0), ValueError, "stride must be >= 1"),
+        (dict(input_size=5.5, kernel_size=3), TypeError, "input_size must be an integer"),
+    ],
+)
 def test_padding_layout_rejects_bad_settings(kwargs, error, match):
     with pytest.raises(error, match=match):
         padding_layout(**kwargs)
@@ -88,8 +102,17 @@ def test_widget_starts_with_its_arguments():
     assert bytes(explorer.figure.value).startswith(PNG_SIGNATURE)
     assert "cnn-padding-explorer" in explorer.widget._dom_classes
     assert explorer.summary.value.startswith("Output 3 × 3")
-    descriptions = [c.description for c in (explorer.input_size, explorer.kernel_size, explorer.p_h, explorer.p_w, explorer.stride)]
-    assert descriptions == ["input size n", "kernel size k", "padding p_h (rows)", "padding p_w (cols)", "stride s"]
+    descriptions = [
+        c.description
+        for c in (explorer.input_size, explorer.kernel_size, explorer.p_h, explorer.p_w, explorer.stride)
+    ]
+    assert descriptions == [
+        "input size n",
+        "kernel size k",
+        "padding p_h (rows)",
+        "padding p_w (cols)",
+        "stride s",
+    ]
 
 
 def test_moving_sliders_updates_result_and_figure():

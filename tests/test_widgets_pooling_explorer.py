@@ -6,9 +6,9 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from cnn_helpers import conv, data, pooling  # noqa: E402
-from cnn_helpers.widgets import PoolingExplorer  # noqa: E402
-from cnn_helpers.widgets.pooling_explorer import explore_pooling  # noqa: E402
+from cnn_helpers import conv, data, pooling
+from cnn_helpers.widgets import PoolingExplorer
+from cnn_helpers.widgets.pooling_explorer import explore_pooling
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -24,7 +24,11 @@ def lecture_map():
 
 def test_explore_pooling_matches_the_pooling_module():
     feature_map = lecture_map()
-    for mode, function in (("max", pooling.max_pool2d), ("avg", pooling.avg_pool2d), ("sum", pooling.sum_pool2d)):
+    for mode, function in (
+        ("max", pooling.max_pool2d),
+        ("avg", pooling.avg_pool2d),
+        ("sum", pooling.sum_pool2d),
+    ):
         for size, stride in ((2, 2), (3, 2), (2, 1), (3, 3)):
             result = explore_pooling(feature_map, size, stride=stride, mode=mode)
             np.testing.assert_allclose(result.output, function(feature_map, size, stride=stride))
@@ -50,12 +54,15 @@ def test_explore_pooling_clips_the_position_to_the_pooled_map():
     assert result.value == 35.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(mode="median"), "mode must be one of"),
-    (dict(size=6), "does not fit"),
-    (dict(size=0), "size"),
-    (dict(stride=0), "stride"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(mode="median"), "mode must be one of"),
+        (dict(size=6), "does not fit"),
+        (dict(size=0), "size"),
+        (dict(stride=0), "stride"),
+    ],
+)
 def test_explore_pooling_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         explore_pooling(lecture_map(), **kwargs)

@@ -53,8 +53,8 @@ import functools
 import importlib
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -98,8 +98,21 @@ REGISTRY: dict[str, Exercise] = {}
 #: else (the learner's notebook, ``widgets``, ``plotting``, the checks) may not. Short names below
 #: ``cnn_helpers``; a submodule (``conv._fast``) counts with its parent. Add a renamed module here.
 MATH_MODULES = (
-    "conv", "pooling", "filters", "layers", "model", "optim", "gradcheck", "training", "images",
-    "data", "_fast", "blocks", "receptive_field", "dense_prediction", "_validation",
+    "conv",
+    "pooling",
+    "filters",
+    "layers",
+    "model",
+    "optim",
+    "gradcheck",
+    "training",
+    "images",
+    "data",
+    "_fast",
+    "blocks",
+    "receptive_field",
+    "dense_prediction",
+    "_validation",
 )
 #: Math modules whose public functions are tools rather than answers (loading the lecture's data,
 #: validating input): never blocked, unless an exercise lists one in ``forbidden``.
@@ -113,10 +126,18 @@ REFERENCE_MODULES = tuple(f"cnn_helpers.{name}" for name in MATH_MODULES if name
 
 # Other libraries' ready-made answers, blocked only if the learner's process already imported them.
 THIRD_PARTY_ANSWERS = (
-    "scipy.signal.correlate2d", "scipy.signal.convolve2d", "scipy.signal.correlate",
-    "scipy.signal.convolve", "scipy.signal.fftconvolve", "scipy.signal.oaconvolve",
-    "scipy.ndimage.correlate", "scipy.ndimage.convolve", "scipy.ndimage.maximum_filter",
-    "scipy.ndimage.uniform_filter", "torch.nn.functional.conv2d", "torch.nn.functional.max_pool2d",
+    "scipy.signal.correlate2d",
+    "scipy.signal.convolve2d",
+    "scipy.signal.correlate",
+    "scipy.signal.convolve",
+    "scipy.signal.fftconvolve",
+    "scipy.signal.oaconvolve",
+    "scipy.ndimage.correlate",
+    "scipy.ndimage.convolve",
+    "scipy.ndimage.maximum_filter",
+    "scipy.ndimage.uniform_filter",
+    "torch.nn.functional.conv2d",
+    "torch.nn.functional.max_pool2d",
     "torch.nn.functional.avg_pool2d",
 )
 
@@ -145,8 +166,15 @@ def _as_names(reference):
     return (reference,) if isinstance(reference, str) else tuple(reference)
 
 
-def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple = (), *,
-             reference=_UNDECLARED, mistakes=None):
+def exercise(
+    exercise_id: str,
+    title: str,
+    allowed: tuple = (),
+    forbidden: tuple = (),
+    *,
+    reference=_UNDECLARED,
+    mistakes=None,
+):
     """Register a check for exercise ``exercise_id`` (e.g. ``"2.1"``).
 
     The wrapped check receives the learner's function(s); while one runs inside :func:`call`,
@@ -168,8 +196,9 @@ def exercise(exercise_id: str, title: str, allowed: tuple = (), forbidden: tuple
             check(*functions, **options)
 
         run.exercise_id = exercise_id
-        REGISTRY[exercise_id] = Exercise(exercise_id, title, run, tuple(forbidden), tuple(allowed),
-                                         _as_names(reference), mistakes=mistakes)
+        REGISTRY[exercise_id] = Exercise(
+            exercise_id, title, run, tuple(forbidden), tuple(allowed), _as_names(reference), mistakes=mistakes
+        )
         return run
 
     return decorate
@@ -187,8 +216,12 @@ def passed(exercise_id: str, detail: str) -> None:
 def _exercise_guard(exercise_id, function):
     """The reference guard with this exercise's ``allowed`` and ``forbidden`` names."""
     info = REGISTRY.get(exercise_id)
-    return reference_guard(function, allowed=info.allowed if info else (), extra=info.forbidden if info else (),
-                           exercise_id=exercise_id)
+    return reference_guard(
+        function,
+        allowed=info.allowed if info else (),
+        extra=info.forbidden if info else (),
+        exercise_id=exercise_id,
+    )
 
 
 def _not_done(exercise_id, error) -> CheckFailure:
@@ -279,8 +312,11 @@ def _called_from_the_package(frame) -> bool:
 
 
 def _tripped(exercise_id, dotted_name) -> CheckFailure:
-    what = ("a figure or widget helper that computes the answer with the package's own code"
-            if _package_part(dotted_name) in ("widgets", "plotting") else "which computes the answer for you")
+    what = (
+        "a figure or widget helper that computes the answer with the package's own code"
+        if _package_part(dotted_name) in ("widgets", "plotting")
+        else "which computes the answer for you"
+    )
     return CheckFailure(
         f"Exercise {exercise_id}: your function called {dotted_name}, {what}. "
         "Write the computation yourself (NumPy is fine)."
@@ -322,12 +358,25 @@ def _class_tripwire(exercise_id, dotted_name, original):
         return issubclass(subclass, original)
 
     try:
-        meta = type(f"{original.__name__}Tripwire", (type(original),),
-                    {"__call__": __call__, "__instancecheck__": __instancecheck__,
-                     "__subclasscheck__": __subclasscheck__})
-        return meta(original.__name__, (original,), {"__module__": original.__module__, "__doc__": original.__doc__,
-                                                     "__qualname__": original.__qualname__,
-                                                     "__wrapped_reference__": original})
+        meta = type(
+            f"{original.__name__}Tripwire",
+            (type(original),),
+            {
+                "__call__": __call__,
+                "__instancecheck__": __instancecheck__,
+                "__subclasscheck__": __subclasscheck__,
+            },
+        )
+        return meta(
+            original.__name__,
+            (original,),
+            {
+                "__module__": original.__module__,
+                "__doc__": original.__doc__,
+                "__qualname__": original.__qualname__,
+                "__wrapped_reference__": original,
+            },
+        )
     except TypeError:  # a class that cannot be subclassed (an Enum with members): a plain tripwire
         return None
 
@@ -432,7 +481,9 @@ def _is_integer(value) -> bool:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def same_value(expected, received, rtol=1e-9, atol=1e-9) -> bool:
@@ -456,7 +507,9 @@ def same_value(expected, received, rtol=1e-9, atol=1e-9) -> bool:
             return False
         if expected_array.dtype.kind in "iub" and received_array.dtype.kind in "iub":
             return bool(np.array_equal(expected_array, received_array))
-        return bool(np.allclose(received_array.astype(float), expected_array.astype(float), rtol=rtol, atol=atol))
+        return bool(
+            np.allclose(received_array.astype(float), expected_array.astype(float), rtol=rtol, atol=atol)
+        )
     except (TypeError, ValueError):
         return False
 
@@ -539,7 +592,9 @@ def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="res
     for index, (description, args, kwargs) in enumerate(normalised):
         expected.append(reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
         try:
-            answer = call(exercise_id, learner, *copy.deepcopy(args), case=description, **copy.deepcopy(kwargs))
+            answer = call(
+                exercise_id, learner, *copy.deepcopy(args), case=description, **copy.deepcopy(kwargs)
+            )
         except _LearnerRaised as failure:  # an error of the learner's on this case: diagnose it with the rest
             raised[index] = failure
             answer = None
@@ -549,7 +604,11 @@ def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="res
                 f"{type(answer).__name__} {answer!r}"
             )
         received.append(answer)
-    wrong = [i for i, (e, r) in enumerate(zip(expected, received)) if i in raised or not same_value(e, r, rtol, atol)]
+    wrong = [
+        i
+        for i, (e, r) in enumerate(zip(expected, received, strict=True))
+        if i in raised or not same_value(e, r, rtol, atol)
+    ]
     if not wrong:
         return received
     hint = None
@@ -564,8 +623,10 @@ def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="res
             continue
         if any(values[i] is not None for i in raised):
             continue
-        if all(v is None or i in raised or same_value(v, r, max(rtol, 1e-7), atol)
-               for i, (v, r) in enumerate(zip(values, received))):
+        if all(
+            v is None or i in raised or same_value(v, r, max(rtol, 1e-7), atol)
+            for i, (v, r) in enumerate(zip(values, received, strict=True))
+        ):
             hint = text
             break
     first = answered_wrong[0] if hint else wrong[0]
@@ -577,9 +638,13 @@ def diagnose(exercise_id, learner, reference, cases, mistakes=None, *, name="res
     count = f"wrong on {len(wrong)} of {len(cases)} cases"
     try:
         if _is_number(expected[first]):
-            compare_number(exercise_id, expected[first], received[first], description, name=name, rtol=rtol, atol=atol)
+            compare_number(
+                exercise_id, expected[first], received[first], description, name=name, rtol=rtol, atol=atol
+            )
         else:
-            compare(exercise_id, expected[first], received[first], description, name=name, rtol=rtol, atol=atol)
+            compare(
+                exercise_id, expected[first], received[first], description, name=name, rtol=rtol, atol=atol
+            )
         message = f"Exercise {exercise_id}: wrong {name} on {description}."  # pragma: no cover (same_value disagreed)
     except CheckFailure as failure:
         message = str(failure)
@@ -679,8 +744,9 @@ def count_python_lines(function, *args, limit=None, watch=None):
 LINE_GROWTH_ALLOWANCE = 3
 
 
-def check_lines_do_not_grow(exercise_id, run, small, large, *, watch, describe=None,
-                            allowance=LINE_GROWTH_ALLOWANCE, advice=""):
+def check_lines_do_not_grow(
+    exercise_id, run, small, large, *, watch, describe=None, allowance=LINE_GROWTH_ALLOWANCE, advice=""
+):
     """Fail unless ``run`` executes (almost) no more lines of learner code on ``large`` than on ``small``.
 
     The line budget of a vectorised exercise. ``run(*small)`` and ``run(*large)`` call the
@@ -777,8 +843,17 @@ def _choice_letter(answer, choices):
     return None
 
 
-def question(exercise_id: str, title: str, *, expected, choices=None, tolerance=None, misconceptions=None,
-             hint: str = "", explanation: str = ""):
+def question(
+    exercise_id: str,
+    title: str,
+    *,
+    expected,
+    choices=None,
+    tolerance=None,
+    misconceptions=None,
+    hint: str = "",
+    explanation: str = "",
+):
     """Register a checked question whose answer is one number or one choice; return its check.
 
     Parameters
@@ -819,12 +894,14 @@ def question(exercise_id: str, title: str, *, expected, choices=None, tolerance=
     cnn_helpers.checks._core.CheckFailure: Exercise 0.1: 225 is not right.
       Likely misconception: 25 x 9 counts every pixel
     """
-    if choices is not None:
-        choices = dict(choices) if isinstance(choices, dict) else dict(zip(_LETTERS, choices))
+    if choices is not None:  # a list of choices is lettered a, b, c, ... (_LETTERS is the longer one)
+        choices = dict(choices) if isinstance(choices, dict) else dict(zip(_LETTERS, choices, strict=False))
         choices = {str(letter).lower(): text for letter, text in choices.items()}
         letter = _choice_letter(expected, choices)
         if letter is None:
-            raise ValueError(f"question {exercise_id}: expected {expected!r} is none of the choices {choices}")
+            raise ValueError(
+                f"question {exercise_id}: expected {expected!r} is none of the choices {choices}"
+            )
         expected = letter
         known = {}
         for wrong, text in (misconceptions or {}).items():
@@ -838,10 +915,14 @@ def question(exercise_id: str, title: str, *, expected, choices=None, tolerance=
         known = dict(misconceptions or {})
     elif _is_number(expected):
         if tolerance is None or tolerance < 0:
-            raise ValueError(f"question {exercise_id}: a float answer needs a tolerance >= 0, got {tolerance!r}")
+            raise ValueError(
+                f"question {exercise_id}: a float answer needs a tolerance >= 0, got {tolerance!r}"
+            )
         known = dict(misconceptions or {})
     else:
-        raise TypeError(f"question {exercise_id}: expected must be an int, a float or a choice, got {expected!r}")
+        raise TypeError(
+            f"question {exercise_id}: expected must be an int, a float or a choice, got {expected!r}"
+        )
     if choices is None and any(_question_matches(expected, tolerance, wrong) for wrong in known):
         raise ValueError(f"question {exercise_id}: a misconception equals the expected answer")
     spec = Question(expected, choices, tolerance, known, hint, explanation)
@@ -852,7 +933,9 @@ def question(exercise_id: str, title: str, *, expected, choices=None, tolerance=
     check.__name__ = check.__qualname__ = f"check_question_{exercise_id.replace('.', '_')}"
     check.__doc__ = f"Check the answer to question {exercise_id}: {title}."
     check.exercise_id = exercise_id
-    REGISTRY[exercise_id] = Exercise(exercise_id, title, check, reference=None, kind="question", question=spec)
+    REGISTRY[exercise_id] = Exercise(
+        exercise_id, title, check, reference=None, kind="question", question=spec
+    )
     return check
 
 
@@ -879,8 +962,11 @@ def _check_answer(exercise_id, spec: Question, answer):
                 f"got {answer!r}."
             )
         if letter == spec.expected:
-            passed(exercise_id, f"({letter}) {spec.choices[letter]} is right." +
-                   (f" {spec.explanation}" if spec.explanation else ""))
+            passed(
+                exercise_id,
+                f"({letter}) {spec.choices[letter]} is right."
+                + (f" {spec.explanation}" if spec.explanation else ""),
+            )
             return
         shown = f"({letter}) {spec.choices[letter]}"
         known = spec.misconceptions.get(letter)
@@ -891,12 +977,21 @@ def _check_answer(exercise_id, spec: Question, answer):
                 f"got {type(answer).__name__} {answer!r}."
             )
         if _question_matches(spec.expected, spec.tolerance, answer):
-            passed(exercise_id, f"{spec.expected} is right." + (f" {spec.explanation}" if spec.explanation else ""))
+            passed(
+                exercise_id,
+                f"{spec.expected} is right." + (f" {spec.explanation}" if spec.explanation else ""),
+            )
             return
         shown = f"{answer}"
         tolerance = spec.tolerance if spec.tolerance is not None else 1e-9
-        known = next((text for wrong, text in spec.misconceptions.items()
-                      if _question_matches(wrong, tolerance, answer)), None)
+        known = next(
+            (
+                text
+                for wrong, text in spec.misconceptions.items()
+                if _question_matches(wrong, tolerance, answer)
+            ),
+            None,
+        )
         if known is None and _is_integer(spec.expected) and float(answer) != int(float(answer)):
             known = "the answer is a whole number"
     message = f"Exercise {exercise_id}: {shown} is not right."

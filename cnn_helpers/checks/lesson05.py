@@ -56,8 +56,14 @@ def _lecture_cases():
         ("the lecture's 5x5 image with the sharpen kernel", x, weight, bias, 1, 0),
         ("the lecture's 5x5 image, sharpen kernel, padding 1", x, weight, bias, 1, 1),
         ("the lecture's 5x5 image, sharpen kernel, padding 1, stride 2", x, weight, bias, 2, 1),
-        ("the lecture's 5x5 image with the 1..9 kernel and bias 10", x, example.one_to_nine[None, None],
-         np.array([10.0]), 1, 0),
+        (
+            "the lecture's 5x5 image with the 1..9 kernel and bias 10",
+            x,
+            example.one_to_nine[None, None],
+            np.array([10.0]),
+            1,
+            0,
+        ),
     ]
 
 
@@ -65,9 +71,7 @@ def _random_case(rng, n, channels, height, width, filters, kernel_h, kernel_w, s
     x = rng.normal(size=(n, channels, height, width)).round(2)
     weight = rng.normal(size=(filters, channels, kernel_h, kernel_w)).round(2)
     bias = rng.normal(size=filters).round(2)
-    description = (
-        f"x of shape {x.shape}, weight of shape {weight.shape}, stride {stride}, padding {padding}"
-    )
+    description = f"x of shape {x.shape}, weight of shape {weight.shape}, stride {stride}, padding {padding}"
     return description, x, weight, bias, stride, padding
 
 
@@ -90,10 +94,20 @@ def conv_cases(seed=501, count=40):
         stride = int(rng.integers(1, 4))
         height = int(rng.integers(max(kernel_h - 2 * padding, 1), 10))
         width = int(rng.integers(max(kernel_w - 2 * padding, 1), 10))
-        cases.append(_random_case(
-            rng, int(rng.integers(1, 4)), int(rng.integers(1, 5)), height, width,
-            int(rng.integers(1, 5)), kernel_h, kernel_w, stride, padding,
-        ))
+        cases.append(
+            _random_case(
+                rng,
+                int(rng.integers(1, 4)),
+                int(rng.integers(1, 5)),
+                height,
+                width,
+                int(rng.integers(1, 5)),
+                kernel_h,
+                kernel_w,
+                stride,
+                padding,
+            )
+        )
     return cases
 
 
@@ -127,7 +141,9 @@ def _conv_mistakes():
         return conv.conv2d(x, weight, None, stride=stride, padding=padding)
 
     def bias_per_channel(x, weight, bias, *, stride=1, padding=0):
-        return no_bias(x, weight, bias, stride=stride, padding=padding) + x.shape[1] * bias[None, :, None, None]
+        return (
+            no_bias(x, weight, bias, stride=stride, padding=padding) + x.shape[1] * bias[None, :, None, None]
+        )
 
     def bias_last_axis(x, weight, bias, *, stride=1, padding=0):
         out = no_bias(x, weight, bias, stride=stride, padding=padding)
@@ -167,39 +183,76 @@ def _conv_mistakes():
 
     return {
         "no bias": (no_bias, "the bias is missing: add bias[f] to every position of filter f's map"),
-        "bias per channel": (bias_per_channel, "the bias was added once per input channel (C times): add it "
-                             "once per filter, after summing over the channels"),
-        "bias on the last axis": (bias_last_axis, "the bias was added along the last axis (the width) instead of "
-                                  "per filter: give it shape (1, F, 1, 1), or add bias[f] inside the loop over filters"),
-        "last channel only": (last_channel, "only the last input channel was counted (`=` instead of `+=` in a "
-                              "loop over channels?): sum the products over all C channels"),
-        "first channel only": (first_channel, "only the first input channel was counted: sum the products over "
-                               "all C channels"),
-        "kernel flipped": (flipped, "the kernel was flipped (that is true convolution); a convolution layer "
-                           "slides each kernel as it is, like correlate2d"),
-        "weight axes swapped": (weight_axes_swapped, "weight[c, f] was used instead of weight[f, c]: weight's "
-                                "axes are (filters F, channels C, KH, KW)"),
-        "einsum kernel indices swapped": (_einsum_kernel_swapped, "the kernel's two offsets are swapped (einsum "
-                                          "with 'fcji' where the windows say 'ij'?): window offset (i, j) "
-                                          "multiplies weight[f, c, i, j], so every kernel came out transposed"),
-        "windows start at (r, c)": (start_at_r_c, "the output has the right size, but window (r, c) starts at "
-                                    "row r, column c: with a stride it starts at row r * stride, column c * stride"),
-        "stride ignored": (no_stride, "the stride was ignored: move the window by `stride` pixels "
-                           "(top = row * stride)"),
-        "padding ignored": (no_padding, "the padding was ignored: pad x with `padding` zeros on every side first"),
-        "np.pad on all four axes": (_pad_all_axes, "np.pad(x, p) pads all four axes of an (N, C, H, W) batch, so "
-                                    "images and channels of zeros came in too: pad only the height and the width, "
-                                    "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))"),
-        "one short": (one_short, "the output size is off by one: OH = (H + 2*padding - KH) // stride + 1, "
-                      "with the + 1"),
-        "height and width swapped": (height_width_swapped, "the output has the height and width swapped: its "
-                                     "shape is (N, F, OH, OW)"),
+        "bias per channel": (
+            bias_per_channel,
+            "the bias was added once per input channel (C times): add it "
+            "once per filter, after summing over the channels",
+        ),
+        "bias on the last axis": (
+            bias_last_axis,
+            "the bias was added along the last axis (the width) instead of "
+            "per filter: give it shape (1, F, 1, 1), or add bias[f] inside the loop over filters",
+        ),
+        "last channel only": (
+            last_channel,
+            "only the last input channel was counted (`=` instead of `+=` in a "
+            "loop over channels?): sum the products over all C channels",
+        ),
+        "first channel only": (
+            first_channel,
+            "only the first input channel was counted: sum the products over all C channels",
+        ),
+        "kernel flipped": (
+            flipped,
+            "the kernel was flipped (that is true convolution); a convolution layer "
+            "slides each kernel as it is, like correlate2d",
+        ),
+        "weight axes swapped": (
+            weight_axes_swapped,
+            "weight[c, f] was used instead of weight[f, c]: weight's "
+            "axes are (filters F, channels C, KH, KW)",
+        ),
+        "einsum kernel indices swapped": (
+            _einsum_kernel_swapped,
+            "the kernel's two offsets are swapped (einsum "
+            "with 'fcji' where the windows say 'ij'?): window offset (i, j) "
+            "multiplies weight[f, c, i, j], so every kernel came out transposed",
+        ),
+        "windows start at (r, c)": (
+            start_at_r_c,
+            "the output has the right size, but window (r, c) starts at "
+            "row r, column c: with a stride it starts at row r * stride, column c * stride",
+        ),
+        "stride ignored": (
+            no_stride,
+            "the stride was ignored: move the window by `stride` pixels (top = row * stride)",
+        ),
+        "padding ignored": (
+            no_padding,
+            "the padding was ignored: pad x with `padding` zeros on every side first",
+        ),
+        "np.pad on all four axes": (
+            _pad_all_axes,
+            "np.pad(x, p) pads all four axes of an (N, C, H, W) batch, so "
+            "images and channels of zeros came in too: pad only the height and the width, "
+            "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))",
+        ),
+        "one short": (
+            one_short,
+            "the output size is off by one: OH = (H + 2*padding - KH) // stride + 1, with the + 1",
+        ),
+        "height and width swapped": (
+            height_width_swapped,
+            "the output has the height and width swapped: its shape is (N, F, OH, OW)",
+        ),
     }
 
 
-_PAD_HINT = ("np.pad(x, p) pads all four axes of an (N, C, H, W) batch (images and channels too), so the "
-             "windows hold more channels than the kernels: pad only the height and the width, "
-             "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))")
+_PAD_HINT = (
+    "np.pad(x, p) pads all four axes of an (N, C, H, W) batch (images and channels too), so the "
+    "windows hold more channels than the kernels: pad only the height and the width, "
+    "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))"
+)
 
 
 def _padding_probe(exercise_id, function):
@@ -210,8 +263,16 @@ def _padding_probe(exercise_id, function):
         x = rng.normal(size=(2, channels, 5, 6))
         weight, bias = rng.normal(size=(2, channels, 3, 3)), rng.normal(size=2)
         try:
-            call(exercise_id, function, x.copy(), weight.copy(), bias.copy(), stride=1, padding=padding,
-                 case="probe")
+            call(
+                exercise_id,
+                function,
+                x.copy(),
+                weight.copy(),
+                bias.copy(),
+                stride=1,
+                padding=padding,
+                case="probe",
+            )
             return
         except _LearnerRaised as raised:
             error = str(raised)
@@ -219,8 +280,9 @@ def _padding_probe(exercise_id, function):
             return
         padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
         try:
-            received = call(exercise_id, function, padded, weight.copy(), bias.copy(), stride=1, padding=0,
-                            case="probe")
+            received = call(
+                exercise_id, function, padded, weight.copy(), bias.copy(), stride=1, padding=0, case="probe"
+            )
         except CheckFailure:
             return
         if not np.allclose(np.asarray(received, dtype=float), _reference(padded, weight, bias)):
@@ -236,29 +298,57 @@ def _check_conv_function(exercise_id, function):
     for description, x, weight, bias, stride, padding in cases[:3]:
         x_in, weight_in, bias_in = x.copy(), weight.copy(), bias.copy()
         try:
-            call(exercise_id, function, x_in, weight_in, bias_in, stride=stride, padding=padding, case=description)
+            call(
+                exercise_id,
+                function,
+                x_in,
+                weight_in,
+                bias_in,
+                stride=stride,
+                padding=padding,
+                case=description,
+            )
         except _LearnerRaised:  # diagnosed with every other case below
             continue
-        if not (np.array_equal(x_in, x) and np.array_equal(weight_in, weight) and np.array_equal(bias_in, bias)):
+        if not (
+            np.array_equal(x_in, x) and np.array_equal(weight_in, weight) and np.array_equal(bias_in, bias)
+        ):
             raise CheckFailure(
                 f"Exercise {exercise_id}: on {description}, your function changed its input arrays "
                 "in place. Work on new arrays (np.pad and np.zeros make new ones)."
             )
     _padding_probe(exercise_id, function)
-    diagnose(exercise_id, function, _reference,
-             [(description, (x, weight, bias), {"stride": stride, "padding": padding})
-              for description, x, weight, bias, stride, padding in cases],
-             _conv_mistakes(), name="output", rtol=1e-6, atol=1e-8)
+    diagnose(
+        exercise_id,
+        function,
+        _reference,
+        [
+            (description, (x, weight, bias), {"stride": stride, "padding": padding})
+            for description, x, weight, bias, stride, padding in cases
+        ],
+        _conv_mistakes(),
+        name="output",
+        rtol=1e-6,
+        atol=1e-8,
+    )
     return len(cases)
 
 
-@exercise("5.1", "multi-channel convolution with loops", allowed=("pad2d", "output_size"),
-          reference="cnn_helpers.conv.conv2d", mistakes=_conv_mistakes)
+@exercise(
+    "5.1",
+    "multi-channel convolution with loops",
+    allowed=("pad2d", "output_size"),
+    reference="cnn_helpers.conv.conv2d",
+    mistakes=_conv_mistakes,
+)
 def check_conv_forward_loops(conv_forward_loops):
     """``conv_forward_loops(x, weight, bias, *, stride, padding)`` must equal ``conv.conv2d``."""
     count = _check_conv_function("5.1", conv_forward_loops)
-    passed("5.1", f"the convolution layer's forward pass is right on {count} batches, "
-                  "including the lecture's 5x5 example")
+    passed(
+        "5.1",
+        f"the convolution layer's forward pass is right on {count} batches, "
+        "including the lecture's 5x5 example",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,7 +367,7 @@ def _window_mistakes():
     def start_at_r_c(x, kernel_h, kernel_w, *, stride=1, padding=0):
         right = _windows_reference(x, kernel_h, kernel_w, stride=stride, padding=padding)
         every = _windows_reference(x, kernel_h, kernel_w, stride=1, padding=padding)
-        return every[:, :, :right.shape[2], :right.shape[3]]
+        return every[:, :, : right.shape[2], : right.shape[3]]
 
     def no_stride(x, kernel_h, kernel_w, *, stride=1, padding=0):
         return _windows_reference(x, kernel_h, kernel_w, stride=1, padding=padding)
@@ -292,8 +382,9 @@ def _window_mistakes():
         out = np.empty(padded.shape[:2] + right.shape[2:])
         for i in range(kernel_h):
             for j in range(kernel_w):
-                out[..., i, j] = padded[:, :, i:i + stride * right.shape[2]:stride,
-                                        j:j + stride * right.shape[3]:stride]
+                out[..., i, j] = padded[
+                    :, :, i : i + stride * right.shape[2] : stride, j : j + stride * right.shape[3] : stride
+                ]
         return out
 
     def offsets_swapped(x, kernel_h, kernel_w, *, stride=1, padding=0):
@@ -301,7 +392,9 @@ def _window_mistakes():
         return _windows_reference(x, kernel_h, kernel_w, stride=stride, padding=padding).swapaxes(-1, -2)
 
     def kernel_axes_first(x, kernel_h, kernel_w, *, stride=1, padding=0):
-        return _windows_reference(x, kernel_h, kernel_w, stride=stride, padding=padding).transpose(0, 1, 4, 5, 2, 3)
+        return _windows_reference(x, kernel_h, kernel_w, stride=stride, padding=padding).transpose(
+            0, 1, 4, 5, 2, 3
+        )
 
     def one_short(x, kernel_h, kernel_w, *, stride=1, padding=0):
         right = _windows_reference(x, kernel_h, kernel_w, stride=stride, padding=padding)
@@ -309,20 +402,40 @@ def _window_mistakes():
         return right[:, :, :-1, :-1]
 
     return {
-        "windows start at (r, c)": (start_at_r_c, "the array has the right shape, but window (r, c) starts at "
-                                    "row r, column c: with a stride it starts at row r * stride, column "
-                                    "c * stride (slice with step `stride`)"),
-        "stride ignored": (no_stride, "the stride was ignored: keep only every stride-th window along each axis"),
-        "padding ignored": (no_padding, "the padding is missing: pad the height and the width with `padding` "
-                            "zeros first"),
-        "np.pad on all four axes": (pad_all_axes, "np.pad(x, p) pads all four axes of an (N, C, H, W) batch, so "
-                                    "images and channels of zeros came in too: pad only the height and the width, "
-                                    "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))"),
-        "offsets swapped": (offsets_swapped, "the two kernel offsets are swapped: windows[n, c, r, s, i, j] holds "
-                            "row offset i and column offset j"),
-        "kernel axes first": (kernel_axes_first, "the axes are in the wrong order: the shape is "
-                              "(N, C, OH, OW, KH, KW), the output position before the kernel offset"),
-        "one short": (one_short, "one window too few along each axis: OH = (H + 2*padding - KH) // stride + 1"),
+        "windows start at (r, c)": (
+            start_at_r_c,
+            "the array has the right shape, but window (r, c) starts at "
+            "row r, column c: with a stride it starts at row r * stride, column "
+            "c * stride (slice with step `stride`)",
+        ),
+        "stride ignored": (
+            no_stride,
+            "the stride was ignored: keep only every stride-th window along each axis",
+        ),
+        "padding ignored": (
+            no_padding,
+            "the padding is missing: pad the height and the width with `padding` zeros first",
+        ),
+        "np.pad on all four axes": (
+            pad_all_axes,
+            "np.pad(x, p) pads all four axes of an (N, C, H, W) batch, so "
+            "images and channels of zeros came in too: pad only the height and the width, "
+            "np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))",
+        ),
+        "offsets swapped": (
+            offsets_swapped,
+            "the two kernel offsets are swapped: windows[n, c, r, s, i, j] holds "
+            "row offset i and column offset j",
+        ),
+        "kernel axes first": (
+            kernel_axes_first,
+            "the axes are in the wrong order: the shape is "
+            "(N, C, OH, OW, KH, KW), the output position before the kernel offset",
+        ),
+        "one short": (
+            one_short,
+            "one window too few along each axis: OH = (H + 2*padding - KH) // stride + 1",
+        ),
     }
 
 
@@ -331,16 +444,33 @@ def _window_cases():
     cases = []
     for _, x, weight, _, stride, padding in conv_cases(seed=520, count=30):
         kernel_h, kernel_w = weight.shape[-2:]
-        cases.append((f"x of shape {x.shape}, kernel {kernel_h}x{kernel_w}, stride {stride}, padding {padding}",
-                      (x, int(kernel_h), int(kernel_w)), {"stride": stride, "padding": padding}))
+        cases.append(
+            (
+                f"x of shape {x.shape}, kernel {kernel_h}x{kernel_w}, stride {stride}, padding {padding}",
+                (x, int(kernel_h), int(kernel_w)),
+                {"stride": stride, "padding": padding},
+            )
+        )
     x = rng.integers(-9, 10, size=(1, 2, 7, 9)).astype(float)
-    cases.insert(0, ("x of shape (1, 2, 7, 9) (integers), kernel 3x2, stride 2, padding 1", (x, 3, 2),
-                     {"stride": 2, "padding": 1}))
+    cases.insert(
+        0,
+        (
+            "x of shape (1, 2, 7, 9) (integers), kernel 3x2, stride 2, padding 1",
+            (x, 3, 2),
+            {"stride": 2, "padding": 1},
+        ),
+    )
     return cases
 
 
-@exercise("5.2", "the window array (im2col)", allowed=("output_size",), forbidden=_WINDOW_VIEWS,
-          reference=None, mistakes=_window_mistakes)
+@exercise(
+    "5.2",
+    "the window array (im2col)",
+    allowed=("output_size",),
+    forbidden=_WINDOW_VIEWS,
+    reference=None,
+    mistakes=_window_mistakes,
+)
 def check_window_array(window_array):
     """``window_array(x, kernel_h, kernel_w, *, stride, padding)`` -> (N, C, OH, OW, KH, KW), no loop over positions."""
     cases = _window_cases()
@@ -351,12 +481,20 @@ def check_window_array(window_array):
 
     rng = np.random.default_rng(5021)
     check_lines_do_not_grow(
-        "5.2", run, (rng.normal(size=(1, 2, 6, 6)),), (rng.normal(size=(3, 4, 12, 14)),), watch=window_array,
+        "5.2",
+        run,
+        (rng.normal(size=(1, 2, 6, 6)),),
+        (rng.normal(size=(3, 4, 12, 14)),),
+        watch=window_array,
         describe=lambda arguments: f"x of shape {arguments[0].shape}",
         advice="It loops over images, channels or output positions: loop only over the KH x KW kernel "
-               "offsets (i, j), and take all windows' entry (i, j) in one slice of the padded batch.")
-    passed("5.2", f"the window array is right on {len(cases)} batches and is built without a Python loop "
-                  "over images, channels or positions")
+        "offsets (i, j), and take all windows' entry (i, j) in one slice of the padded batch.",
+    )
+    passed(
+        "5.2",
+        f"the window array is right on {len(cases)} batches and is built without a Python loop "
+        "over images, channels or positions",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,8 +511,13 @@ def fast_case(seed=502):
     return x, weight, bias
 
 
-@exercise("5.3", "vectorised multi-channel convolution", allowed=("pad2d", "output_size"),
-          reference="cnn_helpers.conv.conv2d", mistakes=_conv_mistakes)
+@exercise(
+    "5.3",
+    "vectorised multi-channel convolution",
+    allowed=("pad2d", "output_size"),
+    reference="cnn_helpers.conv.conv2d",
+    mistakes=_conv_mistakes,
+)
 def check_conv_forward_fast(conv_forward_fast):
     """Same results as exercise 5.1, and no Python loop over output positions."""
     count = _check_conv_function("5.3", conv_forward_fast)
@@ -387,7 +530,9 @@ def check_conv_forward_fast(conv_forward_fast):
         return count_python_lines(functools.partial(conv_forward_fast, **kwargs), *args, limit=LINE_LIMIT)
 
     counted.__wrapped__ = conv_forward_fast  # so the reference guard watches the learner's globals
-    _, lines = call("5.3", counted, x.copy(), weight.copy(), bias.copy(), stride=1, padding=0, case=description)
+    _, lines = call(
+        "5.3", counted, x.copy(), weight.copy(), bias.copy(), stride=1, padding=0, case=description
+    )
     if lines > LINE_LIMIT:
         raise CheckFailure(
             f"Exercise 5.3: your function is right but not vectorised yet. On {description}, each output map "
@@ -406,13 +551,21 @@ def check_conv_forward_fast(conv_forward_fast):
     rng = np.random.default_rng(5020)
     weight, bias = rng.normal(size=(2, 3, 3, 3)), rng.normal(size=2)
     check_lines_do_not_grow(
-        "5.3", run, (rng.normal(size=(2, 3, 6, 6)), weight, bias), (rng.normal(size=(2, 3, 12, 12)), weight, bias),
-        watch=conv_forward_fast, describe=lambda arguments: f"x of shape {arguments[0].shape}",
+        "5.3",
+        run,
+        (rng.normal(size=(2, 3, 6, 6)), weight, bias),
+        (rng.normal(size=(2, 3, 12, 12)), weight, bias),
+        watch=conv_forward_fast,
+        describe=lambda arguments: f"x of shape {arguments[0].shape}",
         advice="It still loops over output rows, columns or positions: build all windows at once and "
-               "multiply-and-sum them in one step; loops over images, filters, channels or kernel "
-               "offsets are fine.")
-    passed("5.3", f"the vectorised forward pass is right on {count + 1} batches and runs "
-                  f"without a Python loop over output positions")
+        "multiply-and-sum them in one step; loops over images, filters, channels or kernel "
+        "offsets are fine.",
+    )
+    passed(
+        "5.3",
+        f"the vectorised forward pass is right on {count + 1} batches and runs "
+        f"without a Python loop over output positions",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,7 +573,8 @@ def check_conv_forward_fast(conv_forward_fast):
 
 
 check_multiply_adds = question(
-    "5.6", "multiply-adds of a convolution layer",
+    "5.6",
+    "multiply-adds of a convolution layer",
     expected=388_800,
     misconceptions={
         432: "432 is the number of weights; each weight is used once at every position of its map",
@@ -429,16 +583,18 @@ check_multiply_adds = question(
         24_300: "that is one kernel's work; the layer has 16 kernels",
         129_600: "each kernel covers all three colour channels: 3 x 3 x 3 = 27 products per output, not 9",
         442_368: "a 3x3 kernel without padding fits at 30 x 30 positions of a 32x32 image, not at all 32 x 32 "
-                 "pixels",
+        "pixels",
         49_152: "49,152 is the dense layer's count (one multiply-add per weight); a kernel's weights are used "
-                "again at every position",
+        "again at every position",
     },
     hint="count the outputs (kernels x positions), then the products that make each output",
     explanation="16 kernels x 30 x 30 positions x 27 products: 110 times fewer parameters than the dense "
-                "layer, but about 8 times more multiply-adds.")
+    "layer, but about 8 times more multiply-adds.",
+)
 
 check_second_layer_parameters = question(
-    "5.5", "parameters of a second convolution layer",
+    "5.5",
+    "parameters of a second convolution layer",
     expected=12_832,
     misconceptions={
         12_800: "the biases are missing: one per kernel",
@@ -447,7 +603,8 @@ check_second_layer_parameters = question(
         800: "each kernel has one 5x5 slice per input channel (16 of them), and a bias",
     },
     hint="one kernel has one 5x5 slice per channel of its input, plus a bias; the padding changes no weight",
-    explanation="32 kernels x (16 x 5 x 5 + 1): the kernels' depth is the number of maps they read.")
+    explanation="32 kernels x (16 x 5 x 5 + 1): the kernels' depth is the number of maps they read.",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,7 +616,7 @@ def _combine_reference(first, second):
     out = np.zeros((first.shape[0] + second.shape[0] - 1, first.shape[1] + second.shape[1] - 1))
     for a in range(second.shape[0]):
         for b in range(second.shape[1]):
-            out[a:a + first.shape[0], b:b + first.shape[1]] += second[a, b] * first
+            out[a : a + first.shape[0], b : b + first.shape[1]] += second[a, b] * first
     return out
 
 
@@ -493,20 +650,36 @@ def _combine_mistakes():
         return right[1:-1, 1:-1]
 
     return {
-        "mirrored": (mirrored, "the copies of the first kernel were placed at mirrored offsets: output row "
-                     "r + a reads the first layer's row r + a, so second[a, b] weights a copy of the first "
-                     "kernel shifted down a rows and right b columns"),
-        "mirrored first": (mirrored_first, "the first kernel was flipped: the layers correlate (no flip), so "
-                           "copy the first kernel as it is"),
-        "entry by entry": (entrywise, "multiplying the kernels entry by entry gives a 3x3 kernel, but two 3x3 "
-                           "layers see a 5x5 patch: every entry of the second kernel weights a whole copy of "
-                           "the first"),
-        "matrix product": (matrix_product, "the matrix product first @ second mixes rows with columns; "
-                           "stacking layers adds shifted copies of the first kernel, one per entry of the second"),
-        "added": (added, "adding the kernels is two layers side by side whose maps are added, not one after "
-                  "the other"),
-        "the middle only": (valid_only, "the combined kernel was cut to the first kernel's size: two stacked "
-                            "3x3 layers see 5x5 pixels, so the kernel is (KH1 + KH2 - 1) x (KW1 + KW2 - 1)"),
+        "mirrored": (
+            mirrored,
+            "the copies of the first kernel were placed at mirrored offsets: output row "
+            "r + a reads the first layer's row r + a, so second[a, b] weights a copy of the first "
+            "kernel shifted down a rows and right b columns",
+        ),
+        "mirrored first": (
+            mirrored_first,
+            "the first kernel was flipped: the layers correlate (no flip), so copy the first kernel as it is",
+        ),
+        "entry by entry": (
+            entrywise,
+            "multiplying the kernels entry by entry gives a 3x3 kernel, but two 3x3 "
+            "layers see a 5x5 patch: every entry of the second kernel weights a whole copy of "
+            "the first",
+        ),
+        "matrix product": (
+            matrix_product,
+            "the matrix product first @ second mixes rows with columns; "
+            "stacking layers adds shifted copies of the first kernel, one per entry of the second",
+        ),
+        "added": (
+            added,
+            "adding the kernels is two layers side by side whose maps are added, not one after the other",
+        ),
+        "the middle only": (
+            valid_only,
+            "the combined kernel was cut to the first kernel's size: two stacked "
+            "3x3 layers see 5x5 pixels, so the kernel is (KH1 + KH2 - 1) x (KW1 + KW2 - 1)",
+        ),
     }
 
 
@@ -517,8 +690,10 @@ def _combine_cases():
     cases = [
         ("the lecture's sharpen kernel, then the 1..9 kernel", (example.sharpen, example.one_to_nine)),
         ("the 1..9 kernel, then the top Sobel kernel", (example.one_to_nine, filters.KERNELS["sobel_top"])),
-        ("a 3x3 and a 3x3 kernel of integers", (np.arange(9.0).reshape(3, 3) - 4, np.array([[0.0, 1, 2], [3, 0, -1],
-                                                                                       [1, 1, 0]]))),
+        (
+            "a 3x3 and a 3x3 kernel of integers",
+            (np.arange(9.0).reshape(3, 3) - 4, np.array([[0.0, 1, 2], [3, 0, -1], [1, 1, 0]])),
+        ),
     ]
     rng = np.random.default_rng(560)
     for _ in range(20):
@@ -526,8 +701,12 @@ def _combine_cases():
         if rng.random() < 0.4:
             shapes[1] = shapes[0]
         first, second = (rng.integers(-4, 5, size=shape).astype(float) for shape in shapes)
-        cases.append((f"a {shapes[0][0]}x{shapes[0][1]} kernel, then a {shapes[1][0]}x{shapes[1][1]} kernel",
-                      (first, second)))
+        cases.append(
+            (
+                f"a {shapes[0][0]}x{shapes[0][1]} kernel, then a {shapes[1][0]}x{shapes[1][1]} kernel",
+                (first, second),
+            )
+        )
     return cases
 
 
@@ -536,12 +715,23 @@ def check_combine_kernels(combine_kernels):
     """``combine_kernels(first, second)``: correlating with it = correlating with first, then with second."""
     cases = _combine_cases()
     diagnose("5.4", combine_kernels, _combine_reference, cases, _combine_mistakes(), name="combined kernel")
-    passed("5.4", f"the combined kernel is right on {len(cases)} pairs of kernels: one correlation with it "
-                  "equals the two correlations in a row")
+    passed(
+        "5.4",
+        f"the combined kernel is right on {len(cases)} pairs of kernels: one correlation with it "
+        "equals the two correlations in a row",
+    )
 
 
 __all__ = [
-    "check_conv_forward_loops", "check_window_array", "check_conv_forward_fast", "check_multiply_adds",
-    "check_second_layer_parameters", "check_combine_kernels", "count_python_lines", "conv_cases", "fast_case",
-    "LINE_LIMIT", "CheckFailure",
+    "check_conv_forward_loops",
+    "check_window_array",
+    "check_conv_forward_fast",
+    "check_multiply_adds",
+    "check_second_layer_parameters",
+    "check_combine_kernels",
+    "count_python_lines",
+    "conv_cases",
+    "fast_case",
+    "LINE_LIMIT",
+    "CheckFailure",
 ]

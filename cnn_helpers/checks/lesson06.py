@@ -46,7 +46,12 @@ def pool_cases(seed):
         ("a 2x4 map, size 2, stride 2", np.array([[1.0, 2, 5, 0], [3, 4, 1, 1]]), 2, 2),
         # taller than wide, with a square output: indexing x[col, row] runs without an error here
         ("a 5x4 map, size 2, stride 2", rng.integers(-9, 10, size=(5, 4)).astype(float), 2, 2),
-        ("a 3x7 map of negative numbers, size 2, stride 2", -rng.integers(1, 10, size=(3, 7)).astype(float), 2, 2),
+        (
+            "a 3x7 map of negative numbers, size 2, stride 2",
+            -rng.integers(1, 10, size=(3, 7)).astype(float),
+            2,
+            2,
+        ),
         ("a 6x9 map of integers, size 3, stride 2", rng.integers(0, 10, size=(6, 9)), 3, 2),
         ("an 8x8 map, size 2, stride 3", rng.normal(size=(8, 8)).round(2), 2, 3),
         ("a 9x7 map, size 3, stride 3", rng.normal(size=(9, 7)).round(2), 3, 3),
@@ -72,7 +77,7 @@ def _partial_windows(x, size, stride, reduce):
     out = np.empty((out_h, out_w))
     for row in range(out_h):
         for col in range(out_w):
-            window = x[row * stride:row * stride + size, col * stride:col * stride + size]
+            window = x[row * stride : row * stride + size, col * stride : col * stride + size]
             _needs(window.size)  # that learner's code would have crashed here instead
             out[row, col] = reduce(window)
     return out
@@ -119,20 +124,40 @@ def _max_pool_mistakes():
     return {
         "averaged": (averaged, "the windows were averaged: max pooling keeps each window's largest value"),
         "summed": (summed, "the windows were summed: max pooling keeps each window's largest value"),
-        "started at 0": (started_at_zero, "the running maximum started at 0, so windows of negative numbers give "
-                         "0: start from the window's first value (or use window.max())"),
+        "started at 0": (
+            started_at_zero,
+            "the running maximum started at 0, so windows of negative numbers give "
+            "0: start from the window's first value (or use window.max())",
+        ),
         "smallest": (smallest, "each window's smallest value was kept: max pooling keeps the largest"),
-        "windows start at (r, c)": (start_at_r_c, "the output has the right size, but the window of output (r, c) "
-                                    "starts at row r, column c: it starts at row r * stride, column c * stride"),
-        "stride ignored": (no_stride, "the stride was ignored (windows moved 1 pixel at a time): the window for "
-                           "output (r, c) starts at row r * stride, column c * stride"),
-        "stride is the size": (stride_is_size, "the stride was taken to be the window size: use the `stride` "
-                               "argument"),
-        "one short": (one_short, "the output size is off by one: it is (n - size) // stride + 1 along each axis"),
-        "ceil": (ceil, "the output size was rounded up (ceil), so windows at the border were cut short: use "
-                 "floor, (n - size) // stride + 1, and drop pixels that do not fill a window"),
-        "rows and columns swapped": (transposed, "rows and columns were swapped: output (r, c) comes from rows "
-                                     "r*stride... and columns c*stride... of x, and the output has shape (OH, OW)"),
+        "windows start at (r, c)": (
+            start_at_r_c,
+            "the output has the right size, but the window of output (r, c) "
+            "starts at row r, column c: it starts at row r * stride, column c * stride",
+        ),
+        "stride ignored": (
+            no_stride,
+            "the stride was ignored (windows moved 1 pixel at a time): the window for "
+            "output (r, c) starts at row r * stride, column c * stride",
+        ),
+        "stride is the size": (
+            stride_is_size,
+            "the stride was taken to be the window size: use the `stride` argument",
+        ),
+        "one short": (
+            one_short,
+            "the output size is off by one: it is (n - size) // stride + 1 along each axis",
+        ),
+        "ceil": (
+            ceil,
+            "the output size was rounded up (ceil), so windows at the border were cut short: use "
+            "floor, (n - size) // stride + 1, and drop pixels that do not fill a window",
+        ),
+        "rows and columns swapped": (
+            transposed,
+            "rows and columns were swapped: output (r, c) comes from rows "
+            "r*stride... and columns c*stride... of x, and the output has shape (OH, OW)",
+        ),
     }
 
 
@@ -187,20 +212,35 @@ def _batch_mistakes():
         return right[..., :-1, :-1]
 
     return {
-        "mode ignored (always max)": (always_max, "`mode` was ignored: every batch was max-pooled; "
-                                      "mode='avg' takes each window's mean"),
-        "mode ignored (always average)": (always_avg, "`mode` was ignored: every batch was averaged; "
-                                          "mode='max' keeps each window's largest value"),
-        "pooled across channels": (across_channels, "the channels were pooled together: a pooling layer pools "
-                                   "every map (every n and c) on its own, so the output keeps all C channels"),
-        "windows start at (r, c)": (start_at_r_c, "the output has the right size, but the window of output (r, c) "
-                                    "starts at row r, column c: it starts at row r * stride, column c * stride "
-                                    "(slice with step `stride`)"),
+        "mode ignored (always max)": (
+            always_max,
+            "`mode` was ignored: every batch was max-pooled; mode='avg' takes each window's mean",
+        ),
+        "mode ignored (always average)": (
+            always_avg,
+            "`mode` was ignored: every batch was averaged; mode='max' keeps each window's largest value",
+        ),
+        "pooled across channels": (
+            across_channels,
+            "the channels were pooled together: a pooling layer pools "
+            "every map (every n and c) on its own, so the output keeps all C channels",
+        ),
+        "windows start at (r, c)": (
+            start_at_r_c,
+            "the output has the right size, but the window of output (r, c) "
+            "starts at row r, column c: it starts at row r * stride, column c * stride "
+            "(slice with step `stride`)",
+        ),
         "stride ignored": (no_stride, "the stride was ignored: keep every stride-th window along each axis"),
-        "max started at 0": (started_at_zero, "the running maximum started at 0 (np.zeros), so windows of "
-                             "negative numbers give 0: start from the first offset's values (or -inf)"),
-        "divided by size": (divided_by_size, "the window sums were divided by `size`: a window holds "
-                            "size * size values"),
+        "max started at 0": (
+            started_at_zero,
+            "the running maximum started at 0 (np.zeros), so windows of "
+            "negative numbers give 0: start from the first offset's values (or -inf)",
+        ),
+        "divided by size": (
+            divided_by_size,
+            "the window sums were divided by `size`: a window holds size * size values",
+        ),
         "one short": (one_short, "one window too few along each axis: OH = (H - size) // stride + 1"),
     }
 
@@ -222,12 +262,18 @@ def _batch_cases():
         x = rng.normal(size=(n, channels, height, width)).round(2)
         if index % 5 == 0:
             x = -np.abs(x)  # all negative: a maximum that starts at 0 shows
-        cases.append((f"x of shape {x.shape}, size {size}, stride {stride}, mode {mode!r}", x, size, stride, mode))
-    return [(description, (x, size), {"stride": stride, "mode": mode})
-            for description, x, size, stride, mode in cases]
+        cases.append(
+            (f"x of shape {x.shape}, size {size}, stride {stride}, mode {mode!r}", x, size, stride, mode)
+        )
+    return [
+        (description, (x, size), {"stride": stride, "mode": mode})
+        for description, x, size, stride, mode in cases
+    ]
 
 
-@exercise("6.2", "pooling a batch, map by map", reference="cnn_helpers.pooling.pool", mistakes=_batch_mistakes)
+@exercise(
+    "6.2", "pooling a batch, map by map", reference="cnn_helpers.pooling.pool", mistakes=_batch_mistakes
+)
 def check_pool_batch(pool_batch):
     """``pool_batch(x, size, *, stride, mode)`` on (N, C, H, W), mode "max" or "avg", without position loops."""
     cases = _batch_cases()
@@ -239,12 +285,20 @@ def check_pool_batch(pool_batch):
 
     rng = np.random.default_rng(6020)
     check_lines_do_not_grow(
-        "6.2", run, (rng.normal(size=(1, 2, 6, 6)),), (rng.normal(size=(3, 4, 14, 12)),), watch=pool_batch,
+        "6.2",
+        run,
+        (rng.normal(size=(1, 2, 6, 6)),),
+        (rng.normal(size=(3, 4, 14, 12)),),
+        watch=pool_batch,
         describe=lambda arguments: f"x of shape {arguments[0].shape}",
         advice="It loops over images, channels or output positions: loop only over the size x size offsets "
-               "inside a window, and take that offset of every window of every map in one slice.")
-    passed("6.2", f"batch pooling is right on {len(cases)} batches (max and average) and runs without a Python "
-                  "loop over images, channels or positions")
+        "inside a window, and take that offset of every window of every map in one slice.",
+    )
+    passed(
+        "6.2",
+        f"batch pooling is right on {len(cases)} batches (max and average) and runs without a Python "
+        "loop over images, channels or positions",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,16 +334,29 @@ def _sizes_mistakes():
         return (smallest, smallest + stride - 1)
 
     return {
-        "one size only": (one_size, "several sizes give the same output: the floor in (n - size) // stride + 1 "
-                          "drops up to stride - 1 leftover pixels, so the largest n is stride - 1 more"),
-        "one too far": (one_too_far, "the largest size is one too big: with stride more pixels a whole extra "
-                        "window fits"),
-        "window forgotten": (window_forgotten, "out windows need the first window's size pixels, then stride more "
-                             "per extra window: (out - 1) * stride + size, not out * stride"),
-        "windows side by side": (one_window_per_stride, "windows overlap (or leave gaps) when stride differs "
-                                 "from size: out windows span (out - 1) * stride + size pixels"),
-        "one short": (one_short, "one pixel short: with (out - 1) * stride + size - 1 pixels the last window "
-                      "does not fit"),
+        "one size only": (
+            one_size,
+            "several sizes give the same output: the floor in (n - size) // stride + 1 "
+            "drops up to stride - 1 leftover pixels, so the largest n is stride - 1 more",
+        ),
+        "one too far": (
+            one_too_far,
+            "the largest size is one too big: with stride more pixels a whole extra window fits",
+        ),
+        "window forgotten": (
+            window_forgotten,
+            "out windows need the first window's size pixels, then stride more "
+            "per extra window: (out - 1) * stride + size, not out * stride",
+        ),
+        "windows side by side": (
+            one_window_per_stride,
+            "windows overlap (or leave gaps) when stride differs "
+            "from size: out windows span (out - 1) * stride + size pixels",
+        ),
+        "one short": (
+            one_short,
+            "one pixel short: with (out - 1) * stride + size - 1 pixels the last window does not fit",
+        ),
     }
 
 
@@ -297,20 +364,46 @@ def _sizes_mistakes():
 def check_input_sizes(input_sizes):
     """``input_sizes(out, size, *, stride)`` -> (smallest n, largest n) with (n - size) // stride + 1 == out."""
     rng = np.random.default_rng(603)
-    settings = [(2, 2, 2), (7, 2, 2), (2, 3, 2), (4, 2, 1), (1, 5, 1), (1, 1, 1), (15, 2, 2), (3, 3, 3), (5, 2, 3)]
+    settings = [
+        (2, 2, 2),
+        (7, 2, 2),
+        (2, 3, 2),
+        (4, 2, 1),
+        (1, 5, 1),
+        (1, 1, 1),
+        (15, 2, 2),
+        (3, 3, 3),
+        (5, 2, 3),
+    ]
     while len(settings) < 45:
         settings.append((int(rng.integers(1, 40)), int(rng.integers(1, 8)), int(rng.integers(1, 6))))
-    cases = [(f"out={out}, size={size}, stride={stride}", (out, size), {"stride": stride})
-             for out, size, stride in settings]
-    diagnose("6.3", input_sizes, _sizes_reference, cases, _sizes_mistakes(), name="(smallest, largest) input size")
-    invalid = [((0, 2, 2), "no output at all (out=0)"), ((3, 0, 2), "a window of size 0"),
-               ((3, 2, 0), "stride 0"), ((-1, 2, 1), "a negative output size")]
+    cases = [
+        (f"out={out}, size={size}, stride={stride}", (out, size), {"stride": stride})
+        for out, size, stride in settings
+    ]
+    diagnose(
+        "6.3", input_sizes, _sizes_reference, cases, _sizes_mistakes(), name="(smallest, largest) input size"
+    )
+    invalid = [
+        ((0, 2, 2), "no output at all (out=0)"),
+        ((3, 0, 2), "a window of size 0"),
+        ((3, 2, 0), "stride 0"),
+        ((-1, 2, 1), "a negative output size"),
+    ]
     for (out, size, stride), description in invalid:
-        expect_error("6.3", functools.partial(input_sizes, stride=stride), (out, size), (ValueError,),
-                     f"{description}, out={out}, size={size}, stride={stride}",
-                     "Raise ValueError when out, size or stride is below 1.")
-    passed("6.3", f"the input sizes are right on {len(cases)} settings, and {len(invalid)} impossible ones "
-                  "raise ValueError")
+        expect_error(
+            "6.3",
+            functools.partial(input_sizes, stride=stride),
+            (out, size),
+            (ValueError,),
+            f"{description}, out={out}, size={size}, stride={stride}",
+            "Raise ValueError when out, size or stride is below 1.",
+        )
+    passed(
+        "6.3",
+        f"the input sizes are right on {len(cases)} settings, and {len(invalid)} impossible ones "
+        "raise ValueError",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,21 +411,24 @@ def check_input_sizes(input_sizes):
 
 
 check_receptive_field = question(
-    "6.5", "the receptive field of conv, pool, conv, pool, conv",
+    "6.5",
+    "the receptive field of conv, pool, conv, pool, conv",
     expected=18,
     misconceptions={
         7: "the poolings were left out: each adds (2 - 1) j pixels itself and doubles j for the layers after it",
         9: "the jumps were left out: after a stride-2 pooling one step of the next layer spans 2 input pixels, "
-           "after two poolings 4",
+        "after two poolings 4",
         15: "the pooling windows add to the field too: a 2x2 window adds (2 - 1) j pixels",
         12: "the field grows by adding (k - 1) j per layer, not by doubling at each pooling",
     },
     hint="go layer by layer: start at 1 pixel, add (k - 1) j for each layer (pooling too), and double j after "
-         "each stride-2 layer",
-    explanation="1 + 2 + 1 + 2*2 + 1*2 + 2*4 = 18: the poolings double the jump, so the last 3x3 layer adds 8.")
+    "each stride-2 layer",
+    explanation="1 + 2 + 1 + 2*2 + 1*2 + 2*4 = 18: the poolings double the jump, so the last 3x3 layer adds 8.",
+)
 
 check_final_map_size = question(
-    "6.4", "map size after two conv-pool blocks",
+    "6.4",
+    "map size after two conv-pool blocks",
     expected=7,
     misconceptions={
         5: "a 3x3 convolution with padding 1 keeps the map's size: only the poolings shrink it",
@@ -340,8 +436,15 @@ check_final_map_size = question(
         28: "each 2x2 pooling with stride 2 halves the height and the width",
     },
     hint="follow the width through each layer: (n + 2p - k) // s + 1",
-    explanation="28 -> 28 (3x3, padding 1) -> 14 (pool) -> 14 -> 7.")
+    explanation="28 -> 28 (3x3, padding 1) -> 14 (pool) -> 14 -> 7.",
+)
 
 
-__all__ = ["check_max_pool", "check_pool_batch", "check_input_sizes", "check_receptive_field",
-           "check_final_map_size", "pool_cases"]
+__all__ = [
+    "check_max_pool",
+    "check_pool_batch",
+    "check_input_sizes",
+    "check_receptive_field",
+    "check_final_map_size",
+    "pool_cases",
+]

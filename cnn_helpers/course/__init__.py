@@ -4,9 +4,9 @@ grading a learner's notebooks under pytest + nbval, and keeping the learner's wo
 Command line: ``python -m cnn_helpers build|grade|workspace`` (see :mod:`cnn_helpers.course.cli`).
 """
 
-from pathlib import Path
+from .._paths import course_root
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
+COURSE_ROOT = course_root()
 NOTEBOOKS_DIR = COURSE_ROOT / "notebooks"
 SOLUTIONS_DIR = NOTEBOOKS_DIR / "solutions"
 

@@ -17,6 +17,7 @@ It also makes nbval's time limits hold against any kernel:
   catches ``KeyboardInterrupt``) has its kernel killed.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -87,10 +88,11 @@ def _patch_nbval():
         if deadline is not None and time.monotonic() > deadline:
             self._cnn_deadline = None
             self._cnn_killed = True
-            try:
-                self.km.kill_kernel() if hasattr(self.km, "kill_kernel") else self.km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001, S110 -- already dying or gone: nbval reports the time-out
-                pass
+            with contextlib.suppress(Exception):  # already dying or gone: nbval reports the time-out
+                if hasattr(self.km, "kill_kernel"):
+                    self.km.kill_kernel()
+                else:
+                    self.km.shutdown_kernel(now=True)
             raise Empty
         return original_get(self, stream, timeout=timeout)
 
@@ -156,4 +158,4 @@ def pytest_sessionfinish(session, exitstatus):
         line = f"\n{_token} {json.dumps(_records)}\n".encode()
         view = memoryview(line)
         while view:
-            view = view[os.write(_out, view):]
+            view = view[os.write(_out, view) :]

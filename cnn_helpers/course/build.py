@@ -117,7 +117,7 @@ def verify_solution_run(notebook, name):
 
 def verify_learner_run(learner_run, solution, name):
     """Every check must fail on the stubs; every other cell must run and print as in the solution."""
-    for index, (ran, reference) in enumerate(zip(learner_run.cells, solution.cells)):
+    for index, (ran, reference) in enumerate(zip(learner_run.cells, solution.cells, strict=True)):
         if ran.cell_type != "code":
             continue
         role = editions.cell_role(ran)
@@ -131,9 +131,12 @@ def verify_learner_run(learner_run, solution, name):
                 f"{name}: cell {index} fails in the learner edition ({errors[0]['ename']}: "
                 f"{errors[0]['evalue']}); demonstration cells must not call the learner's functions"
             )
-        if role is None and editions.IGNORE_OUTPUT_TAG not in _tags(ran):
-            if _text_outputs(ran) != _text_outputs(reference):
-                raise BuildError(f"{name}: cell {index} prints differently in the learner edition")
+        if (
+            role is None
+            and editions.IGNORE_OUTPUT_TAG not in _tags(ran)
+            and _text_outputs(ran) != _text_outputs(reference)
+        ):
+            raise BuildError(f"{name}: cell {index} prints differently in the learner edition")
 
 
 def build_lesson(source_path: Path, learner_dir: Path = NOTEBOOKS_DIR, timeout: int = 900) -> dict:
@@ -152,12 +155,18 @@ def build_lesson(source_path: Path, learner_dir: Path = NOTEBOOKS_DIR, timeout: 
     execute(solution, cwd=learner_dir, timeout=timeout)
     verify_solution_run(solution, name)
     normalise(solution)
-    solution.metadata[editions.META_KEY] = {"lesson": lesson, "edition": "solution", "source_sha256": fingerprint}
+    solution.metadata[editions.META_KEY] = {
+        "lesson": lesson,
+        "edition": "solution",
+        "source_sha256": fingerprint,
+    }
     solution_seconds = time.perf_counter() - started
 
     learner = editions.learner_edition(solution)
     started = time.perf_counter()
-    learner_run = execute(editions.learner_edition(solution), cwd=learner_dir, timeout=timeout, allow_errors=True)
+    learner_run = execute(
+        editions.learner_edition(solution), cwd=learner_dir, timeout=timeout, allow_errors=True
+    )
     verify_learner_run(learner_run, solution, name)
     learner_seconds = time.perf_counter() - started
 

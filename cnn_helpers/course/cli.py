@@ -65,8 +65,14 @@ def _grade(args) -> int:
     limits = Limits(memory_mb=args.memory, processes=args.processes, file_size_mb=args.file_size)
     try:
         results = grade_all(
-            args.paths, Path(args.reference), args.cell_timeout, args.jobs,
-            use_sandbox=False if args.no_sandbox else None, unsafe=args.unsafe, limits=limits, minutes=args.timeout,
+            args.paths,
+            Path(args.reference),
+            args.cell_timeout,
+            args.jobs,
+            use_sandbox=False if args.no_sandbox else None,
+            unsafe=args.unsafe,
+            limits=limits,
+            minutes=args.timeout,
         )
     except GradeError as error:
         print(f"grade: {error}", file=sys.stderr)
@@ -94,7 +100,10 @@ def _grade(args) -> int:
             csv_path = Path("gradebook.csv")
             if csv_path.exists() or csv_path.is_symlink():
                 replacement = _free_gradebook_name(Path("."))
-                print(f"{csv_path} exists and was left as it is; pass --csv {csv_path} to replace it", file=sys.stderr)
+                print(
+                    f"{csv_path} exists and was left as it is; pass --csv {csv_path} to replace it",
+                    file=sys.stderr,
+                )
                 csv_path = replacement
         write_gradebook(results, csv_path)
         print(f"gradebook written to {csv_path}", file=sys.stderr)
@@ -160,28 +169,54 @@ def main(argv=None) -> int:
     build.set_defaults(run=_build)
 
     grade = commands.add_parser("grade", help="grade notebooks or folders of notebooks")
-    grade.add_argument("paths", nargs="+", help="notebooks, a working folder, or a class folder (one subfolder per learner)")
+    grade.add_argument(
+        "paths", nargs="+", help="notebooks, a working folder, or a class folder (one subfolder per learner)"
+    )
     grade.add_argument("--json", action="store_true", help="print machine-readable results")
     grade.add_argument("--csv", help="write a CSV gradebook here (default for a class folder: gradebook.csv)")
-    grade.add_argument("--cell-timeout", type=_positive(float), default=120, help="seconds each cell may run (default 120)")
-    grade.add_argument("--timeout", type=_positive(float), default=10,
-                       help="minutes each notebook may run in all (default 10)")
+    grade.add_argument(
+        "--cell-timeout", type=_positive(float), default=120, help="seconds each cell may run (default 120)"
+    )
+    grade.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=10,
+        help="minutes each notebook may run in all (default 10)",
+    )
     grade.add_argument("--jobs", type=_positive(int), default=2, help="notebooks graded at once (default 2)")
-    grade.add_argument("--memory", type=_positive(int), default=2048, help="MiB of memory per kernel (default 2048)")
-    grade.add_argument("--processes", type=_positive(int), default=64, help="processes per kernel (default 64)")
-    grade.add_argument("--file-size", type=_positive(int), default=256, help="largest file a kernel may write, MiB (default 256)")
-    grade.add_argument("--gradescope", metavar="RESULTS_JSON", help="also write Gradescope's autograder results.json here")
+    grade.add_argument(
+        "--memory", type=_positive(int), default=2048, help="MiB of memory per kernel (default 2048)"
+    )
+    grade.add_argument(
+        "--processes", type=_positive(int), default=64, help="processes per kernel (default 64)"
+    )
+    grade.add_argument(
+        "--file-size",
+        type=_positive(int),
+        default=256,
+        help="largest file a kernel may write, MiB (default 256)",
+    )
+    grade.add_argument(
+        "--gradescope", metavar="RESULTS_JSON", help="also write Gradescope's autograder results.json here"
+    )
     grade.add_argument("--no-sandbox", action="store_true", help="run kernels without the bubblewrap sandbox")
-    grade.add_argument("--unsafe", action="store_true",
-                       help="allow grading a class without a sandbox: learners' code then runs as you (see README)")
+    grade.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="allow grading a class without a sandbox: learners' code then runs as you (see README)",
+    )
     grade.add_argument("--reference", default=str(SOLUTIONS_DIR), help="folder of released solution editions")
     grade.set_defaults(run=_grade)
 
-    workspace = commands.add_parser("workspace", help="copy missing learner editions into your working folder")
+    workspace = commands.add_parser(
+        "workspace", help="copy missing learner editions into your working folder"
+    )
     workspace.add_argument("folder", nargs="?", help="working folder (default: work/ in the course)")
     workspace.set_defaults(run=_workspace)
 
-    lab = commands.add_parser("lab", help="open JupyterLab on the working folder (extra options go to JupyterLab)")
+    lab = commands.add_parser(
+        "lab", help="open JupyterLab on the working folder (extra options go to JupyterLab)"
+    )
     lab.add_argument("--folder", help="working folder (default: work/ in the course)")
     lab.set_defaults(run=_lab)
 

@@ -65,7 +65,9 @@ def lesson_id(notebook, path: Path | None = None) -> str:
         match = re.match(r"^(\d\d)-", Path(path).name)
         if match:
             return match.group(1)
-    raise EditionError(f"cannot tell which lesson {path or 'this notebook'} is: no metadata and no NN- prefix")
+    raise EditionError(
+        f"cannot tell which lesson {path or 'this notebook'} is: no metadata and no NN- prefix"
+    )
 
 
 def exercises(notebook) -> list[Exercise]:
@@ -79,7 +81,9 @@ def exercises(notebook) -> list[Exercise]:
         if kind == "exercise":
             titles = dict(TITLE_PATTERN.findall(cell.source))
             if exercise_id not in titles:
-                raise EditionError(f"exercise cell {exercise_id} must start with '# Exercise {exercise_id}: title'")
+                raise EditionError(
+                    f"exercise cell {exercise_id} must start with '# Exercise {exercise_id}: title'"
+                )
             found.setdefault(exercise_id, {})["title"] = titles[exercise_id]
         else:
             points = int(cell.metadata.get(META_KEY, {}).get("points", 1))
@@ -101,8 +105,16 @@ def _answer_names(block_lines) -> list[str] | None:
         return None
     names = []
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else None
-        if not targets or not all(isinstance(target, ast.Name) and ANSWER_PATTERN.match(target.id) for target in targets):
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else None
+        )
+        if not targets or not all(
+            isinstance(target, ast.Name) and ANSWER_PATTERN.match(target.id) for target in targets
+        ):
             return None
         names += [target.id for target in targets if target.id not in names]
     return names or None
@@ -204,7 +216,7 @@ def grading_copy(solution, submission, *, skip_demonstrations=True):
     stubbed = learner_edition(solution)
     notes = {}
     graded = copy.deepcopy(solution)
-    for cell, stub in zip(graded.cells, stubbed.cells):
+    for cell, stub in zip(graded.cells, stubbed.cells, strict=True):
         role = cell_role(cell)
         if role is None or role[0] != "exercise":
             continue
@@ -213,7 +225,9 @@ def grading_copy(solution, submission, *, skip_demonstrations=True):
             cell.source = learner_cells[exercise_id]
         else:
             cell.source = stub.source
-            notes[exercise_id] = f"no cell tagged exercise-{exercise_id} in your notebook; graded the empty stub"
+            notes[exercise_id] = (
+                f"no cell tagged exercise-{exercise_id} in your notebook; graded the empty stub"
+            )
         tags = cell.metadata.setdefault("tags", [])
         if IGNORE_OUTPUT_TAG not in tags:
             tags.append(IGNORE_OUTPUT_TAG)  # the learner may print anything while working

@@ -17,6 +17,7 @@ always finishes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -124,7 +125,9 @@ def lesson_of(raw: dict, path: Path, released) -> str:
     else:
         match = re.match(r"^(\d\d)-", path.name)
         if not match:
-            raise GradeError("cannot tell which lesson this is: no cnn_course.lesson metadata and no NN- file name prefix")
+            raise GradeError(
+                "cannot tell which lesson this is: no cnn_course.lesson metadata and no NN- file name prefix"
+            )
         lesson = match.group(1)
     if lesson not in released:
         raise GradeError(f"lesson {lesson} is not a released lesson (released: {', '.join(released)})")
@@ -209,8 +212,10 @@ def hint_from(record: dict, cell_timeout: float) -> str:
     if "Kernel dead on test start" in detail:
         return "not run: the kernel had died or been stopped in an earlier cell"
     if "Failed to interrupt kernel" in detail or record.get("killed"):
-        return (f"timed out after {cell_timeout:g} s per cell and ignored the interrupt, so its kernel was "
-                "stopped: is there an infinite loop (one that catches KeyboardInterrupt)?")
+        return (
+            f"timed out after {cell_timeout:g} s per cell and ignored the interrupt, so its kernel was "
+            "stopped: is there an infinite loop (one that catches KeyboardInterrupt)?"
+        )
     if record.get("skipped_after_timeout") and "CheckFailure:" not in detail:
         return "not run to completion: an earlier cell timed out"
     if "Timeout of" in detail or (record.get("timed_out") and "KeyboardInterrupt" in detail):
@@ -238,14 +243,10 @@ _cancelled = threading.Event()
 
 
 def _kill(process) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-    try:
+    with contextlib.suppress(OSError):
         process.kill()
-    except OSError:
-        pass
 
 
 def stop_all() -> None:
@@ -264,13 +265,30 @@ def _run_harness(folder: Path, notebook: Path, cell_timeout, minutes, use_sandbo
     (folder / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     inside = Path(sandbox.HARNESS_DIR) / "in" if use_sandbox else folder
     harness = [
-        sys.executable, "-m", "pytest", "-p", "nbval.plugin", "--nbval", "--nbval-current-env",
-        f"--nbval-cell-timeout={cell_timeout}", "-p", "cnn_helpers.course._recorder",
-        "-p", "no:cacheprovider", "--noconftest", "-q", "--color=no",
-        "-c", str(inside / "pytest.ini"), "--rootdir", str(inside), str(inside / notebook.name),
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "nbval.plugin",
+        "--nbval",
+        "--nbval-current-env",
+        f"--nbval-cell-timeout={cell_timeout}",
+        "-p",
+        "cnn_helpers.course._recorder",
+        "-p",
+        "no:cacheprovider",
+        "--noconftest",
+        "-q",
+        "--color=no",
+        "-c",
+        str(inside / "pytest.ini"),
+        "--rootdir",
+        str(inside),
+        str(inside / notebook.name),
     ]
     kernel_env = {
-        "CNN_COURSE_GRADE_TOKEN_FD": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "CNN_COURSE_GRADE_TOKEN_FD": "0",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "CNN_COURSE_KERNEL_MEMORY_MB": str(limits.memory_mb),
         "CNN_COURSE_KERNEL_PROCESSES": str(limits.processes),
         "CNN_COURSE_KERNEL_FILE_SIZE_MB": str(limits.file_size_mb),
@@ -288,8 +306,13 @@ def _run_harness(folder: Path, notebook: Path, cell_timeout, minutes, use_sandbo
         command, cwd = harness, folder
     token = sandbox.new_token()
     process = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=env, cwd=cwd, start_new_session=True,
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
     )
     with _running_lock:
         _running.add(process)
@@ -299,7 +322,9 @@ def _run_harness(folder: Path, notebook: Path, cell_timeout, minutes, use_sandbo
         except subprocess.TimeoutExpired:
             _kill(process)
             process.communicate()
-            raise GradeError(f"still running after the limit of {minutes:g} min per notebook: stopped") from None
+            raise GradeError(
+                f"still running after the limit of {minutes:g} min per notebook: stopped"
+            ) from None
     finally:
         _kill(process)
         with _running_lock:
@@ -307,10 +332,12 @@ def _run_harness(folder: Path, notebook: Path, cell_timeout, minutes, use_sandbo
     if _cancelled.is_set():
         raise GradeError("grading was cancelled")
     prefix = (token + " ").encode()
-    reports = [line[len(prefix):] for line in out.splitlines() if line.startswith(prefix)]
+    reports = [line[len(prefix) :] for line in out.splitlines() if line.startswith(prefix)]
     if len(reports) != 1:
         tail = (out[-1500:] + b"\n" + err[-1500:]).decode("utf-8", "replace").strip()
-        raise GradeError(f"the grading harness stopped without a result (exit code {process.returncode}):\n{tail}")
+        raise GradeError(
+            f"the grading harness stopped without a result (exit code {process.returncode}):\n{tail}"
+        )
     return json.loads(reports[0])
 
 
@@ -332,9 +359,16 @@ def add_note(notes: list, number, hint: str) -> None:
         notes.append(f"cell {number}: {hint}")
 
 
-def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: float = DEFAULT_CELL_TIMEOUT, *,
-                   use_sandbox: bool | None = None, limits: sandbox.Limits | None = None,
-                   minutes: float = DEFAULT_NOTEBOOK_MINUTES, skip_demonstrations: bool = True) -> NotebookResult:
+def grade_notebook(
+    path,
+    reference_dir: Path = SOLUTIONS_DIR,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    *,
+    use_sandbox: bool | None = None,
+    limits: sandbox.Limits | None = None,
+    minutes: float = DEFAULT_NOTEBOOK_MINUTES,
+    skip_demonstrations: bool = True,
+) -> NotebookResult:
     """Grade one learner notebook. Never writes to ``path``.
 
     ``use_sandbox`` None means: in a sandbox if one is available here. ``skip_demonstrations``
@@ -351,7 +385,9 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
     raw = read_submission(path)
     lesson = lesson_of(raw, path, released)
     reference = editions.read(find_reference(lesson, reference_dir))
-    graded, notes = editions.grading_copy(reference, exercise_cells(raw), skip_demonstrations=skip_demonstrations)
+    graded, notes = editions.grading_copy(
+        reference, exercise_cells(raw), skip_demonstrations=skip_demonstrations
+    )
     exercises = editions.exercises(reference)
     positions = {cell.get("id"): number for number, cell in enumerate(graded.cells, start=1)}
     result = NotebookResult(path=str(path), lesson=lesson, sandboxed=bool(use_sandbox))
@@ -366,7 +402,9 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
     failures_by_exercise, exercise_errors, checked = {}, {}, set()
     for record in records:
         tags = [t for t in record.get("tags", []) if isinstance(t, str)]
-        role = next((editions.TAG_PATTERN.match(t).groups() for t in tags if editions.TAG_PATTERN.match(t)), None)
+        role = next(
+            (editions.TAG_PATTERN.match(t).groups() for t in tags if editions.TAG_PATTERN.match(t)), None
+        )
         if role and role[0] == "check":
             checked.add(role[1])
             if not record["passed"]:
@@ -378,7 +416,11 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
             number = positions.get(record.get("cell_id"), "?")
             add_note(result.ungraded_failures, number, hint_from(record, cell_timeout))
     for exercise in exercises:
-        passed = exercise.id in checked and exercise.id not in failures_by_exercise and exercise.id not in exercise_errors
+        passed = (
+            exercise.id in checked
+            and exercise.id not in failures_by_exercise
+            and exercise.id not in exercise_errors
+        )
         message = failures_by_exercise.get(exercise.id, "" if passed else "check cell did not run")
         if exercise.id in exercise_errors:
             record = exercise_errors[exercise.id]
@@ -389,7 +431,9 @@ def grade_notebook(path, reference_dir: Path = SOLUTIONS_DIR, cell_timeout: floa
         if exercise.id in notes:
             message = f"{notes[exercise.id]}; {message}" if message else notes[exercise.id]
         points = exercise.points if passed else 0
-        result.exercises.append(ExerciseResult(exercise.id, exercise.title, passed, points, exercise.points, message))
+        result.exercises.append(
+            ExerciseResult(exercise.id, exercise.title, passed, points, exercise.points, message)
+        )
     result.points = sum(e.points for e in result.exercises)
     result.max_points = sum(e.max_points for e in result.exercises)
     result.seconds = round(time.perf_counter() - started, 1)
@@ -463,7 +507,9 @@ def collect(paths, reference_dir: Path = SOLUTIONS_DIR) -> list:
         elif path.is_file():
             found.append(Submission("", path))
         elif path.is_dir():
-            direct = sorted(p for p in path.iterdir() if p.name.endswith(".ipynb") and not p.name.startswith("."))
+            direct = sorted(
+                p for p in path.iterdir() if p.name.endswith(".ipynb") and not p.name.startswith(".")
+            )
             learners = []
             for sub in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
                 if sub.is_symlink() and sub.is_dir():
@@ -490,8 +536,10 @@ def collect(paths, reference_dir: Path = SOLUTIONS_DIR) -> list:
                 continue
             for notebook in direct:
                 name = f"(top) {safe_text(notebook.name)}"
-                note = (f"{safe_text(notebook.name)} lies at the top of the class folder {safe_text(path)}, not in a "
-                        f"learner's subfolder: graded as learner '{name}'")
+                note = (
+                    f"{safe_text(notebook.name)} lies at the top of the class folder {safe_text(path)}, not in a "
+                    f"learner's subfolder: graded as learner '{name}'"
+                )
                 if notebook.is_symlink():
                     found.append(Submission(name, notebook, [note], error="refused: a symbolic link"))
                 else:
@@ -512,9 +560,18 @@ def is_class(submissions) -> bool:
     return any(s.learner for s in submissions)
 
 
-def grade_all(paths, reference_dir=SOLUTIONS_DIR, cell_timeout=DEFAULT_CELL_TIMEOUT, jobs=2, *,
-              use_sandbox: bool | None = None, unsafe: bool = False, limits: sandbox.Limits | None = None,
-              minutes: float = DEFAULT_NOTEBOOK_MINUTES, skip_demonstrations: bool = True):
+def grade_all(
+    paths,
+    reference_dir=SOLUTIONS_DIR,
+    cell_timeout=DEFAULT_CELL_TIMEOUT,
+    jobs=2,
+    *,
+    use_sandbox: bool | None = None,
+    unsafe: bool = False,
+    limits: sandbox.Limits | None = None,
+    minutes: float = DEFAULT_NOTEBOOK_MINUTES,
+    skip_demonstrations: bool = True,
+):
     """Grade every notebook under ``paths`` (in parallel); return (learner, NotebookResult) pairs.
 
     A class (learners' subfolders) is graded only in a sandbox, unless ``unsafe``. Every failure
@@ -542,12 +599,27 @@ def grade_all(paths, reference_dir=SOLUTIONS_DIR, cell_timeout=DEFAULT_CELL_TIME
             result = NotebookResult(path=safe_text(submission.path), lesson="?", error=submission.error)
         else:
             try:
-                result = grade_notebook(submission.path, reference_dir, cell_timeout, use_sandbox=use_sandbox,
-                                        limits=limits, minutes=minutes, skip_demonstrations=skip_demonstrations)
-            except Exception as error:  # noqa: BLE001 -- every failure is this notebook's row, never the batch's end
-                message = str(error) if isinstance(error, (GradeError, editions.EditionError)) else f"{type(error).__name__}: {error}"
-                result = NotebookResult(path=safe_text(submission.path), lesson="?", error=message,
-                                        seconds=round(time.perf_counter() - started, 1))
+                result = grade_notebook(
+                    submission.path,
+                    reference_dir,
+                    cell_timeout,
+                    use_sandbox=use_sandbox,
+                    limits=limits,
+                    minutes=minutes,
+                    skip_demonstrations=skip_demonstrations,
+                )
+            except Exception as error:
+                message = (
+                    str(error)
+                    if isinstance(error, (GradeError, editions.EditionError))
+                    else f"{type(error).__name__}: {error}"
+                )
+                result = NotebookResult(
+                    path=safe_text(submission.path),
+                    lesson="?",
+                    error=message,
+                    seconds=round(time.perf_counter() - started, 1),
+                )
         result.path = safe_text(result.path)
         result.notes = list(submission.notes) + result.notes
         result.sandboxed = bool(use_sandbox)
@@ -578,8 +650,10 @@ def format_table(result: NotebookResult) -> str:
     for exercise in result.exercises:
         status = "pass" if exercise.passed else "FAIL"
         hint = exercise.message.replace("\n", "\n" + " " * 28)
-        lines.append(f"  {exercise.id:<9} {status:<6} {exercise.points:>2}/{exercise.max_points:<3}  {exercise.title}"
-                     + (f"\n{' ' * 28}{hint}" if hint else ""))
+        lines.append(
+            f"  {exercise.id:<9} {status:<6} {exercise.points:>2}/{exercise.max_points:<3}  {exercise.title}"
+            + (f"\n{' ' * 28}{hint}" if hint else "")
+        )
     lines.append(f"  {'total':<16} {result.points:>2}/{result.max_points}")
     for failure in result.ungraded_failures:
         lines.append(f"  note (not graded): {failure}")
@@ -603,8 +677,16 @@ def _csv_cell(value):
 def _atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to a new file next to ``path`` and rename it over ``path`` (never through a link)."""
     path = Path(path)
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                         delete=False, newline="", encoding="utf-8")
+    # made outside the try below, so that a failed write can delete it; `with handle` closes it
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        "w",
+        dir=path.parent,
+        prefix=f".{path.name}.",
+        suffix=".tmp",
+        delete=False,
+        newline="",
+        encoding="utf-8",
+    )
     try:
         with handle:
             handle.write(text)
@@ -623,7 +705,9 @@ def write_gradebook(results, path: Path) -> None:
     )
     learners = {}
     for learner, result in results:
-        row = learners.setdefault(learner or "(single)", {"learner": learner or "(single)", "errors": "", "notes": ""})
+        row = learners.setdefault(
+            learner or "(single)", {"learner": learner or "(single)", "errors": "", "notes": ""}
+        )
         for exercise in result.exercises:
             row[exercise.id] = exercise.points
         if result.error:
@@ -631,7 +715,9 @@ def write_gradebook(results, path: Path) -> None:
         for note in result.notes:
             row["notes"] += f"{note}; "
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["learner", *exercise_ids, "total", "max_total", "errors", "notes"])
+    writer = csv.DictWriter(
+        buffer, fieldnames=["learner", *exercise_ids, "total", "max_total", "errors", "notes"]
+    )
     writer.writeheader()
     max_total = sum({e.id: e.max_points for _, r in results for e in r.exercises}.values())
     for row in learners.values():
@@ -658,16 +744,29 @@ def to_gradescope(results) -> dict:
         if result.error:
             name = Path(result.path).name
             lines.append(f"{name}: could not grade: {result.error}")
-            tests.append({"name": f"{name}: could not be graded", "score": 0.0, "max_score": 0.0,
-                          "status": "failed", "output": result.error, "visibility": "visible"})
+            tests.append(
+                {
+                    "name": f"{name}: could not be graded",
+                    "score": 0.0,
+                    "max_score": 0.0,
+                    "status": "failed",
+                    "output": result.error,
+                    "visibility": "visible",
+                }
+            )
             continue
         for exercise in result.exercises:
-            tests.append({
-                "name": f"Lesson {result.lesson}, exercise {exercise.id}: {exercise.title}",
-                "number": exercise.id, "score": float(exercise.points), "max_score": float(exercise.max_points),
-                "status": "passed" if exercise.passed else "failed",
-                "output": exercise.message or "passed", "visibility": "visible",
-            })
+            tests.append(
+                {
+                    "name": f"Lesson {result.lesson}, exercise {exercise.id}: {exercise.title}",
+                    "number": exercise.id,
+                    "score": float(exercise.points),
+                    "max_score": float(exercise.max_points),
+                    "status": "passed" if exercise.passed else "failed",
+                    "output": exercise.message or "passed",
+                    "visibility": "visible",
+                }
+            )
     score = float(sum(r.points for _, r in results))
     maximum = float(sum(r.max_points for _, r in results))
     lines.insert(0, f"Total: {score:g}/{maximum:g} points")

@@ -24,6 +24,7 @@ notebook.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -77,7 +78,10 @@ def availability() -> tuple[bool, str]:
     try:
         probe = subprocess.run(
             [path, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return False, f"bwrap could not start: {error}"
@@ -91,13 +95,21 @@ def _is_root() -> bool:
 
 
 def _namespace_args() -> list[str]:
-    args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session"]
+    args = [
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+    ]
     if _is_root():
         # Real root: no user namespace, so the kernel can become a different user. The harness
         # keeps only what it needs to start and stop that kernel.
-        args += ["--cap-drop", "ALL"] + [a for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN")
-                                         for a in ("--cap-add", cap)]
+        args += ["--cap-drop", "ALL"] + [
+            a for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN") for a in ("--cap-add", cap)
+        ]
     else:
         args += ["--unshare-user"]
     return args
@@ -131,8 +143,10 @@ def sandbox_command(folder: Path, harness: list[str], env=None, extra_read_only=
     """The bwrap command line that runs ``harness`` with the grader's ``folder`` read-only at /grade/in."""
     command = [_bwrap_path(), *_namespace_args(), "--hostname", "grader"]
     binds = _read_only_paths(extra_read_only)
-    parents = sorted({parent for path in binds for parent in path.parents if parent != Path("/")},
-                     key=lambda p: len(p.parts))
+    parents = sorted(
+        {parent for path in binds for parent in path.parents if parent != Path("/")},
+        key=lambda p: len(p.parts),
+    )
     for parent in parents:  # bwrap would create them 0700: the kernel's user could not reach Python
         command += ["--perms", "0755", "--dir", str(parent)]
     for path in binds:
@@ -141,11 +155,24 @@ def sandbox_command(folder: Path, harness: list[str], env=None, extra_read_only=
         else:
             command += ["--ro-bind", str(path), str(path)]
     command += [
-        "--proc", "/proc", "--dev", "/dev",
-        "--perms", "1777", "--tmpfs", "/tmp",
-        "--perms", "0700", "--tmpfs", HARNESS_DIR,
-        "--ro-bind", str(folder), f"{HARNESS_DIR}/in",
-        "--chdir", HARNESS_DIR, "--clearenv",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "0700",
+        "--tmpfs",
+        HARNESS_DIR,
+        "--ro-bind",
+        str(folder),
+        f"{HARNESS_DIR}/in",
+        "--chdir",
+        HARNESS_DIR,
+        "--clearenv",
     ]
     for key, value in {**harness_environment(HARNESS_DIR), **(env or {})}.items():
         command += ["--setenv", key, value]
@@ -159,14 +186,23 @@ def harness_environment(folder: str) -> dict:
     env = {key: os.environ[key] for key in ALLOWED_ENV if key in os.environ}
     home = f"{folder}/home"
     env.update(DETERMINISTIC_ENV)
-    env.update({
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": home, "TMPDIR": f"{folder}/tmp", "IPYTHONDIR": f"{home}/.ipython",
-        "JUPYTER_CONFIG_DIR": f"{home}/.jupyter", "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
-        "JUPYTER_RUNTIME_DIR": f"{folder}/runtime", "JUPYTER_PLATFORM_DIRS": "1",
-        "MPLCONFIGDIR": f"{home}/.matplotlib", "MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONNOUSERSITE": "1", "CNN_COURSE_GRADING": "1",
-    })
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": f"{folder}/tmp",
+            "IPYTHONDIR": f"{home}/.ipython",
+            "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
+            "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
+            "JUPYTER_RUNTIME_DIR": f"{folder}/runtime",
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "MPLCONFIGDIR": f"{home}/.matplotlib",
+            "MPLBACKEND": "agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "CNN_COURSE_GRADING": "1",
+        }
+    )
     return env
 
 
@@ -181,13 +217,22 @@ def new_token() -> str:
 def _kernel_environment(home: str) -> dict:
     env = {key: os.environ[key] for key in (*ALLOWED_ENV, "PATH") if key in os.environ}
     env.update(DETERMINISTIC_ENV)
-    env.update({
-        "HOME": home, "TMPDIR": f"{home}/tmp", "IPYTHONDIR": f"{home}/.ipython",
-        "JUPYTER_CONFIG_DIR": f"{home}/.jupyter", "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
-        "JUPYTER_RUNTIME_DIR": f"{home}/runtime", "JUPYTER_PLATFORM_DIRS": "1",
-        "MPLCONFIGDIR": f"{home}/.matplotlib", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "CNN_COURSE_GRADING": "1",
-    })
+    env.update(
+        {
+            "HOME": home,
+            "TMPDIR": f"{home}/tmp",
+            "IPYTHONDIR": f"{home}/.ipython",
+            "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
+            "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
+            "JUPYTER_RUNTIME_DIR": f"{home}/runtime",
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "MPLCONFIGDIR": f"{home}/.matplotlib",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "CNN_COURSE_GRADING": "1",
+        }
+    )
     return env
 
 
@@ -210,8 +255,11 @@ def _set_limits(limits: Limits, own_user: bool) -> None:
     memory = limits.memory_mb * 1024 * 1024
     processes = limits.processes if own_user else limits.processes + _processes_of(os.getuid())
     for name, value in (
-        ("RLIMIT_DATA", memory), ("RLIMIT_FSIZE", limits.file_size_mb * 1024 * 1024),
-        ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", processes), ("RLIMIT_NOFILE", 1024),
+        ("RLIMIT_DATA", memory),
+        ("RLIMIT_FSIZE", limits.file_size_mb * 1024 * 1024),
+        ("RLIMIT_CORE", 0),
+        ("RLIMIT_NPROC", processes),
+        ("RLIMIT_NOFILE", 1024),
     ):
         if hasattr(resource, name):
             _soft, hard = resource.getrlimit(getattr(resource, name))
@@ -228,10 +276,8 @@ def _no_new_privileges() -> None:
 
 
 def _die_with_harness() -> None:
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG SIGKILL (after setuid, which clears it)
-    except (OSError, AttributeError):
-        pass
 
 
 def launch_kernel(connection_file: str) -> None:
@@ -242,7 +288,9 @@ def launch_kernel(connection_file: str) -> None:
         int(os.environ.get("CNN_COURSE_KERNEL_FILE_SIZE_MB", DEFAULT_FILE_SIZE_MB)),
     )
     uid = int(os.environ.get("CNN_COURSE_KERNEL_UID", "-1"))
-    home = os.environ.get("CNN_COURSE_KERNEL_HOME") or os.path.join(os.path.dirname(connection_file), "kernel-home")
+    home = os.environ.get("CNN_COURSE_KERNEL_HOME") or os.path.join(
+        os.path.dirname(connection_file), "kernel-home"
+    )
     os.makedirs(os.path.join(home, "tmp"), mode=0o700, exist_ok=True)
     private = os.path.join(home, "connection.json")
     with open(connection_file, "rb") as source, open(private, "wb") as target:
@@ -267,8 +315,9 @@ def launch_kernel(connection_file: str) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.closerange(3, 65536)
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", private],
-              _kernel_environment(home))
+    os.execve(
+        sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", private], _kernel_environment(home)
+    )
 
 
 if __name__ == "__main__":

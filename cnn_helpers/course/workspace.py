@@ -39,7 +39,9 @@ def sync_workspace(workspace: Path = DEFAULT_WORKSPACE, learner_dir: Path = NOTE
     """
     workspace = Path(workspace)
     if workspace.is_symlink() and not workspace.exists():
-        raise WorkspaceError(f"the working folder {workspace} is a symbolic link to nothing; remove it or pass another folder")
+        raise WorkspaceError(
+            f"the working folder {workspace} is a symbolic link to nothing; remove it or pass another folder"
+        )
     if workspace.exists() and not workspace.is_dir():
         raise WorkspaceError(
             f"the working folder {workspace} exists but is not a folder; rename or remove that file, or pass another folder"
@@ -58,10 +60,13 @@ def sync_workspace(workspace: Path = DEFAULT_WORKSPACE, learner_dir: Path = NOTE
             kept.append(notebook.name)
     readme = workspace / "README.md"
     if not readme.exists() and not readme.is_symlink():
-        _write_new(readme, (
-            b"# Your working copy\n\n"
-            b"These notebooks are yours: course updates add new lessons here but never overwrite a file.\n"
-            b"To start a lesson afresh, delete or rename its file and run the set-up command again.\n"
-            b"Grade your work with `python course.py grade work/`.\n"
-        ))
+        _write_new(
+            readme,
+            (
+                b"# Your working copy\n\n"
+                b"These notebooks are yours: course updates add new lessons here but never overwrite a file.\n"
+                b"To start a lesson afresh, delete or rename its file and run the set-up command again.\n"
+                b"Grade your work with `python course.py grade work/`.\n"
+            ),
+        )
     return {"added": added, "kept": kept, "skipped": skipped, "workspace": str(workspace)}

@@ -6,8 +6,13 @@ The UCI "Optical Recognition of Handwritten Digits" images as scikit-learn distr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .files import load_checked_npz
 from .splits import DataSplit, stratified_split
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIGITS_FILE = "digits.npz"
 # The SHA-256 of data/digits.npz as scripts/make_digits.py writes it (see data/README.md).
@@ -20,7 +25,7 @@ _DIGITS_REMEDY = (
 )
 
 
-def load_digits_arrays():
+def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """All 1,797 handwritten digits, unsplit, checked against their SHA-256.
 
     The UCI "Optical Recognition of Handwritten Digits" images as scikit-learn distributes them
@@ -52,7 +57,7 @@ def load_digits_arrays():
     return images, arrays["labels"].astype("int64")
 
 
-def load_digits(test_fraction=0.25, seed=0) -> DataSplit:
+def load_digits(test_fraction: float = 0.25, seed: int = 0) -> DataSplit:
     """The 8x8 handwritten digits, split into training and test sets (lessons 01, 06-10).
 
     Each digit class is split separately, so both sets hold about the same share of every

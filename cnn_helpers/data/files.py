@@ -1,7 +1,7 @@
 """Where the course's data lives, and the SHA-256 checks every load makes.
 
-The data folder is the repository's ``data/``; set the environment variable ``CNN_COURSE_DATA``
-to use another folder.
+The data folder is the course folder's ``data/`` (:func:`cnn_helpers._paths.course_root`); set the
+environment variable ``CNN_COURSE_DATA`` to use another folder.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(os.environ.get("CNN_COURSE_DATA") or Path(__file__).resolve().parents[2] / "data")
+from .._paths import course_root
+
+DATA_DIR = Path(os.environ.get("CNN_COURSE_DATA") or course_root() / "data")
 
 
 class ChecksumError(ValueError):
@@ -24,7 +26,7 @@ def data_dir() -> Path:
     return Path(os.environ.get("CNN_COURSE_DATA") or DATA_DIR)
 
 
-def file_sha256(path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
     """The SHA-256 of a file's bytes, as 64 hexadecimal digits.
 
     Examples
@@ -39,7 +41,7 @@ def file_sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def verify_sha256(path, expected: str, remedy: str) -> None:
+def verify_sha256(path: str | os.PathLike[str], expected: str, remedy: str) -> None:
     """Raise ``ChecksumError`` unless the file at ``path`` has SHA-256 ``expected``.
 
     ``remedy`` is a sentence telling the reader how to get a good copy.
@@ -52,7 +54,7 @@ def verify_sha256(path, expected: str, remedy: str) -> None:
         )
 
 
-def load_checked_npz(file_name: str, sha256: str, what: str, remedy: str) -> dict:
+def load_checked_npz(file_name: str, sha256: str, what: str, remedy: str) -> dict[str, np.ndarray]:
     """The arrays of a ``.npz`` file in the data folder, after checking its SHA-256.
 
     Parameters

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import as_bool, as_fraction, as_int, describe
+from .._validation import as_bool, as_choice, as_fraction, as_int
 from .files import ChecksumError, file_sha256, load_checked_npz, verify_sha256
 from .splits import MnistSample, stratified_split
 
@@ -42,7 +42,7 @@ _MNIST_SAMPLE_REMEDY = (
 )
 
 
-def load_mnist_sample_arrays():
+def load_mnist_sample_arrays() -> tuple[np.ndarray, np.ndarray]:
     """All 5,000 digits of the MNIST sample, unsplit, checked against their SHA-256.
 
     Real MNIST digits (LeCun, Cortes and Burges; CC BY-SA 3.0), 500 of each class, as the
@@ -76,7 +76,7 @@ def load_mnist_sample_arrays():
     return images, arrays["labels"].astype(np.int64)
 
 
-def load_mnist_sample(seed=0) -> MnistSample:
+def load_mnist_sample(seed: int = 0) -> MnistSample:
     """5,000 real 28x28 MNIST digits, split 3,500 / 500 / 1,000 for training, validation, test.
 
     Every split holds the same share of each digit: 350, 50 and 100 of each class. The test
@@ -179,7 +179,16 @@ FASHION_MNIST_FILES = {
 
 #: What Fashion-MNIST's labels 0..9 mean.
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 #: The data sets ``load_mnist`` reads: kind -> (cache folder name, human name).
@@ -196,7 +205,7 @@ def _files_and_url(kind):
 _IDX_UNSIGNED_BYTE = 0x08
 
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file of unsigned bytes (the format MNIST ships in), gzipped or not.
 
     The file starts with a 4-byte magic number: two zero bytes, the type code 0x08 (unsigned
@@ -250,19 +259,19 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(content, dtype=np.uint8, offset=header_length).reshape(shape).copy()
 
 
-def default_cache_dir(kind="digits") -> Path:
+def default_cache_dir(kind: str = "digits") -> Path:
     """Where ``load_mnist`` keeps its downloads: ``$XDG_CACHE_HOME/cnn_course/<data set>``.
 
     ``<data set>`` is ``mnist`` for ``kind="digits"`` and ``fashion-mnist`` for
     ``kind="fashion"`` (both data sets use the same file names, so they need two folders).
     ``$XDG_CACHE_HOME`` defaults to ``~/.cache``.
     """
-    folder, _ = MNIST_KINDS[_check_kind(kind)]
+    folder, _ = MNIST_KINDS[as_choice("kind", kind, MNIST_KINDS)]
     cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache_home) / "cnn_course" / folder
 
 
-def download_file(url: str, path) -> None:
+def download_file(url: str, path: str | os.PathLike[str]) -> None:
     """Download ``url`` into the file ``path`` (the only function here that uses the network)."""
     import urllib.request
 
@@ -270,7 +279,13 @@ def download_file(url: str, path) -> None:
         Path(path).write_bytes(response.read())
 
 
-def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, download=True) -> Path:
+def fetch_checked(
+    file_name: str,
+    sha256: str,
+    cache_dir: str | os.PathLike[str],
+    base_url: str = MNIST_BASE_URL,
+    download: bool = True,
+) -> Path:
     """Return the path of a cached file with the given SHA-256, downloading it if needed.
 
     A cached file with the right checksum is used as it is. A missing file, or one with the
@@ -300,9 +315,7 @@ def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, downloa
     partial = path.with_name(path.name + ".part")
     download_file(url, partial)
     try:
-        verify_sha256(
-            partial, sha256, f"The download from {url} is not the expected file; check base_url."
-        )
+        verify_sha256(partial, sha256, f"The download from {url} is not the expected file; check base_url.")
     except ChecksumError:
         partial.unlink()
         raise
@@ -310,8 +323,15 @@ def fetch_checked(file_name, sha256, cache_dir, base_url=MNIST_BASE_URL, downloa
     return path
 
 
-def load_mnist(kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, download=True,
-               base_url=None) -> MnistSample:
+def load_mnist(
+    kind: str = "digits",
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    base_url: str | None = None,
+) -> MnistSample:
     """The full MNIST (or Fashion-MNIST): training, validation and the official test set.
 
     Optional, and no lesson depends on it: the lessons use ``load_mnist_sample``, which works
@@ -357,7 +377,7 @@ def load_mnist(kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, downl
         If a cached file is damaged and ``download`` is False, or a download is not the expected
         file.
     """
-    kind = _check_kind(kind)
+    kind = as_choice("kind", kind, MNIST_KINDS)
     seed = as_int("seed", seed, minimum=0)
     val_fraction = as_fraction("val_fraction", val_fraction)
     download = as_bool("download", download)
@@ -377,24 +397,28 @@ def load_mnist(kind="digits", *, seed=0, val_fraction=0.1, cache_dir=None, downl
     return MnistSample(x_train[train], y_train[train], x_train[val], y_train[val], x_test, y_test)
 
 
-def load_fashion_mnist(*, seed=0, val_fraction=0.1, cache_dir=None, download=True,
-                       base_url=None) -> MnistSample:
+def load_fashion_mnist(
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    base_url: str | None = None,
+) -> MnistSample:
     """Fashion-MNIST, split like ``load_mnist``: the same as ``load_mnist("fashion", ...)``.
 
     70,000 28x28 grey photos of clothing (Xiao, Rasul and Vollgraf, Zalando Research, 2017;
     MIT licence) in 10 classes, named in ``FASHION_MNIST_CLASSES``. See ``load_mnist`` for the
     parameters.
     """
-    return load_mnist("fashion", seed=seed, val_fraction=val_fraction, cache_dir=cache_dir,
-                      download=download, base_url=base_url)
-
-
-def _check_kind(kind) -> str:
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be one of {tuple(MNIST_KINDS)}, got {describe(kind)}")
-    if kind not in MNIST_KINDS:
-        raise ValueError(f"kind must be one of {tuple(MNIST_KINDS)}, got {kind!r}")
-    return kind
+    return load_mnist(
+        "fashion",
+        seed=seed,
+        val_fraction=val_fraction,
+        cache_dir=cache_dir,
+        download=download,
+        base_url=base_url,
+    )
 
 
 def _idx_images_and_labels(images, labels, name, which):

@@ -14,7 +14,7 @@ GREY_WEIGHTS = np.array([0.299, 0.587, 0.114])
 PHOTO_SHAPE = (600, 512)
 
 
-def load_photo(grey=False, size=None) -> np.ndarray:
+def load_photo(grey: bool = False, size: int | None = None) -> np.ndarray:
     """A real photograph, Grace Hopper's portrait that matplotlib ships (lessons 01-07).
 
     The photo is public domain (a U.S. Navy photograph); see ``data/README.md``. It is read from

@@ -4,11 +4,14 @@ for classification, detection and segmentation (lesson 10).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .._validation import as_array, as_int, as_non_negative, as_pair, describe
+from .._validation import as_array, as_choice, as_int, as_non_negative, as_pair, describe
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SHAPE_KINDS = ("square", "circle", "cross", "triangle")
 
@@ -34,15 +37,12 @@ def _triangle(dy, dx, half):
 _SHAPE_RULES = {"square": _square, "circle": _circle, "cross": _cross, "triangle": _triangle}
 
 
-def _check_kind(name, kind) -> str:
-    if not isinstance(kind, str):
-        raise TypeError(f"{name} must be a string, one of {SHAPE_KINDS}, got {describe(kind)}")
-    if kind not in _SHAPE_RULES:
-        raise ValueError(f"{name} must be one of {SHAPE_KINDS}, got {kind!r}")
-    return kind
-
-
-def draw_shape(kind, canvas_size=16, center=None, size=7) -> np.ndarray:
+def draw_shape(
+    kind: str,
+    canvas_size: int | tuple[int, int] = 16,
+    center: tuple[float, float] | None = None,
+    size: int = 7,
+) -> np.ndarray:
     """Draw one filled shape, 1 on 0, on an empty canvas.
 
     A pixel is on when its centre lies inside the shape. The shape fits in a square of side
@@ -73,7 +73,7 @@ def draw_shape(kind, canvas_size=16, center=None, size=7) -> np.ndarray:
            [1., 1., 1.],
            [0., 1., 0.]])
     """
-    kind = _check_kind("kind", kind)
+    kind = as_choice("kind", kind, SHAPE_KINDS)
     height, width = as_pair("canvas_size", canvas_size, minimum=1)
     size = as_int("size", size, minimum=1)
     if center is None:
@@ -115,7 +115,13 @@ class ShapesDataset(NamedTuple):
 
 
 def make_shapes_dataset(
-    n, canvas_size=16, kinds=SHAPE_KINDS, size=7, seed=0, shift_range=None, noise=0.0
+    n: int,
+    canvas_size: int | tuple[int, int] = 16,
+    kinds: Sequence[str] = SHAPE_KINDS,
+    size: int = 7,
+    seed: int = 0,
+    shift_range: int | None = None,
+    noise: float = 0.0,
 ) -> ShapesDataset:
     """A seeded data set of single shapes at random whole-pixel positions (lesson 10).
 
@@ -160,7 +166,10 @@ def make_shapes_dataset(
     labels = rng.permutation(np.arange(n) % len(kinds))
     centers = rng.integers(low, high + 1, size=(n, 2))
     masks = np.stack(
-        [draw_shape(kinds[k], (height, width), center, size) > 0 for k, center in zip(labels, centers)]
+        [
+            draw_shape(kinds[k], (height, width), center, size) > 0
+            for k, center in zip(labels, centers, strict=True)
+        ]
     )
     images = masks[:, None].astype(np.float32)
     if noise > 0:
@@ -175,7 +184,7 @@ def _check_kinds(kinds) -> tuple:
         raise TypeError(f"kinds must be a tuple or list of shape names, got {describe(kinds)}")
     if not kinds:
         raise ValueError("kinds must name at least one shape, got an empty sequence")
-    return tuple(_check_kind(f"kinds[{i}]", kind) for i, kind in enumerate(kinds))
+    return tuple(as_choice(f"kinds[{i}]", kind, SHAPE_KINDS) for i, kind in enumerate(kinds))
 
 
 def _center_limits(canvas, size, shift_range):
@@ -183,9 +192,7 @@ def _center_limits(canvas, size, shift_range):
     margin = (size - 1) // 2  # farthest a shape's pixel lies from its centre
     canvas = np.array(canvas)
     if np.any(canvas < 2 * margin + 1):
-        raise ValueError(
-            f"a shape of size {size} does not fit in a canvas of size {tuple(canvas.tolist())}"
-        )
+        raise ValueError(f"a shape of size {size} does not fit in a canvas of size {tuple(canvas.tolist())}")
     low, high = np.full(2, margin), canvas - 1 - margin
     if shift_range is None:
         return low, high

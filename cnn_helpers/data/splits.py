@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .._validation import as_array, as_fraction, as_int
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class DataSplit(NamedTuple):
@@ -45,7 +48,9 @@ class MnistSample(NamedTuple):
     y_test: np.ndarray
 
 
-def stratified_split(labels, test_fraction=0.25, seed=0):
+def stratified_split(
+    labels: ArrayLike, test_fraction: float = 0.25, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a seeded train/test split that keeps each class's share in both sets.
 
     From every class, ``round(test_fraction * class size)`` examples go to the test set; the

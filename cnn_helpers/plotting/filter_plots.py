@@ -146,8 +146,11 @@ def draw_kernel_result(image, kernel, result, axes=None, *, titles=None):
         raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")
     total = float(kernel.sum())
     total_text = f"{total:g}" if abs(total) >= 1e-9 else "0"
-    titles = titles or ("image", f"kernel (entries sum to {total_text})",
-                        "result (0 = mid-grey)" if _sums_to_zero(kernel) else "result")
+    titles = titles or (
+        "image",
+        f"kernel (entries sum to {total_text})",
+        "result (0 = mid-grey)" if _sums_to_zero(kernel) else "result",
+    )
     show_filtered(image, axes[0], title=titles[0], zero_centred=False)
     fmt = None if np.all(kernel == np.round(kernel)) else ".2f"
     draw_matrix(kernel, axes[1], title=titles[1], fmt=fmt, xlabel="", ylabel="")
@@ -184,13 +187,20 @@ def draw_filter_gallery(image, kernels, results, axes=None):
     """
     image = as_array("image", image, ndim=(2, 3))
     if set(kernels) != set(results):
-        raise ValueError(f"kernels and results must have the same names, got {list(kernels)} and {list(results)}")
+        raise ValueError(
+            f"kernels and results must have the same names, got {list(kernels)} and {list(results)}"
+        )
     names = list(kernels)
     if axes is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(2, len(names), figsize=(2.3 * len(names), 5.2),
-                               gridspec_kw={"height_ratios": [1, 1.6]}, squeeze=False)
+        _, axes = plt.subplots(
+            2,
+            len(names),
+            figsize=(2.3 * len(names), 5.2),
+            gridspec_kw={"height_ratios": [1, 1.6]},
+            squeeze=False,
+        )
     axes = np.asarray(axes, dtype=object).reshape(2, -1)
     if axes.shape[1] != len(names):
         raise ValueError(f"axes must have shape (2, {len(names)}), got {axes.shape}")

@@ -63,13 +63,26 @@ def _format_value(value, fmt):
 def _auto_format(values):
     finite = values[np.isfinite(values)]
     if finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e6):
-        return lambda v: f"{int(round(v))}" if v != 0 else "0"  # no "-0"
+        return lambda v: f"{int(np.round(v))}" if v != 0 else "0"  # no "-0"
     return ".2f"
 
 
-def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None, fmt=None,
-                show_values=True, fontsize=None, padding=0, xlabel="column", ylabel="row",
-                first_index=0):
+def draw_matrix(
+    matrix,
+    ax=None,
+    *,
+    title=None,
+    cmap=None,
+    vmin=None,
+    vmax=None,
+    fmt=None,
+    show_values=True,
+    fontsize=None,
+    padding=0,
+    xlabel="column",
+    ylabel="row",
+    first_index=0,
+):
     """Draw a small matrix as a grid of coloured cells, each labelled with its value (lesson 02).
 
     Parameters
@@ -154,7 +167,7 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     in_padding = np.zeros(values.shape, dtype=bool)
     if p_h or p_w:
         in_padding[:] = True
-        in_padding[p_h:height - p_h, p_w:width - p_w] = False
+        in_padding[p_h : height - p_h, p_w : width - p_w] = False
     # Zero padding is drawn black (a patch below), whatever the colour map; padding that holds
     # other values (reflect, edge) is coloured like any cell. Every padding cell is hatched.
     zero_padding = in_padding & (values == 0)
@@ -162,9 +175,17 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     ax.imshow(shown, cmap=colormap, norm=norm, interpolation="nearest")
 
     for row, col in zip(*np.nonzero(in_padding), strict=True):
-        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1,
-                               facecolor=_PADDING_COLOR if zero_padding[row, col] else "none",
-                               edgecolor=_PADDING_HATCH_COLOR, hatch="///", linewidth=0))
+        ax.add_patch(
+            Rectangle(
+                (col - 0.5, row - 0.5),
+                1,
+                1,
+                facecolor=_PADDING_COLOR if zero_padding[row, col] else "none",
+                edgecolor=_PADDING_HATCH_COLOR,
+                hatch="///",
+                linewidth=0,
+            )
+        )
     if show_values:
         formatter = fmt if fmt is not None else _auto_format(values)
         size = fontsize or max(6.0, 14.0 - 0.8 * max(height, width))
@@ -182,8 +203,15 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
                         color = "#404040" if light else _PADDING_TEXT_COLOR
                     else:
                         color = "black" if light else "white"
-                ax.text(col, row, _format_value(value, formatter), ha="center", va="center",
-                        color=color, fontsize=size)
+                ax.text(
+                    col,
+                    row,
+                    _format_value(value, formatter),
+                    ha="center",
+                    va="center",
+                    color=color,
+                    fontsize=size,
+                )
 
     ax.set_xticks(np.arange(width))
     ax.set_yticks(np.arange(height))
@@ -204,8 +232,7 @@ def draw_matrix(matrix, ax=None, *, title=None, cmap=None, vmin=None, vmax=None,
     return ax
 
 
-def highlight_window(ax, top, left, height, width=None, *, color=WINDOW_COLORS[0], linewidth=3.0,
-                     label=None):
+def highlight_window(ax, top, left, height, width=None, *, color=WINDOW_COLORS[0], linewidth=3.0, label=None):
     """Frame the block of cells ``[top:top+height, left:left+width]`` of a grid (lesson 02).
 
     Parameters
@@ -241,8 +268,19 @@ def highlight_window(ax, top, left, height, width=None, *, color=WINDOW_COLORS[0
     top, left = as_int("top", top), as_int("left", left)
     height = as_int("height", height, minimum=1)
     width = height if width is None else as_int("width", width, minimum=1)
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
-                           linewidth=linewidth, label=label, zorder=5, clip_on=False))
+    ax.add_patch(
+        Rectangle(
+            (left - 0.5, top - 0.5),
+            width,
+            height,
+            fill=False,
+            edgecolor=color,
+            linewidth=linewidth,
+            label=label,
+            zorder=5,
+            clip_on=False,
+        )
+    )
     return ax
 
 
@@ -284,14 +322,34 @@ def _operator_between(right_ax, symbol, arrow=False):
     offset = -_left_margin_points(right_ax)
     # DejaVu's ⋆ (U+22C6) is drawn small, so the correlation star gets a larger font than * or =.
     text, size = (f"{symbol}\n⟶", 11) if arrow else (symbol, 30 if symbol == "⋆" else 18)
-    right_ax.annotate(text, xy=(0, 0.5), xycoords="axes fraction", xytext=(offset, 0),
-                      textcoords="offset points", ha="right", va="center", fontsize=size,
-                      multialignment="center", annotation_clip=False)
+    right_ax.annotate(
+        text,
+        xy=(0, 0.5),
+        xycoords="axes fraction",
+        xytext=(offset, 0),
+        textcoords="offset points",
+        ha="right",
+        va="center",
+        fontsize=size,
+        multialignment="center",
+        annotation_clip=False,
+    )
 
 
-def draw_image_kernel_map(image, kernel, feature_map, axes=None, *, window=None, stride=1,
-                          padding=0, window_shape=None, titles=None, operator="⋆",
-                          color=WINDOW_COLORS[0]):
+def draw_image_kernel_map(
+    image,
+    kernel,
+    feature_map,
+    axes=None,
+    *,
+    window=None,
+    stride=1,
+    padding=0,
+    window_shape=None,
+    titles=None,
+    operator="⋆",
+    color=WINDOW_COLORS[0],
+):
     """Draw *image ⋆ kernel = feature map* side by side, with one window highlighted (lesson 02).
 
     Parameters
@@ -357,9 +415,17 @@ def draw_image_kernel_map(image, kernel, feature_map, axes=None, *, window=None,
     if axes is None:
         import matplotlib.pyplot as plt
 
-        shapes = [image.shape, feature_map.shape] if kernel is None else [image.shape, kernel.shape, feature_map.shape]
-        _, axes = plt.subplots(1, panels, figsize=row_figsize(shapes),
-                               gridspec_kw={"width_ratios": [shape[1] for shape in shapes]})
+        shapes = (
+            [image.shape, feature_map.shape]
+            if kernel is None
+            else [image.shape, kernel.shape, feature_map.shape]
+        )
+        _, axes = plt.subplots(
+            1,
+            panels,
+            figsize=row_figsize(shapes),
+            gridspec_kw={"width_ratios": [shape[1] for shape in shapes]},
+        )
     axes = list(np.ravel(axes))
     if len(axes) != panels:
         raise ValueError(f"axes must hold {panels} Axes, got {len(axes)}")
@@ -377,7 +443,9 @@ def draw_image_kernel_map(image, kernel, feature_map, axes=None, *, window=None,
     if window is not None:
         row, col = (as_int("window[0]", window[0], minimum=0), as_int("window[1]", window[1], minimum=0))
         if row >= feature_map.shape[0] or col >= feature_map.shape[1]:
-            raise ValueError(f"window {tuple(window)} is outside the feature map of shape {feature_map.shape}")
+            raise ValueError(
+                f"window {tuple(window)} is outside the feature map of shape {feature_map.shape}"
+            )
         top, left = row * stride[0], col * stride[1]
         if top + shape[0] > image.shape[0] or left + shape[1] > image.shape[1]:
             raise ValueError(
@@ -391,12 +459,13 @@ def draw_image_kernel_map(image, kernel, feature_map, axes=None, *, window=None,
 
 def _window_and_products(image, kernel, row, col):
     kernel_h, kernel_w = kernel.shape
-    window = image[row:row + kernel_h, col:col + kernel_w]
+    window = image[row : row + kernel_h, col : col + kernel_w]
     return window, window * kernel
 
 
-def draw_multiply_and_sum(image, kernel, row, col, feature_map=None, axes=None, *,
-                          kernel_title="kernel", color=WINDOW_COLORS[0]):
+def draw_multiply_and_sum(
+    image, kernel, row, col, feature_map=None, axes=None, *, kernel_title="kernel", color=WINDOW_COLORS[0]
+):
     """Draw one step of a (valid, stride 1) correlation: window, kernel, products, map (lesson 02).
 
     Four panels: the image with the window at ``(row, col)`` framed; the kernel; the
@@ -437,7 +506,7 @@ def draw_multiply_and_sum(image, kernel, row, col, feature_map=None, axes=None, 
     row, col = as_int("row", row, minimum=0), as_int("col", col, minimum=0)
     if row >= out_h or col >= out_w:
         raise ValueError(f"position ({row}, {col}) is outside the {out_h}x{out_w} feature map")
-    window, products = _window_and_products(image, kernel, row, col)
+    _window, products = _window_and_products(image, kernel, row, col)
     value = float(products.sum())
     if feature_map is None:
         feature_map = np.full((out_h, out_w), np.nan)
@@ -449,8 +518,9 @@ def draw_multiply_and_sum(image, kernel, row, col, feature_map=None, axes=None, 
         import matplotlib.pyplot as plt
 
         shapes = [image.shape, kernel.shape, kernel.shape, (out_h, out_w)]
-        _, axes = plt.subplots(1, 4, figsize=row_figsize(shapes),
-                               gridspec_kw={"width_ratios": [shape[1] for shape in shapes]})
+        _, axes = plt.subplots(
+            1, 4, figsize=row_figsize(shapes), gridspec_kw={"width_ratios": [shape[1] for shape in shapes]}
+        )
     axes = list(np.ravel(axes))
     if len(axes) != 4:
         raise ValueError(f"axes must hold 4 Axes, got {len(axes)}")
@@ -505,19 +575,27 @@ def draw_multiply_and_sum_steps(image, kernel, axes=None, *, color=WINDOW_COLORS
         import matplotlib.pyplot as plt
 
         ratios = [image.shape[1], kernel.shape[1]] * out_w
-        _, axes = plt.subplots(out_h, 2 * out_w, figsize=(2.3 * out_w * 2, 2.5 * out_h),
-                               gridspec_kw={"width_ratios": ratios})
+        _, axes = plt.subplots(
+            out_h, 2 * out_w, figsize=(2.3 * out_w * 2, 2.5 * out_h), gridspec_kw={"width_ratios": ratios}
+        )
     axes = np.asarray(axes, dtype=object).reshape(out_h, -1)
     if axes.shape != (out_h, 2 * out_w):
         raise ValueError(f"axes must have shape {(out_h, 2 * out_w)}, got {axes.shape}")
     for one in steps:
         step, (row, col), products, value = one.step, one.position, one.products, one.value
         image_ax, products_ax = axes[row, 2 * col], axes[row, 2 * col + 1]
-        draw_matrix(image, image_ax, title=f"step {step}: window at ({row}, {col})",
-                    xlabel="", ylabel="", fontsize=8)
+        draw_matrix(
+            image, image_ax, title=f"step {step}: window at ({row}, {col})", xlabel="", ylabel="", fontsize=8
+        )
         highlight_window(image_ax, row, col, kernel.shape[0], kernel.shape[1], color=color)
-        draw_matrix(products, products_ax, title=f"products, sum = {_auto_format(np.array([value]))(value)}",
-                    xlabel="", ylabel="", fontsize=8)
+        draw_matrix(
+            products,
+            products_ax,
+            title=f"products, sum = {_auto_format(np.array([value]))(value)}",
+            xlabel="",
+            ylabel="",
+            fontsize=8,
+        )
         image_ax.title.set_fontsize(9)
         products_ax.title.set_fontsize(9)
     return axes

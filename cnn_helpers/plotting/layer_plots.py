@@ -95,26 +95,46 @@ def plot_stack(stack, ax=None, labels=None, title=None, cmap="gray", depth_step=
     ax = _new_axes(ax, (7, 4))
     # Map coordinates: (x, y) with y up; the picture's row 0 is at the top, y = height.
     lean = skew * width / height  # x shift per unit of y
-    squash = 0.6                  # a map seen at an angle looks shorter
+    squash = 0.6  # a map seen at an angle looks shorter
     step = depth_step * width
     for k in reversed(range(channels)):  # back to front, so map 0 ends up on top
         shift_x, shift_y = k * step, k * 0.12 * height
-        to_screen = (
-            transforms.Affine2D().scale(1, squash)
-            + transforms.Affine2D(np.array([[1, lean, shift_x], [0, 1, shift_y], [0, 0, 1]]))
+        to_screen = transforms.Affine2D().scale(1, squash) + transforms.Affine2D(
+            np.array([[1, lean, shift_x], [0, 1, shift_y], [0, 0, 1]])
         )
         image = ax.imshow(
-            scale_map(stack[k]), cmap=cmap, vmin=0, vmax=1, extent=(0, width, 0, height),
-            interpolation="nearest", zorder=2 * (channels - k),
+            scale_map(stack[k]),
+            cmap=cmap,
+            vmin=0,
+            vmax=1,
+            extent=(0, width, 0, height),
+            interpolation="nearest",
+            zorder=2 * (channels - k),
         )
         image.set_transform(to_screen + ax.transData)
         corners = to_screen.transform([(0, 0), (width, 0), (width, height), (0, height)])
-        ax.add_patch(Polygon(corners, closed=True, fill=False, edgecolor="tab:blue", linewidth=1,
-                             zorder=2 * (channels - k) + 1))
+        ax.add_patch(
+            Polygon(
+                corners,
+                closed=True,
+                fill=False,
+                edgecolor="tab:blue",
+                linewidth=1,
+                zorder=2 * (channels - k) + 1,
+            )
+        )
         if labels is not None:  # under the bottom-right corner, the part of a map always in view
-            ax.text(corners[1][0] - 0.02 * width, corners[1][1] - 0.03 * height, labels[k],
-                    ha="left", va="top", fontsize=7, rotation=-35, rotation_mode="anchor",
-                    zorder=3 * channels)
+            ax.text(
+                corners[1][0] - 0.02 * width,
+                corners[1][1] - 0.03 * height,
+                labels[k],
+                ha="left",
+                va="top",
+                fontsize=7,
+                rotation=-35,
+                rotation_mode="anchor",
+                zorder=3 * channels,
+            )
     far = (channels - 1) * step
     ax.set_xlim(-0.05 * width, far + width * (1 + skew * squash) + 0.05 * width)
     bottom = -0.32 * height if labels is not None else -0.05 * height
@@ -164,7 +184,7 @@ def plot_maps(stack, axes=None, titles=None, suptitle=None, cmap="gray", ncols=N
 
         ncols = min(channels, 8) if ncols is None else ncols
         nrows = -(-channels // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows), squeeze=False)
+        _fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows), squeeze=False)
         for ax in axes.ravel()[channels:]:
             ax.set_visible(False)
     axes = np.asarray(axes, dtype=object).ravel()
@@ -206,15 +226,25 @@ def plot_vector(vector, ax=None, title=None, cmap="viridis"):
     import matplotlib
     from matplotlib.colors import Normalize
 
-    norm = Normalize(vmin=float(vector.min()), vmax=float(vector.max()) if vector.max() > vector.min() else float(vector.min()) + 1)
+    norm = Normalize(
+        vmin=float(vector.min()),
+        vmax=float(vector.max()) if vector.max() > vector.min() else float(vector.min()) + 1,
+    )
     colormap = matplotlib.colormaps[cmap]
     ax.imshow(vector[None, :], cmap=colormap, norm=norm, aspect="equal")
     if vector.size <= 24:
         for i, value in enumerate(vector):
             red, green, blue, _ = colormap(norm(value))
             light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
-            ax.text(i, 0, f"{value:.1f}", ha="center", va="center", fontsize=7,
-                    color="black" if light else "white")
+            ax.text(
+                i,
+                0,
+                f"{value:.1f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if light else "white",
+            )
     ax.set_yticks([])
     ax.set_xticks(range(vector.size))
     ax.tick_params(labelsize=7)

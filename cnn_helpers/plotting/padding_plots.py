@@ -71,11 +71,21 @@ def draw_padding_layout(layout, axes=None):
     p_h, p_w = layout.padding
     padded_h, padded_w = layout.padded_shape
     grid = np.zeros((padded_h, padded_w))
-    grid[p_h:p_h + input_h, p_w:p_w + input_w] = _INPUT_SHADE
+    grid[p_h : p_h + input_h, p_w : p_w + input_w] = _INPUT_SHADE
     padding = (p_h, p_w) if 2 * p_h < padded_h and 2 * p_w < padded_w else 0
     k = layout.kernel_size
-    draw_matrix(grid, axes[0], cmap="Blues", vmin=0, vmax=1, show_values=False, padding=padding,
-                first_index=0, xlabel="column of the padded input", ylabel="row of the padded input")
+    draw_matrix(
+        grid,
+        axes[0],
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        show_values=False,
+        padding=padding,
+        first_index=0,
+        xlabel="column of the padded input",
+        ylabel="row of the padded input",
+    )
     axes[0].set_title(
         f"input {input_h}×{input_w}, padding p_h={p_h}, p_w={p_w} → padded {padded_h}×{padded_w}\n"
         f"kernel {k}×{k}, stride {layout.stride}",
@@ -87,25 +97,47 @@ def draw_padding_layout(layout, axes=None):
         axes[0].set_ylim(max(padded_h, k) - 0.5, -0.5)
         axes[1].axis("off")
         axes[1].set_title("no output", color=WINDOW_COLORS[0])
-        axes[1].text(0.5, 0.5, textwrap.fill(layout.reason, 38), ha="center", va="center",
-                     transform=axes[1].transAxes, fontsize=10)
+        axes[1].text(
+            0.5,
+            0.5,
+            textwrap.fill(layout.reason, 38),
+            ha="center",
+            va="center",
+            transform=axes[1].transAxes,
+            fontsize=10,
+        )
         return axes
 
     out_h, out_w = layout.output_shape
     centres = np.array(layout.windows, dtype=float) + (k - 1) / 2
-    axes[0].scatter(centres[:, 1], centres[:, 0], s=max(8, 60 - 2 * len(centres)), color="black", zorder=6,
-                    label="centre of a window")
+    axes[0].scatter(
+        centres[:, 1],
+        centres[:, 0],
+        s=max(8, 60 - 2 * len(centres)),
+        color="black",
+        zorder=6,
+        label="centre of a window",
+    )
     framed = [(0, 0)]
     if out_w > 1:
         framed.append((0, 1))
     if out_h > 1:
         framed.append((1, 0))
     numbers = np.arange(1, out_h * out_w + 1, dtype=float).reshape(out_h, out_w)
-    draw_matrix(numbers, axes[1], cmap="Greys", vmin=0, vmax=4 * numbers.max(),
-                show_values=out_h * out_w <= 144, xlabel="output column", ylabel="output row")
+    draw_matrix(
+        numbers,
+        axes[1],
+        cmap="Greys",
+        vmin=0,
+        vmax=4 * numbers.max(),
+        show_values=out_h * out_w <= 144,
+        xlabel="output column",
+        ylabel="output row",
+    )
     axes[1].set_title(f"output: {out_h} × {out_w}")
     stride = layout.stride
-    for color, (row, col) in zip(WINDOW_COLORS, framed):
+    # at most three framed windows, a colour each from the longer palette
+    for color, (row, col) in zip(WINDOW_COLORS, framed, strict=False):
         highlight_window(axes[0], row * stride, col * stride, k, k, color=color, linewidth=2.5)
         highlight_window(axes[1], row, col, 1, 1, color=color, linewidth=2.5)
     return axes
@@ -146,8 +178,15 @@ def draw_padding_modes(image, *, padding, modes=("constant", "reflect", "edge"),
     axes = list(np.ravel(axes))
     if len(axes) != len(modes):
         raise ValueError(f"axes must hold {len(modes)} Axes, one per mode, got {len(axes)}")
-    for ax, mode in zip(axes, modes):
+    for ax, mode in zip(axes, modes, strict=True):
         padded = np.pad(image, padding, mode=mode)
-        draw_matrix(padded, ax, title=PADDING_MODE_NAMES.get(mode, mode), padding=padding,
-                    first_index=-padding, vmin=0, vmax=max(1.0, float(image.max())))
+        draw_matrix(
+            padded,
+            ax,
+            title=PADDING_MODE_NAMES.get(mode, mode),
+            padding=padding,
+            first_index=-padding,
+            vmin=0,
+            vmax=max(1.0, float(image.max())),
+        )
     return axes

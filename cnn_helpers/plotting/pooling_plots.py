@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_helpers.pooling import POOL_FUNCTIONS, pool
 from cnn_helpers._validation import as_array, as_int
+from cnn_helpers.pooling import POOL_FUNCTIONS, pool
 
 from .grids import WINDOW_COLORS, draw_matrix, highlight_window, row_figsize
 
@@ -41,13 +41,21 @@ def _colour_scale(values):
 
 def _arrow_into(ax, text):
     """An arrow labelled ``text`` pointing at ``ax`` from the left, clear of its tick labels."""
-    ax.annotate(f"{text}\n⟶", xy=(0, 0.5), xycoords="axes fraction", xytext=(-48, 0),
-                textcoords="offset points", ha="right", va="center", fontsize=10,
-                multialignment="center", annotation_clip=False)
+    ax.annotate(
+        f"{text}\n⟶",
+        xy=(0, 0.5),
+        xycoords="axes fraction",
+        xytext=(-48, 0),
+        textcoords="offset points",
+        ha="right",
+        va="center",
+        fontsize=10,
+        multialignment="center",
+        annotation_clip=False,
+    )
 
 
-def plot_pooling(feature_map, size=2, *, stride=None, mode="max", axes=None, window=None,
-                 show_values=None):
+def plot_pooling(feature_map, size=2, *, stride=None, mode="max", axes=None, window=None, show_values=None):
     """Draw *feature map → pooled map*, with windows and the output cells they make framed (lesson 06).
 
     When the windows do not overlap (``stride >= size``) and there are at most 12 of them, each
@@ -91,8 +99,12 @@ def plot_pooling(feature_map, size=2, *, stride=None, mode="max", axes=None, win
         import matplotlib.pyplot as plt
 
         shapes = [feature_map.shape, pooled.shape]
-        _, axes = plt.subplots(1, 2, figsize=row_figsize(shapes, cell=0.5 if show_values else 0.12),
-                               gridspec_kw={"width_ratios": [shape[1] for shape in shapes]})
+        _, axes = plt.subplots(
+            1,
+            2,
+            figsize=row_figsize(shapes, cell=0.5 if show_values else 0.12),
+            gridspec_kw={"width_ratios": [shape[1] for shape in shapes]},
+        )
     axes = list(np.ravel(axes))
     if len(axes) != 2:
         raise ValueError(f"axes must hold 2 Axes, got {len(axes)}")
@@ -155,8 +167,12 @@ def plot_pooling_modes(feature_map, size=2, *, stride=None, axes=None):
         import matplotlib.pyplot as plt
 
         shapes = [feature_map.shape] + [out.shape for out in outputs.values()]
-        _, axes = plt.subplots(1, 4, figsize=row_figsize(shapes, cell=0.6),
-                               gridspec_kw={"width_ratios": [shape[1] for shape in shapes]})
+        _, axes = plt.subplots(
+            1,
+            4,
+            figsize=row_figsize(shapes, cell=0.6),
+            gridspec_kw={"width_ratios": [shape[1] for shape in shapes]},
+        )
     axes = list(np.ravel(axes))
     if len(axes) != 4:
         raise ValueError(f"axes must hold 4 Axes, got {len(axes)}")
@@ -166,13 +182,22 @@ def plot_pooling_modes(feature_map, size=2, *, stride=None, axes=None):
     framed = stride >= size and out_h * out_w <= _MAX_FRAMED
     for index, (row, col) in enumerate(np.ndindex(out_h, out_w)):
         if framed or index == 0:
-            highlight_window(axes[0], row * stride, col * stride, size, size,
-                             color=WINDOW_COLORS[index % len(WINDOW_COLORS)], linewidth=2.5)
-    for ax, (mode, out) in zip(axes[1:], outputs.items()):
+            highlight_window(
+                axes[0],
+                row * stride,
+                col * stride,
+                size,
+                size,
+                color=WINDOW_COLORS[index % len(WINDOW_COLORS)],
+                linewidth=2.5,
+            )
+    for ax, (mode, out) in zip(axes[1:], outputs.items(), strict=True):
         draw_matrix(out, ax, title=MODE_NAMES[mode], **(colours if mode != "sum" else _colour_scale(out)))
         for index, (row, col) in enumerate(np.ndindex(out_h, out_w)):
             if framed or index == 0:
-                highlight_window(ax, row, col, 1, 1, color=WINDOW_COLORS[index % len(WINDOW_COLORS)], linewidth=2.5)
+                highlight_window(
+                    ax, row, col, 1, 1, color=WINDOW_COLORS[index % len(WINDOW_COLORS)], linewidth=2.5
+                )
     return axes
 
 
@@ -214,7 +239,7 @@ def plot_downsampling(maps, axes=None, titles=None, cmap="gray"):
     if len(axes) != len(maps):
         raise ValueError(f"axes must hold {len(maps)} Axes, one per map, got {len(axes)}")
     height, width = maps[0].shape
-    for ax, feature_map, title in zip(axes, maps, titles):
+    for ax, feature_map, title in zip(axes, maps, titles, strict=True):
         # the same extent for every map: fewer rows and columns mean bigger pixels
         ax.imshow(feature_map, cmap=cmap, interpolation="nearest", extent=(0, width, height, 0))
         ax.set_title(title)

@@ -93,7 +93,9 @@ def plot_history(history, ax=None):
         acc_ax = axes[1]
         acc_ax.plot(epochs[: len(get("train_accuracy"))], get("train_accuracy"), marker="o", label="training")
         if get("val_accuracy"):
-            acc_ax.plot(epochs[: len(get("val_accuracy"))], get("val_accuracy"), marker="o", label="validation")
+            acc_ax.plot(
+                epochs[: len(get("val_accuracy"))], get("val_accuracy"), marker="o", label="validation"
+            )
         acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
         acc_ax.legend()
     for each in axes[:2]:
@@ -177,8 +179,17 @@ def plot_confusion_matrix(matrix, ax=None, class_names=None, title="Confusion ma
                 colour = "white" if share[t, p] > 0.5 else "black"
                 ax.text(p, t, str(count), ha="center", va="center", fontsize=9, color=colour)
             else:  # a mistake: make it stand out against the pale background
-                ax.text(p, t, str(count), ha="center", va="center", fontsize=9, color="white",
-                        fontweight="bold", bbox={"boxstyle": "round,pad=0.2", "facecolor": "#d62728", "edgecolor": "none"})
+                ax.text(
+                    p,
+                    t,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="white",
+                    fontweight="bold",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "#d62728", "edgecolor": "none"},
+                )
     ax.set_xticks(range(classes), names)
     ax.set_yticks(range(classes), names)
     ax.set_xlabel("predicted class")
@@ -228,12 +239,13 @@ def tile_maps(maps, columns=None, gap=1):
     tiled = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
     for k in range(count):
         top, left = (k // columns) * (height + gap), (k % columns) * (width + gap)
-        tiled[top:top + height, left:left + width] = maps[k]
+        tiled[top : top + height, left : left + width] = maps[k]
     return tiled
 
 
-def plot_misclassified(images, labels, predictions, ax=None, probabilities=None, columns=8,
-                       max_images=32, title=None):
+def plot_misclassified(
+    images, labels, predictions, ax=None, probabilities=None, columns=8, max_images=32, title=None
+):
     """Show the images whose prediction is wrong, each captioned "true → predicted" (lesson 08).
 
     Parameters
@@ -287,8 +299,15 @@ def plot_misclassified(images, labels, predictions, ax=None, probabilities=None,
             caption = f"{labels[index]} → {predictions[index]}"
             if probabilities is not None:
                 caption += f" ({float(np.asarray(probabilities)[index, predictions[index]]):.0%})"
-            ax.text(left + (width - 1) / 2, top + height - 0.3, caption, ha="center", va="top", fontsize=9,
-                    color="#d62728")
+            ax.text(
+                left + (width - 1) / 2,
+                top + height - 0.3,
+                caption,
+                ha="center",
+                va="top",
+                fontsize=9,
+                color="#d62728",
+            )
         ax.set_ylim(tiled.shape[0] - 0.5 + gap, -0.5)  # room for the last row's captions
         ax.set_facecolor("#e6e6e6")  # grey gaps, so each image's white border stays visible
     else:
@@ -353,7 +372,9 @@ def filter_similarities(kernels, bank=None):
     bank = _bank(bank)
     for name, kernel in bank.items():
         if kernel.shape != kernels.shape[1:]:
-            raise ValueError(f"bank[{name!r}] has shape {kernel.shape}, but the kernels are {kernels.shape[1:]}")
+            raise ValueError(
+                f"bank[{name!r}] has shape {kernel.shape}, but the kernels are {kernels.shape[1:]}"
+            )
     flat = kernels.reshape(len(kernels), -1)
     references = np.stack([kernel.ravel() for kernel in bank.values()])
     norms = np.linalg.norm(flat, axis=1)[:, None] * np.linalg.norm(references, axis=1)[None, :]
@@ -391,7 +412,9 @@ def _kernel_axes(axes, pairs, columns):
     import matplotlib.pyplot as plt
 
     rows = 2 * (-(-pairs // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(1.35 * columns + 0.3, 1.75 * rows + 0.5), squeeze=False)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(1.35 * columns + 0.3, 1.75 * rows + 0.5), squeeze=False
+    )
     figure.subplots_adjust(hspace=0.6)
     return axes
 
@@ -432,7 +455,7 @@ def plot_kernels_beside_filters(kernels, bank=None, axes=None, columns=8):
         raise ValueError(f"axes must have shape at least ({rows_needed}, {columns}), got {axes.shape}")
     for ax in axes.ravel():
         ax.set_axis_off()
-    for k, (kernel, (name, cosine)) in enumerate(zip(kernels, matches)):
+    for k, (kernel, (name, cosine)) in enumerate(zip(kernels, matches, strict=True)):
         row, col = 2 * (k // columns), k % columns
         reference = np.sign(cosine or 1.0) * bank_arrays[name]
         for ax, picture, label in (
@@ -448,8 +471,7 @@ def plot_kernels_beside_filters(kernels, bank=None, axes=None, columns=8):
     return axes
 
 
-def plot_feature_maps(maps, ax=None, columns=None, highlight=None, title=None, cmap="magma",
-                      same_scale=True):
+def plot_feature_maps(maps, ax=None, columns=None, highlight=None, title=None, cmap="magma", same_scale=True):
     """Draw a layer's feature maps ``(C, H, W)`` as one tiled picture, each map numbered (lesson 08).
 
     Parameters
@@ -483,7 +505,9 @@ def plot_feature_maps(maps, ax=None, columns=None, highlight=None, title=None, c
         low = maps.min(axis=(1, 2), keepdims=True)
         span = maps.max(axis=(1, 2), keepdims=True) - low
         maps = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
-    columns = int(np.ceil(np.sqrt(count))) if columns is None else min(as_int("columns", columns, minimum=1), count)
+    columns = (
+        int(np.ceil(np.sqrt(count))) if columns is None else min(as_int("columns", columns, minimum=1), count)
+    )
     tiled = tile_maps(maps, columns=columns, gap=1)
     ax = _new_axes(ax, (0.5 + 0.45 * columns * (width + 1) / 4, 0.5 + 0.45 * tiled.shape[0] / 4))
     finite = tiled[np.isfinite(tiled)]
@@ -500,7 +524,9 @@ def plot_feature_maps(maps, ax=None, columns=None, highlight=None, title=None, c
         if k >= count:
             raise ValueError(f"highlight must be a channel in [0, {count}), got {k}")
         top, left = (k // columns) * (height + 1), (k % columns) * (width + 1)
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="#00e5ff", linewidth=2.5))
+        ax.add_patch(
+            Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="#00e5ff", linewidth=2.5)
+        )
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:

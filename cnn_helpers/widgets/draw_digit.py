@@ -39,8 +39,10 @@ def _as_drawing(image):
     while image.ndim > 2 and image.shape[0] == 1:  # (1, H, W) or (1, 1, H, W): one grey image
         image = image[0]
     if image.ndim != 2:
-        raise ValueError(f"image must be one grey drawing of shape (H, W), (1, H, W) or (1, 1, H, W), "
-                         f"got shape {image.shape}")
+        raise ValueError(
+            f"image must be one grey drawing of shape (H, W), (1, H, W) or (1, 1, H, W), "
+            f"got shape {image.shape}"
+        )
     return image
 
 
@@ -50,8 +52,10 @@ def _class_scores(model, x):
         raise TypeError(f"model must have a forward method (e.g. a Sequential), got {describe(model)}")
     scores = np.asarray(forward(x))
     if scores.ndim != 2 or scores.shape[0] != 1 or scores.shape[1] < 2:
-        raise ValueError(f"model must turn an input of shape {x.shape} into class scores of shape (1, K), "
-                         f"got an output of shape {scores.shape}")
+        raise ValueError(
+            f"model must turn an input of shape {x.shape} into class scores of shape (1, K), "
+            f"got an output of shape {scores.shape}"
+        )
     return scores
 
 
@@ -212,22 +216,28 @@ def probability_bars_html(probabilities, prediction=None, height_px=110):
             f'{"font-weight:bold;color:" + colour if chosen else ""}">{digit}</span></div>'
         )
     title = "probability of each digit (softmax of the scores)"
-    return (f'<div class="cnn-probability-bars"><div style="font-size:12px;line-height:1.3;margin-bottom:4px">'
-            f'{escape(title)}</div>'
-            f'<div style="display:flex;align-items:flex-end;height:{height_px + 34}px">{"".join(columns)}</div></div>')
+    return (
+        f'<div class="cnn-probability-bars"><div style="font-size:12px;line-height:1.3;margin-bottom:4px">'
+        f"{escape(title)}</div>"
+        f'<div style="display:flex;align-items:flex-end;height:{height_px + 34}px">{"".join(columns)}</div></div>'
+    )
 
 
 def summary_html(result):
     """One sentence: the digit the network reads and how sure it is, or what to do first."""
     style = '<div style="line-height:1.4">'
     if result.empty:
-        return (f"{style}Draw a digit in the black square with the mouse (press, drag, let go); the "
-                "network answers when you let go. <b>Clear</b> starts again.</div>")
+        return (
+            f"{style}Draw a digit in the black square with the mouse (press, drag, let go); the "
+            "network answers when you let go. <b>Clear</b> starts again.</div>"
+        )
     order = np.argsort(result.probabilities)[::-1]
     first, second = int(order[0]), int(order[1])
-    return (f'{style}<span class="cnn-prediction">The network reads a <b>{first}</b> '
-            f"(probability {result.probabilities[first]:.2f}; next best {second}, "
-            f"{result.probabilities[second]:.2f}).</span></div>")
+    return (
+        f'{style}<span class="cnn-prediction">The network reads a <b>{first}</b> '
+        f"(probability {result.probabilities[first]:.2f}; next best {second}, "
+        f"{result.probabilities[second]:.2f}).</span></div>"
+    )
 
 
 def render_input_png(result, dpi=80):
@@ -258,10 +268,12 @@ def render_maps_png(result, model=None, dpi=80):
         axes[0].text(0.5, 0.5, "feature maps appear\nonce you draw", ha="center", va="center", fontsize=11)
         axes[0].set_axis_off()
         return png_bytes(figure, dpi)
-    for ax, (index, name, maps) in zip(axes, result.maps):
+    for ax, (index, name, maps) in zip(axes, result.maps, strict=True):
         label = layer_label(layers[index]) if layers is not None else name
         plot_feature_maps(maps, ax=ax, same_scale=False)
-        ax.set_title(f"layer {index}: {label}\n{maps.shape[0]} maps {maps.shape[1]}×{maps.shape[2]}", fontsize=9)
+        ax.set_title(
+            f"layer {index}: {label}\n{maps.shape[0]} maps {maps.shape[1]}×{maps.shape[2]}", fontsize=9
+        )
     figure.suptitle("feature maps of your drawing, layer by layer (each map on its own scale)", fontsize=10)
     return png_bytes(figure, dpi)
 
@@ -316,8 +328,10 @@ class DrawDigit:
         try:
             from ipycanvas import Canvas
         except ImportError as error:
-            raise ImportError("DrawDigit needs ipycanvas, a course dependency: "
-                              "`python -m pip install ipycanvas` in the course's environment") from error
+            raise ImportError(
+                "DrawDigit needs ipycanvas, a course dependency: "
+                "`python -m pip install ipycanvas` in the course's environment"
+            ) from error
 
         if not callable(getattr(model, "forward", None)):
             raise TypeError(f"model must have a forward method (e.g. a Sequential), got {describe(model)}")
@@ -330,11 +344,15 @@ class DrawDigit:
         self._pen = None  # the stroke being drawn while the button is held
 
         side = f"{self.canvas_size}px"
-        self.canvas = Canvas(width=self.canvas_size, height=self.canvas_size,
-                             layout=ipywidgets.Layout(width=side, height=side, border="1px solid #888"))
+        self.canvas = Canvas(
+            width=self.canvas_size,
+            height=self.canvas_size,
+            layout=ipywidgets.Layout(width=side, height=side, border="1px solid #888"),
+        )
         self.canvas.add_class("cnn-draw-canvas")
-        self.clear_button = ipywidgets.Button(description="Clear", icon="eraser",
-                                              tooltip="wipe the canvas and draw another digit")
+        self.clear_button = ipywidgets.Button(
+            description="Clear", icon="eraser", tooltip="wipe the canvas and draw another digit"
+        )
         self.summary = ipywidgets.HTML()
         self.bars = ipywidgets.HTML()
         self.input_image = ipywidgets.Image(format="png")
@@ -343,8 +361,10 @@ class DrawDigit:
         self.maps_image.add_class("cnn-draw-maps")
         # Fixed sizes: in an HBox the canvas would otherwise be squeezed narrower than it draws.
         fixed = dict(flex="0 0 auto")
-        left = ipywidgets.VBox([self.canvas, ipywidgets.HBox([self.clear_button]), self.summary],
-                               layout=ipywidgets.Layout(width=f"{self.canvas_size + 12}px", **fixed))
+        left = ipywidgets.VBox(
+            [self.canvas, ipywidgets.HBox([self.clear_button]), self.summary],
+            layout=ipywidgets.Layout(width=f"{self.canvas_size + 12}px", **fixed),
+        )
         self.input_image.layout = ipywidgets.Layout(**fixed)
         right = ipywidgets.VBox([self.bars], layout=ipywidgets.Layout(width="300px", **fixed))
         self.widget = ipywidgets.VBox([ipywidgets.HBox([left, self.input_image, right]), self.maps_image])
@@ -425,7 +445,9 @@ class DrawDigit:
 
     def draw(self, strokes):
         """Add strokes as if drawn with the mouse (each a list of ``(x, y)`` canvas points); redraw."""
-        strokes = [np.array(as_array(f"strokes[{k}]", stroke), dtype=float) for k, stroke in enumerate(strokes)]
+        strokes = [
+            np.array(as_array(f"strokes[{k}]", stroke), dtype=float) for k, stroke in enumerate(strokes)
+        ]
         draw_strokes(strokes, size=8, width=1.0)  # checks the strokes before anything changes
         self.strokes.extend(strokes)
         self._paint_all()

@@ -43,7 +43,7 @@ def _stacks_of_maps(model, image):
     outputs = model.feature_maps(_one_image(image)[None])
     maps = [
         (index, repr(layer), np.array(out[0]))
-        for index, (layer, out) in enumerate(zip(model.layers, outputs))
+        for index, (layer, out) in enumerate(zip(model.layers, outputs, strict=True))
         if np.ndim(out) == 4
     ]
     return maps, np.array(outputs[-1][0])
@@ -124,13 +124,21 @@ def explore_feature_maps(model, images, index=0, layer=None, channel=0, labels=N
         raise ValueError("model has no layer whose output is a stack of maps")
     layer = maps[0][0] if layer is None else as_int("layer", layer, minimum=0)
     if layer not in by_layer:
-        raise ValueError(f"layer must be one of {sorted(by_layer)} (the layers that output maps), got {layer}")
+        raise ValueError(
+            f"layer must be one of {sorted(by_layer)} (the layers that output maps), got {layer}"
+        )
     name, out = by_layer[layer]
     channel = min(as_int("channel", channel, minimum=0), out.shape[0] - 1)
     label = None if labels is None else int(np.asarray(labels)[index])
     return FeatureMapResult(
-        index=index, label=label, prediction=int(np.argmax(scores)), layer=layer, layer_name=name,
-        channel=channel, maps=out, feature_map=out[channel],
+        index=index,
+        label=label,
+        prediction=int(np.argmax(scores)),
+        layer=layer,
+        layer_name=name,
+        channel=channel,
+        maps=out,
+        feature_map=out[channel],
     )
 
 
@@ -175,24 +183,36 @@ class FeatureMapExplorer:
 
         # Fixed widths: in an HBox an "auto" dropdown would squeeze the sliders to a few pixels.
         self.digit_slider = ipywidgets.IntSlider(
-            value=first.index, min=0, max=len(self.images) - 1, description="digit #",
-            continuous_update=False, layout=ipywidgets.Layout(width="300px"),
+            value=first.index,
+            min=0,
+            max=len(self.images) - 1,
+            description="digit #",
+            continuous_update=False,
+            layout=ipywidgets.Layout(width="300px"),
         )
         self.layer_dropdown = ipywidgets.Dropdown(
-            options=options, value=first.layer, description="layer",
+            options=options,
+            value=first.layer,
+            description="layer",
             layout=ipywidgets.Layout(width="280px"),
         )
         self.channel_slider = ipywidgets.IntSlider(
-            value=first.channel, min=0, max=first.maps.shape[0] - 1, description="channel",
-            continuous_update=False, layout=ipywidgets.Layout(width="260px"),
+            value=first.channel,
+            min=0,
+            max=first.maps.shape[0] - 1,
+            description="channel",
+            continuous_update=False,
+            layout=ipywidgets.Layout(width="260px"),
         )
         self.summary = ipywidgets.HTML()
         self.image = ipywidgets.Image(format="png")
-        self.widget = ipywidgets.VBox([
-            ipywidgets.HBox([self.digit_slider, self.layer_dropdown, self.channel_slider]),
-            self.summary,
-            self.image,
-        ])
+        self.widget = ipywidgets.VBox(
+            [
+                ipywidgets.HBox([self.digit_slider, self.layer_dropdown, self.channel_slider]),
+                self.summary,
+                self.image,
+            ]
+        )
         self.widget.add_class("cnn-feature-maps")
 
         self.result = None
@@ -210,11 +230,18 @@ class FeatureMapExplorer:
         self._updating = True
         try:
             layer = self.layer_dropdown.value
-            channels = explore_feature_maps(self.model, self.images, self.digit_slider.value, layer, 0).maps.shape[0]
+            channels = explore_feature_maps(
+                self.model, self.images, self.digit_slider.value, layer, 0
+            ).maps.shape[0]
             self.channel_slider.value = min(self.channel_slider.value, channels - 1)
             self.channel_slider.max = channels - 1
             self.result = explore_feature_maps(
-                self.model, self.images, self.digit_slider.value, layer, self.channel_slider.value, self.labels,
+                self.model,
+                self.images,
+                self.digit_slider.value,
+                layer,
+                self.channel_slider.value,
+                self.labels,
             )
         finally:
             self._updating = False
@@ -240,7 +267,9 @@ class FeatureMapExplorer:
         figure = new_figure((10, 3.4))
         axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.5]})
         digit = self.images[result.index]
-        axes[0].imshow(digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=1)
+        axes[0].imshow(
+            digit[0] if digit.shape[0] == 1 else digit.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=1
+        )
         truth = "" if result.label is None else f"label {result.label}, "
         axes[0].set_title(f"digit #{result.index}: {truth}predicted {result.prediction}", fontsize=10)
         picture = axes[1].imshow(result.feature_map, cmap="magma")
@@ -249,8 +278,13 @@ class FeatureMapExplorer:
         for ax in axes[:2]:
             ax.set_xticks([])
             ax.set_yticks([])
-        plot_feature_maps(result.maps, ax=axes[2], highlight=result.channel, same_scale=False,
-                          title=f"all {result.maps.shape[0]} maps of layer {result.layer}\n(each on its own scale)")
+        plot_feature_maps(
+            result.maps,
+            ax=axes[2],
+            highlight=result.channel,
+            same_scale=False,
+            title=f"all {result.maps.shape[0]} maps of layer {result.layer}\n(each on its own scale)",
+        )
         axes[2].title.set_fontsize(10)
         return png_bytes(figure, self.dpi)
 

@@ -16,12 +16,21 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import data
+from .._validation import as_array, as_choice
 from ..filters import KERNELS, apply_kernel
-from .._validation import as_array, describe
 from ._figure import new_figure, png_bytes
 
-__all__ = ["IMAGE_NAMES", "PRESET_NAMES", "CUSTOM", "PlaygroundResult", "playground_image",
-           "filter_image", "matching_preset", "render_playground", "KernelPlayground"]
+__all__ = [
+    "IMAGE_NAMES",
+    "PRESET_NAMES",
+    "CUSTOM",
+    "PlaygroundResult",
+    "playground_image",
+    "filter_image",
+    "matching_preset",
+    "render_playground",
+    "KernelPlayground",
+]
 
 #: The images the playground offers, in the dropdown's order.
 IMAGE_NAMES = ("photo", "digit", "lecture 5x5", "horizontal stripes", "vertical stripes", "shapes")
@@ -66,7 +75,7 @@ def _shapes(size=32):
     return canvas
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_image(name):
     if name == "photo":
         image = data.load_photo(grey=True, size=128)
@@ -106,11 +115,7 @@ def playground_image(name):
     >>> playground_image("lecture 5x5")[0]
     array([0., 1., 1., 0., 0.])
     """
-    if not isinstance(name, str):
-        raise TypeError(f"image_name must be a string, one of {IMAGE_NAMES}, got {describe(name)}")
-    if name not in IMAGE_NAMES:
-        raise ValueError(f"image_name must be one of {IMAGE_NAMES}, got {name!r}")
-    return _cached_image(name).copy()
+    return _cached_image(as_choice("image_name", name, IMAGE_NAMES)).copy()
 
 
 def _as_kernel(kernel):
@@ -208,20 +213,36 @@ class KernelPlayground:
         start = _as_kernel(kernel)
         self._updating = False
         self.cells = [
-            [widgets.FloatText(value=float(start[r, c]), description=f"k[{r},{c}]", step=0.5,
-                               style={"description_width": "40px"}, layout=widgets.Layout(width="130px"))
-             for c in range(3)]
+            [
+                widgets.FloatText(
+                    value=float(start[r, c]),
+                    description=f"k[{r},{c}]",
+                    step=0.5,
+                    style={"description_width": "40px"},
+                    layout=widgets.Layout(width="130px"),
+                )
+                for c in range(3)
+            ]
             for r in range(3)
         ]
-        self.preset = widgets.Dropdown(options=PRESET_NAMES + (CUSTOM,), value=matching_preset(start),
-                                       description="preset")
+        self.preset = widgets.Dropdown(
+            options=PRESET_NAMES + (CUSTOM,), value=matching_preset(start), description="preset"
+        )
         self.image_choice = widgets.Dropdown(options=IMAGE_NAMES, value=image_name, description="image")
         self.summary = widgets.HTML()
         self.figure = widgets.Image(format="png")
-        grid = widgets.GridBox([cell for row in self.cells for cell in row],
-                               layout=widgets.Layout(grid_template_columns="repeat(3, 135px)"))
-        controls = widgets.VBox([widgets.HTML("<b>kernel</b> (edit any entry)"), grid,
-                                 widgets.HBox([self.preset, self.image_choice]), self.summary])
+        grid = widgets.GridBox(
+            [cell for row in self.cells for cell in row],
+            layout=widgets.Layout(grid_template_columns="repeat(3, 135px)"),
+        )
+        controls = widgets.VBox(
+            [
+                widgets.HTML("<b>kernel</b> (edit any entry)"),
+                grid,
+                widgets.HBox([self.preset, self.image_choice]),
+                self.summary,
+            ]
+        )
         self.widget = widgets.VBox([controls, self.figure])
         self.widget.add_class("cnn-kernel-playground")
 

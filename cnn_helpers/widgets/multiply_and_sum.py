@@ -73,21 +73,31 @@ class MultiplyAndSum:
         first = correlation_step(self.image_array, self.kernel_array, step, flip=flip)
 
         self.step_slider = ipywidgets.IntSlider(
-            value=first.step, min=1, max=first.n_steps, description="step",
-            continuous_update=False, layout=ipywidgets.Layout(width="320px"),
+            value=first.step,
+            min=1,
+            max=first.n_steps,
+            description="step",
+            continuous_update=False,
+            layout=ipywidgets.Layout(width="320px"),
         )
         self.previous_button = ipywidgets.Button(description="◀ previous", tooltip="previous window")
         self.next_button = ipywidgets.Button(description="next ▶", tooltip="next window")
         self.flip_checkbox = ipywidgets.Checkbox(
-            value=bool(flip), description="flip the kernel first (true convolution)", indent=False,
+            value=bool(flip),
+            description="flip the kernel first (true convolution)",
+            indent=False,
         )
         self.summary = ipywidgets.HTML()
         self.image = ipywidgets.Image(format="png")
-        self.widget = ipywidgets.VBox([
-            ipywidgets.HBox([self.previous_button, self.step_slider, self.next_button, self.flip_checkbox]),
-            self.summary,
-            self.image,
-        ])
+        self.widget = ipywidgets.VBox(
+            [
+                ipywidgets.HBox(
+                    [self.previous_button, self.step_slider, self.next_button, self.flip_checkbox]
+                ),
+                self.summary,
+                self.image,
+            ]
+        )
         self.widget.add_class("cnn-multiply-and-sum")
 
         self.step_slider.observe(self._on_change, names="value")
@@ -129,7 +139,7 @@ class MultiplyAndSum:
 
     def render_png(self):
         """Draw ``result`` with ``draw_multiply_and_sum`` and return the PNG bytes."""
-        from ..plotting.grids import row_figsize, draw_multiply_and_sum
+        from ..plotting.grids import draw_multiply_and_sum, row_figsize
 
         result = self.result
         shapes = [self.image_array.shape, result.kernel.shape, result.kernel.shape, result.feature_map.shape]
@@ -137,7 +147,12 @@ class MultiplyAndSum:
         axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [shape[1] for shape in shapes]})
         row, col = result.position
         draw_multiply_and_sum(
-            self.image_array, result.kernel, row, col, result.feature_map, axes,
+            self.image_array,
+            result.kernel,
+            row,
+            col,
+            result.feature_map,
+            axes,
             kernel_title="kernel, flipped 180°" if result.flipped else "kernel",
         )
         return png_bytes(figure, self.dpi)

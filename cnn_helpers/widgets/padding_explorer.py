@@ -28,12 +28,16 @@ def describe_layout(layout):
         return layout.reason
     n, k, s = layout.input_shape[0], layout.kernel_size, layout.stride
     (p_h, p_w), (out_h, out_w) = layout.padding, layout.output_shape
-    text = (f"Output {out_h} × {out_w}: rows floor(({n} + 2·{p_h} − {k}) / {s}) + 1 = {out_h}, "
-            f"columns floor(({n} + 2·{p_w} − {k}) / {s}) + 1 = {out_w}.")
+    text = (
+        f"Output {out_h} × {out_w}: rows floor(({n} + 2·{p_h} − {k}) / {s}) + 1 = {out_h}, "
+        f"columns floor(({n} + 2·{p_w} − {k}) / {s}) + 1 = {out_w}."
+    )
     unused_rows, unused_cols = layout.unused
     if unused_rows or unused_cols:
-        text += (f" The stride never reaches the last {unused_rows} row(s) and {unused_cols} column(s) "
-                 "of the padded input: the floor drops a window that would stick out.")
+        text += (
+            f" The stride never reaches the last {unused_rows} row(s) and {unused_cols} column(s) "
+            "of the padded input: the floor drops a window that would stick out."
+        )
     return text
 
 
@@ -80,8 +84,15 @@ class PaddingExplorer:
         layout = widgets.Layout(width="420px")
 
         def slider(value, low, high, description):
-            return widgets.IntSlider(value=value, min=low, max=high, description=description,
-                                     style=style, layout=layout, continuous_update=False)
+            return widgets.IntSlider(
+                value=value,
+                min=low,
+                max=high,
+                description=description,
+                style=style,
+                layout=layout,
+                continuous_update=False,
+            )
 
         self.input_size = slider(input_size, 1, 12, "input size n")
         self.kernel_size = slider(kernel_size, 1, 7, "kernel size k")
@@ -90,7 +101,9 @@ class PaddingExplorer:
         self.stride = slider(stride, 1, 4, "stride s")
         self.summary = widgets.HTML()
         self.figure = widgets.Image(format="png")
-        controls = widgets.VBox([self.input_size, self.kernel_size, self.p_h, self.p_w, self.stride, self.summary])
+        controls = widgets.VBox(
+            [self.input_size, self.kernel_size, self.p_h, self.p_w, self.stride, self.summary]
+        )
         self.widget = widgets.VBox([controls, self.figure])
         self.widget.add_class("cnn-padding-explorer")
         for control in (self.input_size, self.kernel_size, self.p_h, self.p_w, self.stride):
@@ -103,8 +116,12 @@ class PaddingExplorer:
 
     def update(self):
         """Recompute ``result`` from the sliders and redraw."""
-        self.result = padding_layout(self.input_size.value, self.kernel_size.value,
-                                     padding=(self.p_h.value, self.p_w.value), stride=self.stride.value)
+        self.result = padding_layout(
+            self.input_size.value,
+            self.kernel_size.value,
+            padding=(self.p_h.value, self.p_w.value),
+            stride=self.stride.value,
+        )
         self.summary.value = describe_layout(self.result)
         self.figure.value = render_layout(self.result)
         return self.result

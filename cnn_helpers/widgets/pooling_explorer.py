@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import pooling
-from .._validation import as_array, as_int
+from .._validation import as_array, as_choice, as_int
 from ._figure import new_figure, png_bytes
 
 __all__ = ["MODES", "PoolingResult", "explore_pooling", "PoolingExplorer"]
@@ -67,12 +67,6 @@ class PoolingResult:
     unused: int
 
 
-def _check_mode(mode):
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
-    return mode
-
-
 def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0, 0)):
     """Pool ``feature_map`` and describe the window behind output ``position`` (lesson 06).
 
@@ -104,7 +98,7 @@ def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0
     (array([[4., 5.]]), 5.0, [[5.0, 0.0], [1.0, 1.0]])
     """
     feature_map = as_array("feature_map", feature_map, ndim=2).astype(float)
-    mode = _check_mode(mode)
+    mode = as_choice("mode", mode, MODES)
     size = as_int("size", size, minimum=1)
     stride = size if stride is None else as_int("stride", stride, minimum=1)
     output = pooling.pool(feature_map, size, stride=stride, mode=mode)
@@ -114,11 +108,18 @@ def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0
     top, left = row * stride, col * stride
     covered = np.zeros(feature_map.shape, dtype=bool)
     for r, c in np.ndindex(out_h, out_w):
-        covered[r * stride:r * stride + size, c * stride:c * stride + size] = True
+        covered[r * stride : r * stride + size, c * stride : c * stride + size] = True
     return PoolingResult(
-        mode=mode, size=size, stride=stride, output=output, position=(row, col),
-        window=feature_map[top:top + size, left:left + size].copy(), value=float(output[row, col]),
-        input_values=feature_map.size, output_values=output.size, unused=int((~covered).sum()),
+        mode=mode,
+        size=size,
+        stride=stride,
+        output=output,
+        position=(row, col),
+        window=feature_map[top : top + size, left : left + size].copy(),
+        value=float(output[row, col]),
+        input_values=feature_map.size,
+        output_values=output.size,
+        unused=int((~covered).sum()),
     )
 
 
@@ -165,38 +166,63 @@ class PoolingExplorer:
         largest = min(self.feature_map.shape)
 
         self.size_slider = ipywidgets.IntSlider(
-            value=first.size, min=1, max=largest, description="window size",
-            continuous_update=False, style={"description_width": "initial"},
+            value=first.size,
+            min=1,
+            max=largest,
+            description="window size",
+            continuous_update=False,
+            style={"description_width": "initial"},
         )
         self.stride_slider = ipywidgets.IntSlider(
-            value=first.stride, min=1, max=max(self.feature_map.shape), description="stride",
+            value=first.stride,
+            min=1,
+            max=max(self.feature_map.shape),
+            description="stride",
             continuous_update=False,
         )
         self.mode_dropdown = ipywidgets.Dropdown(
-            options=_MODE_LABELS, value=first.mode, description="pooling",
+            options=_MODE_LABELS,
+            value=first.mode,
+            description="pooling",
         )
         out_h, out_w = first.output.shape
         self.row_slider = ipywidgets.IntSlider(
-            value=0, min=0, max=out_h - 1, description="output row", continuous_update=False,
+            value=0,
+            min=0,
+            max=out_h - 1,
+            description="output row",
+            continuous_update=False,
             style={"description_width": "initial"},
         )
         self.col_slider = ipywidgets.IntSlider(
-            value=0, min=0, max=out_w - 1, description="output column", continuous_update=False,
+            value=0,
+            min=0,
+            max=out_w - 1,
+            description="output column",
+            continuous_update=False,
             style={"description_width": "initial"},
         )
         self.summary = ipywidgets.HTML()
         self.image = ipywidgets.Image(format="png")
-        self.widget = ipywidgets.VBox([
-            ipywidgets.HBox([self.size_slider, self.stride_slider, self.mode_dropdown]),
-            ipywidgets.HBox([self.row_slider, self.col_slider]),
-            self.summary,
-            self.image,
-        ])
+        self.widget = ipywidgets.VBox(
+            [
+                ipywidgets.HBox([self.size_slider, self.stride_slider, self.mode_dropdown]),
+                ipywidgets.HBox([self.row_slider, self.col_slider]),
+                self.summary,
+                self.image,
+            ]
+        )
         self.widget.add_class("cnn-pooling-explorer")
 
         self.result = None
         self._updating = False
-        for control in (self.size_slider, self.stride_slider, self.mode_dropdown, self.row_slider, self.col_slider):
+        for control in (
+            self.size_slider,
+            self.stride_slider,
+            self.mode_dropdown,
+            self.row_slider,
+            self.col_slider,
+        ):
             control.observe(self._on_change, names="value")
         self.update()
 
@@ -215,7 +241,10 @@ class PoolingExplorer:
                 slider.value = min(slider.value, top)  # before max, so the value always fits
                 slider.max = top
             self.result = explore_pooling(
-                self.feature_map, size, stride=stride, mode=self.mode_dropdown.value,
+                self.feature_map,
+                size,
+                stride=stride,
+                mode=self.mode_dropdown.value,
                 position=(self.row_slider.value, self.col_slider.value),
             )
         finally:
@@ -230,8 +259,7 @@ class PoolingExplorer:
         top, left = row * result.stride, col * result.stride
         numbers = ", ".join(f"{v:g}" for v in result.window.ravel())
         how = {"max": "largest of", "avg": "mean of", "sum": "sum of"}[result.mode]
-        unused = (f"; {result.unused} input values fall in no window and are dropped"
-                  if result.unused else "")
+        unused = f"; {result.unused} input values fall in no window and are dropped" if result.unused else ""
         return (
             f"<b>Output [{row}, {col}]</b> = {how} rows {top}–{top + result.size - 1}, columns "
             f"{left}–{left + result.size - 1} ({numbers}) = <b>{result.value:g}</b>. "
@@ -248,8 +276,14 @@ class PoolingExplorer:
         shapes = [self.feature_map.shape, result.output.shape]
         figure = new_figure(row_figsize(shapes, cell=0.5 if small else 0.12))
         axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [max(shape[1], 2) for shape in shapes]})
-        plot_pooling(self.feature_map, result.size, stride=result.stride, mode=result.mode, axes=axes,
-                     window=result.position)
+        plot_pooling(
+            self.feature_map,
+            result.size,
+            stride=result.stride,
+            mode=result.mode,
+            axes=axes,
+            window=result.position,
+        )
         return png_bytes(figure, self.dpi)
 
     def _repr_mimebundle_(self, **kwargs):

@@ -23,6 +23,7 @@ browser console.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -63,7 +64,12 @@ INSTALL_HINT = (
     "the tests use the system Chromium)"
 )
 SERVER_START_TIMEOUT = 90  # seconds until /api/status answers
-WIDGET_ERROR_TEXTS = ("Error displaying widget", "Error creating widget", "model not found", "could not find model")
+WIDGET_ERROR_TEXTS = (
+    "Error displaying widget",
+    "Error creating widget",
+    "model not found",
+    "could not find model",
+)
 
 # JupyterLab user settings for the test server: no news or update checks (closed network) and
 # every notebook cell attached to the page, so a widget below the fold is rendered too.
@@ -161,18 +167,20 @@ class LabServer:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values, indent=2), encoding="utf-8")
         env = kernel_environment()  # one BLAS thread: the numbers the notebooks store
-        env.update({
-            "JUPYTER_CONFIG_DIR": str(home / "config"),
-            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-            "JUPYTERLAB_SETTINGS_DIR": str(settings),
-            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-            "JUPYTER_DATA_DIR": str(home / "data"),  # the venv's kernel and widget extension still count
-            "IPYTHONDIR": str(home / "ipython"),
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            # The kernel is this Python's: the one with the course installed.
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "JUPYTER_CONFIG_DIR": str(home / "config"),
+                "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+                "JUPYTERLAB_SETTINGS_DIR": str(settings),
+                "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+                "JUPYTER_DATA_DIR": str(home / "data"),  # the venv's kernel and widget extension still count
+                "IPYTHONDIR": str(home / "ipython"),
+                "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                # The kernel is this Python's: the one with the course installed.
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         for name in ("JUPYTER_TOKEN", "JUPYTER_PATH", "JUPYTER_PREFER_ENV_PATH"):
             env.pop(name, None)
         return env
@@ -182,7 +190,9 @@ class LabServer:
         # jupyter_server 2.) CI runs as root, which JupyterLab refuses without --allow-root.
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         return [
-            sys.executable, "-m", "jupyterlab",
+            sys.executable,
+            "-m",
+            "jupyterlab",
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
@@ -196,11 +206,16 @@ class LabServer:
 
     def start(self):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 -- the server writes to it until shutdown() closes it
         # A session of its own, so the whole process group can be terminated at the end.
         self.process = subprocess.Popen(
-            self.command(), cwd=self.root_dir, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            self.command(),
+            cwd=self.root_dir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
@@ -217,14 +232,17 @@ class LabServer:
             if isinstance(status, dict) and "started" in status:
                 return self
             time.sleep(0.25)
-        raise RuntimeError(f"JupyterLab did not answer /api/status within {SERVER_START_TIMEOUT} s; "
-                           f"its log:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"JupyterLab did not answer /api/status within {SERVER_START_TIMEOUT} s; "
+            f"its log:\n{self.log_tail()}"
+        )
 
     def api(self, method: str, path: str, timeout: float = 10):
         """Call the server's REST API with the token; return the decoded JSON (or None)."""
         request = urllib.request.Request(
             f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}",
-            method=method, headers={"Authorization": f"token {self.token}"},
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
             data=b"" if method in ("POST", "PUT") else None,
         )
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -280,10 +298,8 @@ class LabServer:
                 os.killpg(self.process.pid, sig)  # the server's own process group (its session)
             except ProcessLookupError:
                 break
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                pass
         for child in self._children:  # kernels left behind, by their process id
             _terminate(child)
         if self._log is not None:
@@ -301,10 +317,8 @@ def _terminate(process):
         process.terminate()
         process.wait(timeout=5)
     except Exception:  # already gone, or refused to stop in time
-        try:
+        with contextlib.suppress(Exception):
             process.kill()
-        except Exception:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -385,10 +399,8 @@ def lab(request, jupyterlab, browser):
         if report is not None and report.failed:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = request.node.name.replace("/", "_")
-            try:
+            with contextlib.suppress(Exception):
                 page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
-            except Exception:
-                pass
             (ARTIFACTS / f"FAILED-{name}-console.txt").write_text("\n".join(console), encoding="utf-8")
         page.close()
         jupyterlab.shutdown_kernels()
@@ -589,7 +601,8 @@ class LabPage:
         """SHA-256 and size of the bytes an ``<img>`` shows (ipywidgets.Image uses a blob: URL)."""
         image_locator.wait_for(state="visible", timeout=timeout_s * 1000)
         self.page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=image_locator.element_handle(),
+            "img => img.complete && img.naturalWidth > 0",
+            arg=image_locator.element_handle(),
             timeout=timeout_s * 1000,
         )
         encoded = image_locator.evaluate(
@@ -606,8 +619,9 @@ class LabPage:
         data = base64.b64decode(encoded)
         return hashlib.sha256(data).hexdigest(), len(data)
 
-    def wait_for_new_image(self, image_locator, before: str, timeout_s: float = 30,
-                           settle_s: float = 1.0) -> tuple[str, int]:
+    def wait_for_new_image(
+        self, image_locator, before: str, timeout_s: float = 30, settle_s: float = 1.0
+    ) -> tuple[str, int]:
         """Wait until the ``<img>`` shows bytes other than ``before`` (a SHA-256), then settle.
 
         One control change can send several redraws (a slider moved three steps sends three),

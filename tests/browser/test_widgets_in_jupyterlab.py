@@ -68,9 +68,11 @@ def widget_text(widget) -> str:
 
 def labelled(widget, control_class: str, label: str):
     """The ipywidgets control of class ``control_class`` whose description is exactly ``label``."""
-    return widget.locator(f".{control_class}").filter(
-        has=widget.page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
-    ).first
+    return (
+        widget.locator(f".{control_class}")
+        .filter(has=widget.page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+        .first
+    )
 
 
 def nudge_slider(lab, widget, label: str, presses: int = 1, key: str = "ArrowRight"):
@@ -228,7 +230,9 @@ def test_training_curves_in_jupyterlab(lab):
     cell = lab.cell(live[0])
     curves = cell.locator(".jp-OutputArea img").last
     lab.image_digest(curves)
-    lab.screenshot(cell.locator(".jp-OutputArea").first, "08-training-curves", publish_as="08-training-curves")
+    lab.screenshot(
+        cell.locator(".jp-OutputArea").first, "08-training-curves", publish_as="08-training-curves"
+    )
 
     # The feature-map explorer, if the lesson has one: the next digit redraws its maps.
     if lab.page.locator(".jp-OutputArea .cnn-feature-maps").count():

@@ -7,7 +7,6 @@ the build does, so a new exercise is tested before the lead rebuilds the learner
 """
 
 import ast
-
 import contextlib
 import functools
 import io
@@ -20,7 +19,7 @@ from cnn_helpers.checks import CheckFailure
 from cnn_helpers.course import SOLUTIONS_DIR, editions
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def solution_notebook(lesson: str):
     """The solution edition of ``lesson`` ("01"), read once per test session (do not modify it)."""
     matches = sorted(SOLUTIONS_DIR.glob(f"{lesson}-*.ipynb"))
@@ -28,7 +27,7 @@ def solution_notebook(lesson: str):
     return editions.read(matches[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _notebook(lesson: str, edition: str):
     solution = solution_notebook(lesson)
     return solution if edition == "solution" else editions.learner_edition(solution)
@@ -55,11 +54,16 @@ def check_calls(cell_source: str) -> list[tuple[str, str, list[str]]]:
     """``(module, function, [argument names])`` of each ``lessonNN.check_x(a, b)`` call in a check cell."""
     calls = []
     for node in ast.walk(ast.parse(cell_source)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id.startswith("lesson")):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id.startswith("lesson")
+        ):
             names = [arg.id for arg in node.args if isinstance(arg, ast.Name)]
             assert len(names) == len(node.args) and not node.keywords, (
-                f"a check cell passes the learner's names, nothing else: {cell_source!r}")
+                f"a check cell passes the learner's names, nothing else: {cell_source!r}"
+            )
             calls.append((node.func.value.id, node.func.attr, names))
     return calls
 

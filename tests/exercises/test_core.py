@@ -18,8 +18,10 @@ from ._tools import assert_fails, assert_passes
 
 def test_every_module_of_the_package_is_classified_for_the_guard():
     """A new or renamed module must be listed as math (MATH_MODULES) or be widgets/plotting/checks/course."""
-    parts = {name.split(".")[1] for name in
-             (m.name for m in pkgutil.walk_packages(cnn_helpers.__path__, "cnn_helpers."))}
+    parts = {
+        name.split(".")[1]
+        for name in (m.name for m in pkgutil.walk_packages(cnn_helpers.__path__, "cnn_helpers."))
+    }
     unclassified = parts - set(_core.MATH_MODULES) - set(_core.UNGUARDED_MODULES) - {"widgets", "plotting"}
     assert not unclassified, (
         f"add {sorted(unclassified)} to cnn_helpers.checks._core.MATH_MODULES (reference math) or "
@@ -34,14 +36,20 @@ def test_the_stepper_math_behind_the_widget_does_not_pass_2_1():
     def correlate2d_loops(image, kernel):
         return conv.correlation_steps(image, kernel)[-1].feature_map
 
-    assert_fails(lesson02.check_correlate2d_loops, correlate2d_loops,
-                 hint="called cnn_helpers.conv.correlation_steps")
+    assert_fails(
+        lesson02.check_correlate2d_loops, correlate2d_loops, hint="called cnn_helpers.conv.correlation_steps"
+    )
     # also when imported by name into the learner's namespace
     namespace = {"correlation_steps": conv.correlation_steps}
-    exec("def correlate2d_loops(image, kernel):\n    return correlation_steps(image, kernel)[-1].feature_map\n",
-         namespace)
-    assert_fails(lesson02.check_correlate2d_loops, namespace["correlate2d_loops"],
-                 hint="called cnn_helpers.conv.correlation_steps")
+    exec(
+        "def correlate2d_loops(image, kernel):\n    return correlation_steps(image, kernel)[-1].feature_map\n",
+        namespace,
+    )
+    assert_fails(
+        lesson02.check_correlate2d_loops,
+        namespace["correlate2d_loops"],
+        hint="called cnn_helpers.conv.correlation_steps",
+    )
     # and the function works again afterwards
     assert conv.correlation_steps([[1, 2, 3]], [[1, 1]])[-1].feature_map.tolist() == [[3.0, 5.0]]
 
@@ -49,8 +57,11 @@ def test_the_stepper_math_behind_the_widget_does_not_pass_2_1():
 def test_the_pooling_behind_the_figures_does_not_pass_6_1():
     from cnn_helpers import pooling
 
-    assert_fails(lesson06.check_max_pool, lambda x, size, *, stride: pooling.pool(x, size, stride=stride, mode="max"),
-                 hint="called cnn_helpers.pooling.pool")
+    assert_fails(
+        lesson06.check_max_pool,
+        lambda x, size, *, stride: pooling.pool(x, size, stride=stride, mode="max"),
+        hint="called cnn_helpers.pooling.pool",
+    )
     assert pooling.pool([[1, 2], [3, 4]], 2).tolist() == [[4.0]]
 
 
@@ -59,9 +70,11 @@ def test_a_widget_helper_that_pools_does_not_pass_6_1():
     pytest.importorskip("ipywidgets")
     from cnn_helpers.widgets import explore_pooling
 
-    assert_fails(lesson06.check_max_pool,
-                 lambda x, size, *, stride: explore_pooling(x, size, stride=stride).output,
-                 hint="called cnn_helpers.pooling.pool")
+    assert_fails(
+        lesson06.check_max_pool,
+        lambda x, size, *, stride: explore_pooling(x, size, stride=stride).output,
+        hint="called cnn_helpers.pooling.pool",
+    )
 
 
 def test_reference_math_reached_through_widget_code_trips():
@@ -72,9 +85,11 @@ def test_reference_math_reached_through_widget_code_trips():
     def learner(x):
         return explore_pooling(x, 2, stride=2).output
 
-    with reference_guard(learner, allowed=("explore_pooling",), exercise_id="9.9"):
-        with pytest.raises(CheckFailure, match="called cnn_helpers.pooling"):
-            learner(np.ones((4, 4)))
+    with (
+        reference_guard(learner, allowed=("explore_pooling",), exercise_id="9.9"),
+        pytest.raises(CheckFailure, match=r"called cnn_helpers\.pooling"),
+    ):
+        learner(np.ones((4, 4)))
 
 
 def test_an_allowed_math_function_may_still_call_blocked_math():
@@ -85,15 +100,19 @@ def test_an_allowed_math_function_may_still_call_blocked_math():
 
     with reference_guard(learner, allowed=("apply_kernel",), exercise_id="9.9"):
         received = learner(np.arange(25.0).reshape(5, 5))
-    np.testing.assert_allclose(received, conv.correlate2d(np.arange(25.0).reshape(5, 5), np.ones((3, 3)), padding=1))
+    np.testing.assert_allclose(
+        received, conv.correlate2d(np.arange(25.0).reshape(5, 5), np.ones((3, 3)), padding=1)
+    )
 
 
 def test_a_call_from_the_checks_is_not_trusted():
     from cnn_helpers import conv
 
-    with reference_guard(lambda: None, exercise_id="9.9"):
-        with pytest.raises(CheckFailure, match="called cnn_helpers.conv.correlate2d"):
-            conv.correlate2d(np.ones((2, 2)), np.ones((1, 1)))
+    with (
+        reference_guard(lambda: None, exercise_id="9.9"),
+        pytest.raises(CheckFailure, match=r"called cnn_helpers\.conv\.correlate2d"),
+    ):
+        conv.correlate2d(np.ones((2, 2)), np.ones((1, 1)))
 
 
 def test_the_guard_restores_everything():
@@ -116,12 +135,18 @@ def _square_cases():
 SQUARE_MISTAKES = {
     "doubled": (lambda n: 2 * n, "you doubled n"),
     "plus one": (lambda n: n * n + 1, "you added one"),
-    "cube": (lambda n: n ** 3, "you cubed n"),
+    "cube": (lambda n: n**3, "you cubed n"),
 }
 
 
 def test_diagnose_passes_and_returns_the_answers():
-    assert _core.diagnose("0.0", lambda n: n * n, lambda n: n * n, _square_cases(), SQUARE_MISTAKES) == [0, 1, 4, 9, 100]
+    assert _core.diagnose("0.0", lambda n: n * n, lambda n: n * n, _square_cases(), SQUARE_MISTAKES) == [
+        0,
+        1,
+        4,
+        9,
+        100,
+    ]
 
 
 def test_diagnose_names_the_mistake_that_explains_every_case():
@@ -141,10 +166,10 @@ def test_diagnose_does_not_name_a_mistake_from_one_coincidence():
 
 
 def test_diagnose_compares_integers_exactly():
-    cases = [("a large count", (10 ** 12,))]
+    cases = [("a large count", (10**12,))]
     with pytest.raises(CheckFailure, match="expected 1000000000000, got 1000000000001"):
         _core.diagnose("0.0", lambda n: n + 1, lambda n: n, cases)
-    assert _core.same_value(10 ** 12, 1e12) and not _core.same_value(10 ** 12, 1e12 + 1)
+    assert _core.same_value(10**12, 1e12) and not _core.same_value(10**12, 1e12 + 1)
 
 
 def test_diagnose_reports_a_raise_and_still_diagnoses_the_answers():
@@ -199,12 +224,22 @@ def test_lines_do_not_grow_for_vectorised_code_and_grow_for_loops():
         "def per_kernel_offset(x, k=3):\n    total = 0\n    for i in range(k):\n        total = total + x[:, i].sum(axis=-1)\n    return total\n"
     )
     small, large = (np.ones((2, 4, 4)),), (np.ones((6, 8, 8)),)
-    assert _core.check_lines_do_not_grow("0.0", cell["vectorised"], small, large, watch=cell["vectorised"]) == (1, 1)
-    lines = _core.check_lines_do_not_grow("0.0", cell["per_kernel_offset"], small, large, watch=cell["per_kernel_offset"])
+    assert _core.check_lines_do_not_grow(
+        "0.0", cell["vectorised"], small, large, watch=cell["vectorised"]
+    ) == (1, 1)
+    lines = _core.check_lines_do_not_grow(
+        "0.0", cell["per_kernel_offset"], small, large, watch=cell["per_kernel_offset"]
+    )
     assert lines[0] == lines[1] > 3  # a loop over something that does not grow is fine
-    with pytest.raises(CheckFailure, match="right but not vectorised.*grows with the input"):
-        _core.check_lines_do_not_grow("0.0", cell["per_image"], small, large, watch=cell["per_image"],
-                                      describe=lambda arguments: f"x of shape {arguments[0].shape}")
+    with pytest.raises(CheckFailure, match=r"right but not vectorised.*grows with the input"):
+        _core.check_lines_do_not_grow(
+            "0.0",
+            cell["per_image"],
+            small,
+            large,
+            watch=cell["per_image"],
+            describe=lambda arguments: f"x of shape {arguments[0].shape}",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,8 +247,13 @@ def test_lines_do_not_grow_for_vectorised_code_and_grow_for_loops():
 
 
 def test_an_integer_question():
-    check = _core.question("0.1", "count", expected=81, misconceptions={225: "every pixel", 9: "one window"},
-                           hint="count the positions first")
+    check = _core.question(
+        "0.1",
+        "count",
+        expected=81,
+        misconceptions={225: "every pixel", 9: "one window"},
+        hint="count the positions first",
+    )
     assert_passes(check, 81)
     assert_passes(check, np.int64(81))
     assert_passes(check, 81.0)
@@ -227,7 +267,9 @@ def test_an_integer_question():
 
 
 def test_a_float_question_uses_its_tolerance():
-    check = _core.question("0.2", "share", expected=0.25, tolerance=0.005, misconceptions={0.75: "the complement"})
+    check = _core.question(
+        "0.2", "share", expected=0.25, tolerance=0.005, misconceptions={0.75: "the complement"}
+    )
     assert_passes(check, 0.252)
     assert_fails(check, 0.26, hint="is not right")
     assert_fails(check, 0.7501, hint="the complement")
@@ -236,8 +278,13 @@ def test_a_float_question_uses_its_tolerance():
 
 
 def test_a_choice_question_by_letter_or_text():
-    check = _core.question("0.3", "kind", expected="invariant", choices=["equivariant", "invariant", "neither"],
-                           misconceptions={"a": "shifting the input shifts the map: that is equivariance"})
+    check = _core.question(
+        "0.3",
+        "kind",
+        expected="invariant",
+        choices=["equivariant", "invariant", "neither"],
+        misconceptions={"a": "shifting the input shifts the map: that is equivariance"},
+    )
     for answer in ("b", "B", "(b)", "b)", "Invariant", "  INVARIANT "):
         assert_passes(check, answer)
     assert_fails(check, "Equivariant", hint="that is equivariance")
@@ -265,9 +312,13 @@ def test_the_learner_edition_of_a_question_is_an_answer_of_none():
     exec(stub, namespace)
     assert namespace["answer_2_5"] is None
     # a top-level block that does more than assign answers keeps the raise
-    other = editions.stub_source("### BEGIN SOLUTION\nanswer = 3\nprint(answer)\n### END SOLUTION", "2.6", "t")
+    other = editions.stub_source(
+        "### BEGIN SOLUTION\nanswer = 3\nprint(answer)\n### END SOLUTION", "2.6", "t"
+    )
     assert "raise NotImplementedError" in other
-    assert "raise NotImplementedError" in editions.stub_source("### BEGIN SOLUTION\nb = 2\n### END SOLUTION", "2.7", "t")
+    assert "raise NotImplementedError" in editions.stub_source(
+        "### BEGIN SOLUTION\nb = 2\n### END SOLUTION", "2.7", "t"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -287,7 +338,7 @@ def test_a_blocked_class_trips_when_built_by_the_learner_but_still_works_for_isi
         return layers.ReLU()
 
     with reference_guard(learner, exercise_id="9.9"):
-        with pytest.raises(CheckFailure, match="called cnn_helpers.layers.ReLU"):
+        with pytest.raises(CheckFailure, match=r"called cnn_helpers\.layers\.ReLU"):
             learner()
         assert isinstance(relu, layers.ReLU) and isinstance(relu, layers.Layer)
         assert issubclass(type(relu), layers.Layer)

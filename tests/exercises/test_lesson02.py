@@ -26,10 +26,12 @@ def correlate_with(kernel_transform, size_error=0):
         image = np.asarray(image, dtype=float)
         kernel = kernel_transform(np.asarray(kernel, dtype=float))
         kernel_h, kernel_w = kernel.shape
-        out = np.zeros((image.shape[0] - kernel_h + 1 - size_error, image.shape[1] - kernel_w + 1 - size_error))
+        out = np.zeros(
+            (image.shape[0] - kernel_h + 1 - size_error, image.shape[1] - kernel_w + 1 - size_error)
+        )
         for r in range(out.shape[0]):
             for c in range(out.shape[1]):
-                out[r, c] = np.sum(image[r:r + kernel_h, c:c + kernel_w] * kernel)
+                out[r, c] = np.sum(image[r : r + kernel_h, c : c + kernel_w] * kernel)
         return out
 
     return correlate
@@ -41,7 +43,7 @@ def correlate_rows_and_columns_swapped(image, kernel):
     out = np.zeros((image.shape[0] - kernel_h + 1, image.shape[1] - kernel_w + 1))
     for r in range(out.shape[0]):
         for c in range(out.shape[1]):
-            out[c, r] = np.sum(image[r:r + kernel_h, c:c + kernel_w] * kernel)  # out[c, r]: swapped
+            out[c, r] = np.sum(image[r : r + kernel_h, c : c + kernel_w] * kernel)  # out[c, r]: swapped
     return out
 
 
@@ -54,8 +56,9 @@ def test_correlate2d_mistakes():
     assert_fails(check, correlate_with(ROT180), hint="kernel was flipped")
     assert_fails(check, correlate_with(IDENTITY, size_error=1), hint="off by one")
     assert_fails(check, correlate_rows_and_columns_swapped, hint="rows and columns swapped")
-    assert_fails(check, lambda image, kernel: correlate_with(IDENTITY)(image, np.asarray(kernel).T),
-                 hint="transposed")
+    assert_fails(
+        check, lambda image, kernel: correlate_with(IDENTITY)(image, np.asarray(kernel).T), hint="transposed"
+    )
 
 
 def test_correlate2d_hard_coded_answer_fails():
@@ -69,8 +72,11 @@ def test_convolve2d_mistakes():
     assert_fails(check, correlate_with(lambda k: k[::-1, :]), hint="one axis only (upside down")
     assert_fails(check, correlate_with(lambda k: k[:, ::-1]), hint="one axis only (left to right")
     assert_fails(check, correlate_with(np.transpose), hint="transposed instead of flipped")
-    assert_fails(check, lambda image, kernel: correlate_with(IDENTITY)(np.asarray(image)[::-1, ::-1], kernel),
-                 hint="image was flipped instead of the kernel")
+    assert_fails(
+        check,
+        lambda image, kernel: correlate_with(IDENTITY)(np.asarray(image)[::-1, ::-1], kernel),
+        hint="image was flipped instead of the kernel",
+    )
     assert_fails(check, correlate_with(ROT180, size_error=1), hint="off by one")
 
 
@@ -105,10 +111,12 @@ def test_convolve_full_mistakes():
     check = lesson02.check_convolve_full
     plus_form = full_with(lambda x, h, m, n, i, j: x[i, j] * _at(h, m + i, n + j))
     assert_fails(check, plus_form, hint="h[m + i, n + j]")
-    assert_fails(check, full_with(lambda x, h, m, n, i, j: x[i, j] * _at(h, m - i, n - j), extra=-1),
-                 hint="off by one")
-    assert_fails(check, full_with(lambda x, h, m, n, i, j: x[i, j] * _at(h, m - i, n - j), extra=1),
-                 hint="not H + KH")
+    assert_fails(
+        check, full_with(lambda x, h, m, n, i, j: x[i, j] * _at(h, m - i, n - j), extra=-1), hint="off by one"
+    )
+    assert_fails(
+        check, full_with(lambda x, h, m, n, i, j: x[i, j] * _at(h, m - i, n - j), extra=1), hint="not H + KH"
+    )
     assert_fails(check, _full_correlation, hint="not flipped")
     assert_fails(check, lambda x, h: _full_convolution(x, h).T, hint="rows and columns swapped")
     assert_fails(check, _valid_only, hint="'valid' part")
@@ -127,7 +135,7 @@ def _full_convolution(x, h):
 def _valid_only(x, h):
     full = _full_convolution(x, h)
     kernel_h, kernel_w = np.shape(h)
-    return full[kernel_h - 1:full.shape[0] - kernel_h + 1, kernel_w - 1:full.shape[1] - kernel_w + 1]
+    return full[kernel_h - 1 : full.shape[0] - kernel_h + 1, kernel_w - 1 : full.shape[1] - kernel_w + 1]
 
 
 def test_convolve_full_hard_coded_answer_fails():
@@ -150,26 +158,40 @@ def test_flip_matters_hard_coded_answers_fail():
 
 
 def test_calling_the_package_reference_fails():
-    assert_fails(lesson02.check_correlate2d_loops, conv.correlate2d_loops, hint="package's own implementation")
-    assert_fails(lesson02.check_correlate2d_loops, lambda image, kernel: conv.correlate2d(image, kernel),
-                 hint="called cnn_helpers.conv.correlate2d")
-    assert_fails(lesson02.check_convolve2d_loops, lambda image, kernel: conv.convolve2d(image, kernel),
-                 hint="called cnn_helpers.conv.convolve2d")
-    assert_fails(lesson02.check_convolve_full,
-                 lambda x, h: conv.convolve2d(x, h, padding=(len(h) - 1, len(h[0]) - 1)),
-                 hint="called cnn_helpers.conv.convolve2d")
-    assert_fails(lesson02.check_flip_matters,
-                 lambda k: not np.allclose(conv.convolve2d(np.eye(4), k), conv.correlate2d(np.eye(4), k)),
-                 hint="called cnn_helpers.conv")
+    assert_fails(
+        lesson02.check_correlate2d_loops, conv.correlate2d_loops, hint="package's own implementation"
+    )
+    assert_fails(
+        lesson02.check_correlate2d_loops,
+        lambda image, kernel: conv.correlate2d(image, kernel),
+        hint="called cnn_helpers.conv.correlate2d",
+    )
+    assert_fails(
+        lesson02.check_convolve2d_loops,
+        lambda image, kernel: conv.convolve2d(image, kernel),
+        hint="called cnn_helpers.conv.convolve2d",
+    )
+    assert_fails(
+        lesson02.check_convolve_full,
+        lambda x, h: conv.convolve2d(x, h, padding=(len(h) - 1, len(h[0]) - 1)),
+        hint="called cnn_helpers.conv.convolve2d",
+    )
+    assert_fails(
+        lesson02.check_flip_matters,
+        lambda k: not np.allclose(conv.convolve2d(np.eye(4), k), conv.correlate2d(np.eye(4), k)),
+        hint="called cnn_helpers.conv",
+    )
     # the guard restores the references afterwards
     assert conv.correlate2d([[1, 2, 3]], [[1, 1]]).tolist() == [[3.0, 5.0]]
 
 
 def test_calling_scipy_fails_when_imported():
     signal = pytest.importorskip("scipy.signal")
-    assert_fails(lesson02.check_correlate2d_loops,
-                 lambda image, kernel: signal.correlate2d(image, kernel, mode="valid"),
-                 hint="called scipy.signal.correlate2d")
+    assert_fails(
+        lesson02.check_correlate2d_loops,
+        lambda image, kernel: signal.correlate2d(image, kernel, mode="valid"),
+        hint="called scipy.signal.correlate2d",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,6 +207,7 @@ def test_a_90_degree_turn_is_not_a_flip():
 
 def test_a_missing_lower_guard_is_named():
     """``if m - i < KH and n - j < KW`` without ``0 <=``: h[-1] silently reads the last row."""
+
     def term(x, h, m, n, i, j):
         return x[i, j] * h[m - i, n - j] if m - i < h.shape[0] and n - j < h.shape[1] else 0.0
 
@@ -217,27 +240,35 @@ def _stamp_full(x, h):
     x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)
     out = np.zeros((x.shape[0] + h.shape[0] - 1, x.shape[1] + h.shape[1] - 1))
     for (i, j), value in np.ndenumerate(x):
-        out[i:i + h.shape[0], j:j + h.shape[1]] += value * h
+        out[i : i + h.shape[0], j : j + h.shape[1]] += value * h
     return out
 
 
 def _valid_part(full, h):
     kernel_h, kernel_w = np.shape(h)
-    return full[kernel_h - 1:full.shape[0] - kernel_h + 1, kernel_w - 1:full.shape[1] - kernel_w + 1]
+    return full[kernel_h - 1 : full.shape[0] - kernel_h + 1, kernel_w - 1 : full.shape[1] - kernel_w + 1]
 
 
 def test_unusual_but_correct_answers_pass():
     assert_passes(lesson02.check_correlate2d_loops, _sliding_einsum)
-    assert_passes(lesson02.check_convolve2d_loops, lambda image, kernel: _sliding_einsum(image, np.rot90(kernel, 2)))
-    assert_passes(lesson02.check_convolve2d_loops, lambda image, kernel: _valid_part(_fft_full(image, kernel), kernel))
-    assert_passes(lesson02.check_convolve2d_loops, lambda image, kernel: _valid_part(_stamp_full(image, kernel), kernel))
+    assert_passes(
+        lesson02.check_convolve2d_loops, lambda image, kernel: _sliding_einsum(image, np.rot90(kernel, 2))
+    )
+    assert_passes(
+        lesson02.check_convolve2d_loops, lambda image, kernel: _valid_part(_fft_full(image, kernel), kernel)
+    )
+    assert_passes(
+        lesson02.check_convolve2d_loops, lambda image, kernel: _valid_part(_stamp_full(image, kernel), kernel)
+    )
     assert_passes(lesson02.check_convolve_full, _fft_full)
     assert_passes(lesson02.check_convolve_full, _stamp_full)
     assert_passes(lesson02.check_flip_matters, lambda k: bool((np.asarray(k) != np.rot90(k, 2)).any()))
 
 
 def test_the_questions_name_their_misconceptions():
-    assert "cross-correlation" in assert_fails(lesson02.check_impulse_response, "b", hint="Likely misconception")
+    assert "cross-correlation" in assert_fails(
+        lesson02.check_impulse_response, "b", hint="Likely misconception"
+    )
     assert_passes(lesson02.check_impulse_response, "(A)")
     assert "180° rotation" in assert_fails(lesson02.check_framework_kernel, "a", hint="Likely misconception")
     assert "one axis only" in assert_fails(lesson02.check_framework_kernel, "d", hint="Likely misconception")

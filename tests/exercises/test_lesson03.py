@@ -26,7 +26,7 @@ def _correlate_same(channel, kernel, flip=False, pad=True, swap_padding=False):
     out = np.zeros((out_h, out_w))
     for row in range(out_h):
         for col in range(out_w):
-            out[row, col] = np.sum(padded[row:row + kernel_h, col:col + kernel_w] * kernel)
+            out[row, col] = np.sum(padded[row : row + kernel_h, col : col + kernel_w] * kernel)
     return out
 
 
@@ -45,20 +45,28 @@ def test_filter_rgb_mistakes():
     check = lesson03.check_filter_rgb
     assert_fails(check, _filter_rgb(flip=True), hint="kernel was flipped")
     assert_fails(check, _filter_rgb(pad=False), hint="no padding")
+
     def summed(image, kernel):
         return sum(_correlate_same(image[..., c], kernel) for c in range(3))
+
     assert_fails(check, summed, hint="channels were added together")
+
     def summed_three(image, kernel):
         return np.stack([summed(image, kernel)] * 3, axis=-1)
+
     assert_fails(check, summed_three, hint="added together and copied")
+
     def channels_first(image, kernel):
         return np.stack([_correlate_same(image[..., c], kernel) for c in range(3)])
+
     assert_fails(check, channels_first, hint="channels came out first")
 
 
 def test_filter_rgb_swapped_padding_is_named():
     # square kernels hide this mistake, so it shows on the first non-square kernel
-    message = assert_fails(lesson03.check_filter_rgb, _filter_rgb(swap_padding=True), hint="padding per axis is swapped")
+    message = assert_fails(
+        lesson03.check_filter_rgb, _filter_rgb(swap_padding=True), hint="padding per axis is swapped"
+    )
     kernel_h, kernel_w = re.search(r"kernel \((\d+), (\d+)\)", message).groups()
     assert kernel_h != kernel_w, message
 
@@ -91,7 +99,7 @@ def test_sobel_magnitude_mistakes():
 
     def no_root(grey):
         top, left = _sobel_parts(grey)
-        return top ** 2 + left ** 2
+        return top**2 + left**2
 
     def top_only(grey):
         return np.abs(_sobel_parts(grey)[0])
@@ -110,10 +118,14 @@ def test_sobel_magnitude_calling_the_package_fails():
 
     def via_apply_kernel(grey):
         return np.hypot(filters.apply_kernel(grey, "sobel_top"), filters.apply_kernel(grey, "sobel_left"))
+
     assert_fails(lesson03.check_sobel_magnitude, via_apply_kernel, hint="called cnn_helpers")
     assert_fails(lesson03.check_sobel_magnitude, filters.sobel_magnitude, hint="package's own implementation")
-    assert_fails(lesson03.check_sobel_magnitude, lambda grey: filters.sobel_magnitude(grey),
-                 hint="called cnn_helpers.filters.sobel_magnitude")
+    assert_fails(
+        lesson03.check_sobel_magnitude,
+        lambda grey: filters.sobel_magnitude(grey),
+        hint="called cnn_helpers.filters.sobel_magnitude",
+    )
     assert filters.sobel_magnitude(np.ones((3, 3))).shape == (3, 3)  # restored afterwards
 
 
@@ -128,13 +140,16 @@ def test_sobel_magnitude_hard_coded_answer_fails():
 # 3.3 make_edge_kernel: judged by its effect, so several different kernels pass
 
 
-@pytest.mark.parametrize("kernel", [
-    [[-2, -1, 0], [-1, 0, 1], [0, 1, 2]],
-    [[-1, -1, 0], [-1, 0, 1], [0, 1, 1]],
-    [[0, 0, 0], [0, -1, 0], [0, 0, 1]],
-    [[0, -1, 0], [-1, 0, 1], [0, 1, 0]],
-    [[-0.2, -0.1, 0], [-0.1, 0, 0.1], [0, 0.1, 0.2]],   # any positive scale
-])
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        [[-2, -1, 0], [-1, 0, 1], [0, 1, 2]],
+        [[-1, -1, 0], [-1, 0, 1], [0, 1, 1]],
+        [[0, 0, 0], [0, -1, 0], [0, 0, 1]],
+        [[0, -1, 0], [-1, 0, 1], [0, 1, 0]],
+        [[-0.2, -0.1, 0], [-0.1, 0, 0.1], [0, 0.1, 0.2]],  # any positive scale
+    ],
+)
 def test_several_edge_kernels_pass(kernel):
     assert_passes(lesson03.check_edge_kernel, lambda: np.array(kernel, dtype=float))
 
@@ -156,8 +171,11 @@ def test_edge_kernel_mistakes():
 def test_edge_kernel_calling_the_package_fails():
     from cnn_helpers import filters
 
-    assert_fails(lesson03.check_edge_kernel, lambda: filters.apply_kernel(np.eye(3), "identity"),
-                 hint="called cnn_helpers.filters.apply_kernel")
+    assert_fails(
+        lesson03.check_edge_kernel,
+        lambda: filters.apply_kernel(np.eye(3), "identity"),
+        hint="called cnn_helpers.filters.apply_kernel",
+    )
 
 
 def test_edge_responses_helper():
@@ -170,12 +188,21 @@ def test_filter_rgb_calling_the_package_fails():
     from cnn_helpers import conv, filters
 
     assert_fails(lesson03.check_filter_rgb, filters.apply_kernel, hint="package's own implementation")
-    assert_fails(lesson03.check_filter_rgb, lambda image, kernel: filters.apply_kernel(image, kernel),
-                 hint="called cnn_helpers.filters.apply_kernel")
+    assert_fails(
+        lesson03.check_filter_rgb,
+        lambda image, kernel: filters.apply_kernel(image, kernel),
+        hint="called cnn_helpers.filters.apply_kernel",
+    )
+
     def per_channel(image, kernel):
         return np.stack(
-            [conv.correlate2d(image[..., c], kernel, padding=(kernel.shape[0] // 2, kernel.shape[1] // 2)) for c in range(3)],
-            axis=-1)
+            [
+                conv.correlate2d(image[..., c], kernel, padding=(kernel.shape[0] // 2, kernel.shape[1] // 2))
+                for c in range(3)
+            ],
+            axis=-1,
+        )
+
     assert_fails(lesson03.check_filter_rgb, per_channel, hint="called cnn_helpers.conv.correlate2d")
     assert filters.apply_kernel(np.eye(3), "identity").shape == (3, 3)  # restored afterwards
 
@@ -192,7 +219,9 @@ def test_filter_rgb_kernel_height_for_both_axes_is_not_called_no_padding():
         out = np.zeros((padded.shape[0] - kernel_h + 1, padded.shape[1] - kernel_w + 1, 3))
         for row in range(out.shape[0]):
             for col in range(out.shape[1]):
-                out[row, col] = np.sum(padded[row:row + kernel_h, col:col + kernel_w] * kernel[:, :, None], axis=(0, 1))
+                out[row, col] = np.sum(
+                    padded[row : row + kernel_h, col : col + kernel_w] * kernel[:, :, None], axis=(0, 1)
+                )
         return out
 
     message = assert_fails(lesson03.check_filter_rgb, kh_for_both, hint="KH // 2 was used for both axes")
@@ -211,8 +240,9 @@ def test_filter_rgb_padding_one_axis_only_is_named():
             out = np.zeros((padded.shape[0] - kernel_h + 1, padded.shape[1] - kernel_w + 1, 3))
             for row in range(out.shape[0]):
                 for col in range(out.shape[1]):
-                    out[row, col] = np.sum(padded[row:row + kernel_h, col:col + kernel_w] * kernel[:, :, None],
-                                           axis=(0, 1))
+                    out[row, col] = np.sum(
+                        padded[row : row + kernel_h, col : col + kernel_w] * kernel[:, :, None], axis=(0, 1)
+                    )
             return out
 
         return filter_rgb
@@ -251,12 +281,15 @@ def test_the_left_sobel_kernel_gives_minus_eight_times_the_slope_on_a_ramp():
 # 3.5 sobel_top_factors
 
 
-@pytest.mark.parametrize("column, row", [
-    ([1, 0, -1], [1, 2, 1]),
-    ([-1, 0, 1], [-1, -2, -1]),                     # both signs flipped
-    ([2, 0, -2], [0.5, 1, 0.5]),                    # any scale shared between the two
-    (np.array([[1.0], [0.0], [-1.0]]), np.array([[1.0, 2.0, 1.0]])),   # a 3x1 column and a 1x3 row
-])
+@pytest.mark.parametrize(
+    "column, row",
+    [
+        ([1, 0, -1], [1, 2, 1]),
+        ([-1, 0, 1], [-1, -2, -1]),  # both signs flipped
+        ([2, 0, -2], [0.5, 1, 0.5]),  # any scale shared between the two
+        (np.array([[1.0], [0.0], [-1.0]]), np.array([[1.0, 2.0, 1.0]])),  # a 3x1 column and a 1x3 row
+    ],
+)
 def test_several_sobel_factorisations_pass(column, row):
     assert_passes(lesson03.check_sobel_factors, lambda: (column, row))
 
@@ -278,21 +311,27 @@ def test_sobel_factors_stub_and_package_calls_fail():
         raise NotImplementedError("Exercise 3.5")
 
     assert_fails(lesson03.check_sobel_factors, stub, hint="not done yet")
-    assert_fails(lesson03.check_sobel_factors,
-                 lambda: (filters.apply_kernel(np.eye(3), "identity")[0], [1, 2, 1]), hint="called cnn_helpers")
+    assert_fails(
+        lesson03.check_sobel_factors,
+        lambda: (filters.apply_kernel(np.eye(3), "identity")[0], [1, 2, 1]),
+        hint="called cnn_helpers",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # 3.6 make_smoothing_kernel: judged by a measured noise reduction
 
 
-@pytest.mark.parametrize("kernel", [
-    np.full((3, 3), 1 / 9),
-    np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
-    np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]]) / 5,    # a cross: 45 % of the noise survives
-    np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]) / 8,    # the neighbours only
-    np.array([[2, 1, 2], [1, 0, 1], [2, 1, 2]]) / 12,
-])
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        np.full((3, 3), 1 / 9),
+        np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
+        np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]]) / 5,  # a cross: 45 % of the noise survives
+        np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]) / 8,  # the neighbours only
+        np.array([[2, 1, 2], [1, 0, 1], [2, 1, 2]]) / 12,
+    ],
+)
 def test_several_smoothing_kernels_pass(kernel):
     assert_passes(lesson03.check_smoothing_kernel, lambda: kernel)
 
@@ -306,7 +345,9 @@ def test_smoothing_kernel_mistakes():
     assert_fails(check, lambda: np.array(KERNELS["laplacian"]), hint="edge detector")
     assert_fails(check, lambda: np.array(KERNELS["sharpen"]), hint="makes the noise stronger")
     assert_fails(check, lambda: np.array(KERNELS["identity"]), hint="spread the weight")
-    assert_fails(check, lambda: np.array([[0, 0.1, 0], [0.1, 0.6, 0.1], [0, 0.1, 0]]), hint="spread the weight")
+    assert_fails(
+        check, lambda: np.array([[0, 0.1, 0], [0.1, 0.6, 0.1], [0, 0.1, 0]]), hint="spread the weight"
+    )
     assert_fails(check, lambda: np.full((5, 5), 1 / 25), hint="shape (3, 3)")
     assert_fails(check, lambda: "blur", hint="3x3 array of numbers")
 

@@ -42,7 +42,9 @@ def test_output_size_mistakes():
     assert_fails(check, _guarded(lambda n, k, p, s: (n - k) // s + 1), hint="padding is missing")
     assert_fails(check, _guarded(lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1), hint="ceil")
     assert_fails(check, _guarded(lambda n, k, p, s: (n + 2 * p - k) / s + 1), hint="true division")
-    assert_fails(check, _guarded(lambda n, k, p, s: float((n + 2 * p - k) // s + 1)), hint="return a whole number")
+    assert_fails(
+        check, _guarded(lambda n, k, p, s: float((n + 2 * p - k) // s + 1)), hint="return a whole number"
+    )
     assert_fails(check, _guarded(lambda n, k, p, s: (n + 2 * p - k) // s + 2), hint="one too many")
 
 
@@ -74,9 +76,11 @@ def test_output_size_hard_coded_and_reference_fail():
 
     assert_fails(lesson04.check_output_size, _keywords(lambda n, k, p, s: 3), hint="wrong output size")
     assert_fails(lesson04.check_output_size, conv.output_size, hint="package's own implementation")
-    assert_fails(lesson04.check_output_size,
-                 lambda n, k, *, padding, stride: conv.output_size(n, k, padding=padding, stride=stride),
-                 hint="called cnn_helpers.conv.output_size")
+    assert_fails(
+        lesson04.check_output_size,
+        lambda n, k, *, padding, stride: conv.output_size(n, k, padding=padding, stride=stride),
+        hint="called cnn_helpers.conv.output_size",
+    )
     assert conv.output_size(5, 3) == 3  # restored afterwards
 
 
@@ -93,14 +97,17 @@ def test_pad_mistakes():
     def top_left(image, p_h, p_w):
         image = np.asarray(image, float)
         out = np.zeros((image.shape[0] + 2 * p_h, image.shape[1] + 2 * p_w))
-        out[:image.shape[0], :image.shape[1]] = image
+        out[: image.shape[0], : image.shape[1]] = image
         return out
 
     assert_fails(check, top_left, hint="top-left corner")
     assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((p_h, p_h), (0, 0))), hint="only the rows")
     assert_fails(check, lambda image, p_h, p_w: np.pad(image, p_h), hint="wrong padded image")
-    assert_fails(check, lambda image, p_h, p_w: np.pad(image, ((p_h, p_h), (p_w, p_w)), constant_values=1),
-                 hint="wrong padded image")
+    assert_fails(
+        check,
+        lambda image, p_h, p_w: np.pad(image, ((p_h, p_h), (p_w, p_w)), constant_values=1),
+        hint="wrong padded image",
+    )
 
 
 def test_pad_hard_coded_and_reference_fail():
@@ -108,8 +115,11 @@ def test_pad_hard_coded_and_reference_fail():
 
     answer = np.pad(data.lecture_example().image, 1)
     assert_fails(lesson04.check_pad, lambda image, p_h, p_w: answer, hint="wrong padded image")
-    assert_fails(lesson04.check_pad, lambda image, p_h, p_w: conv.pad2d(image, padding=(p_h, p_w)),
-                 hint="called cnn_helpers.conv.pad2d")
+    assert_fails(
+        lesson04.check_pad,
+        lambda image, p_h, p_w: conv.pad2d(image, padding=(p_h, p_w)),
+        hint="called cnn_helpers.conv.pad2d",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,7 +151,7 @@ def _strided(flip=False, ignore_stride=False, rows_only=False, swap_padding=Fals
         out = np.zeros((out_h, out_w))
         for row in range(out_h):
             for col in range(out_w):
-                window = padded[row * s_h:row * s_h + kernel_h, col * s_w:col * s_w + kernel_w]
+                window = padded[row * s_h : row * s_h + kernel_h, col * s_w : col * s_w + kernel_w]
                 out[row, col] = np.sum(window * kernel)
         return out
 
@@ -170,32 +180,54 @@ def test_strided_may_use_pad2d_and_output_size_but_not_correlate2d():
         padded = conv.pad2d(image, padding=(p_h, p_w))
         out_h = conv.output_size(np.shape(image)[0], kernel.shape[0], padding=p_h, stride=s_h)
         out_w = conv.output_size(np.shape(image)[1], kernel.shape[1], padding=p_w, stride=s_w)
-        return np.array([[np.sum(padded[r * s_h:r * s_h + kernel.shape[0], c * s_w:c * s_w + kernel.shape[1]] * kernel)
-                          for c in range(out_w)] for r in range(out_h)])
+        return np.array(
+            [
+                [
+                    np.sum(
+                        padded[r * s_h : r * s_h + kernel.shape[0], c * s_w : c * s_w + kernel.shape[1]]
+                        * kernel
+                    )
+                    for c in range(out_w)
+                ]
+                for r in range(out_h)
+            ]
+        )
 
     assert_passes(lesson04.check_correlate_strided, with_package_helpers)
     assert_fails(lesson04.check_correlate_strided, conv.correlate2d, hint="package's own implementation")
-    assert_fails(lesson04.check_correlate_strided, lambda i, k, *, padding, stride: conv.correlate2d_loops(i, k, padding=padding, stride=stride),
-                 hint="called cnn_helpers.conv.correlate2d_loops")
+    assert_fails(
+        lesson04.check_correlate_strided,
+        lambda i, k, *, padding, stride: conv.correlate2d_loops(i, k, padding=padding, stride=stride),
+        hint="called cnn_helpers.conv.correlate2d_loops",
+    )
 
 
 def test_strided_hard_coded_answer_fails():
     answer = np.array([[-1, 3, 0], [5, -3, 3], [4, 2, 3]], dtype=float)  # the lecture case, right
-    assert_fails(lesson04.check_correlate_strided, lambda image, kernel, *, padding, stride: answer,
-                 hint="wrong feature map")
+    assert_fails(
+        lesson04.check_correlate_strided,
+        lambda image, kernel, *, padding, stride: answer,
+        hint="wrong feature map",
+    )
 
 
 def test_plus_one_inside_the_division_is_named_as_such():
     """(n + 2p - k + 1) // s uses n + 2 * padding; it used to be told to, by a coincidence on one case."""
-    message = assert_fails(lesson04.check_output_size, _guarded(lambda n, k, p, s: (n + 2 * p - k + 1) // s),
-                           hint="the + 1 went inside the division")
+    message = assert_fails(
+        lesson04.check_output_size,
+        _guarded(lambda n, k, p, s: (n + 2 * p - k + 1) // s),
+        hint="the + 1 went inside the division",
+    )
     assert "padding goes on both sides" not in message
 
 
 def test_np_pad_with_one_pair_is_named():
     """np.pad(image, (p_h, p_w)) pads p_h before and p_w after on *both* axes."""
-    message = assert_fails(lesson04.check_pad, lambda image, p_h, p_w: np.pad(image, (p_h, p_w)),
-                           hint="np.pad(image, (p_h, p_w)) reads the pair as (before, after)")
+    message = assert_fails(
+        lesson04.check_pad,
+        lambda image, p_h, p_w: np.pad(image, (p_h, p_w)),
+        hint="np.pad(image, (p_h, p_w)) reads the pair as (before, after)",
+    )
     assert "swapped" not in message
 
 
@@ -223,12 +255,14 @@ def test_unusual_pads_pass():
     def with_minus_zero_guard(image, p_h, p_w):
         image = np.asarray(image, float)
         out = np.zeros((image.shape[0] + 2 * p_h, image.shape[1] + 2 * p_w))
-        out[p_h:out.shape[0] - p_h or None, p_w:out.shape[1] - p_w or None] = image
+        out[p_h : out.shape[0] - p_h or None, p_w : out.shape[1] - p_w or None] = image
         return out
 
     assert_passes(lesson04.check_pad, with_concatenate)
     assert_passes(lesson04.check_pad, with_minus_zero_guard)
-    assert_passes(lesson04.check_pad, lambda image, p_h, p_w: np.pad(image, [(p_h, p_h), (p_w, p_w)], mode="constant"))
+    assert_passes(
+        lesson04.check_pad, lambda image, p_h, p_w: np.pad(image, [(p_h, p_h), (p_w, p_w)], mode="constant")
+    )
 
 
 def test_strided_padding_on_one_axis_only_is_named():
@@ -240,8 +274,18 @@ def test_strided_padding_on_one_axis_only_is_named():
             kernel = np.asarray(kernel, float)
             out_h = (padded.shape[0] - kernel.shape[0]) // s_h + 1
             out_w = (padded.shape[1] - kernel.shape[1]) // s_w + 1
-            return np.array([[np.sum(padded[r * s_h:r * s_h + kernel.shape[0], c * s_w:c * s_w + kernel.shape[1]]
-                                     * kernel) for c in range(out_w)] for r in range(out_h)])
+            return np.array(
+                [
+                    [
+                        np.sum(
+                            padded[r * s_h : r * s_h + kernel.shape[0], c * s_w : c * s_w + kernel.shape[1]]
+                            * kernel
+                        )
+                        for c in range(out_w)
+                    ]
+                    for r in range(out_h)
+                ]
+            )
 
         return correlate_strided
 
@@ -256,8 +300,15 @@ def test_strided_windows_that_start_at_r_c_are_named():
         kernel = np.asarray(kernel, float)
         out_h = (padded.shape[0] - kernel.shape[0]) // s_h + 1
         out_w = (padded.shape[1] - kernel.shape[1]) // s_w + 1
-        return np.array([[np.sum(padded[r:r + kernel.shape[0], c:c + kernel.shape[1]] * kernel)
-                          for c in range(out_w)] for r in range(out_h)])
+        return np.array(
+            [
+                [
+                    np.sum(padded[r : r + kernel.shape[0], c : c + kernel.shape[1]] * kernel)
+                    for c in range(out_w)
+                ]
+                for r in range(out_h)
+            ]
+        )
 
     assert_fails(lesson04.check_correlate_strided, at_r_c, hint="starts at row r, column c")
 
@@ -281,9 +332,11 @@ def test_strided_stride1_map_subsampled_passes():
 
 def test_same_padding_unusual_answers_pass():
     assert_passes(lesson04.check_same_padding, lambda k: ((k - 1) // 2, k // 2))
-    assert_passes(lesson04.check_same_padding, lambda k: (k // 2, (k - 1) // 2))     # the extra zero before
+    assert_passes(lesson04.check_same_padding, lambda k: (k // 2, (k - 1) // 2))  # the extra zero before
     assert_passes(lesson04.check_same_padding, lambda k: [np.int64(k // 2), np.int64((k - 1) // 2)])
-    assert_passes(lesson04.check_same_padding, lambda k: (int(np.ceil((k - 1) / 2)), int(np.floor((k - 1) / 2))))
+    assert_passes(
+        lesson04.check_same_padding, lambda k: (int(np.ceil((k - 1) / 2)), int(np.floor((k - 1) / 2)))
+    )
 
 
 def test_same_padding_mistakes():

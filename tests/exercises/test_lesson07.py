@@ -49,7 +49,9 @@ def relative_error_nan_to_num(analytic, numerical):
         return float(np.nan_to_num(np.abs(a - n) / np.maximum(np.abs(a), np.abs(n)), nan=0.0).max())
 
 
-@pytest.mark.parametrize("right", [relative_error_loops, relative_error_tiny_denominator, relative_error_nan_to_num])
+@pytest.mark.parametrize(
+    "right", [relative_error_loops, relative_error_tiny_denominator, relative_error_nan_to_num]
+)
 def test_unusual_relative_errors_pass(right):
     assert_passes(lesson07.check_relative_error, right)
 
@@ -62,14 +64,21 @@ def test_relative_error_mistakes_are_named():
 
     def per_entry(analytic, numerical):
         a, n = np.asarray(analytic, dtype=float), np.asarray(numerical, dtype=float)
-        return np.divide(np.abs(a - n), np.maximum(np.abs(a), np.abs(n)), out=np.zeros(a.shape),
-                         where=np.maximum(np.abs(a), np.abs(n)) > 0)
+        return np.divide(
+            np.abs(a - n),
+            np.maximum(np.abs(a), np.abs(n)),
+            out=np.zeros(a.shape),
+            where=np.maximum(np.abs(a), np.abs(n)) > 0,
+        )
 
     assert_fails(lesson07.check_relative_error, no_zero_guard, hint="0 / 0 gives nan")
     assert_fails(lesson07.check_relative_error, per_entry, hint="expected a number, got ndarray")
     assert_fails(lesson07.check_relative_error, lambda a, n: 0.0, hint="wrong relative error")
-    message = assert_fails(lesson07.check_relative_error,
-                           lambda a, n: float(np.max(np.abs(np.subtract(a, n)))), hint="absolute error")
+    message = assert_fails(
+        lesson07.check_relative_error,
+        lambda a, n: float(np.max(np.abs(np.subtract(a, n)))),
+        hint="absolute error",
+    )
     assert "Likely mistake" in message
 
 
@@ -85,7 +94,9 @@ def test_a_coincidence_on_one_case_names_no_relative_error_mistake():
 
     trusted = _core._called_from_the_package
     try:
-        _core._called_from_the_package = lambda frame: trusted(frame) or frame.f_globals.get("__name__") == __name__
+        _core._called_from_the_package = lambda frame: (
+            trusted(frame) or frame.f_globals.get("__name__") == __name__
+        )
         message = assert_fails(lesson07.check_relative_error, nearly_right, hint="wrong relative error")
     finally:
         _core._called_from_the_package = trusted
@@ -164,8 +175,11 @@ def test_the_right_loops_pass():
 
 
 def test_a_bias_gradient_of_zeros_is_named():
-    assert_fails(lesson07.check_conv_backward, with_dbias(lambda dout: np.zeros(dout.shape[1])),
-                 hint="dbias is all zeros")
+    assert_fails(
+        lesson07.check_conv_backward,
+        with_dbias(lambda dout: np.zeros(dout.shape[1])),
+        hint="dbias is all zeros",
+    )
 
 
 def test_a_mistake_contradicted_by_one_case_is_not_named():
@@ -179,15 +193,18 @@ def test_a_mistake_contradicted_by_one_case_is_not_named():
     assert "Likely mistake" not in message
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (conv_backward_with(ignore_stride=True), "stride was ignored in the backward pass"),
-    (conv_backward_with(flip=True), "kernel flipped the wrong way"),
-    (conv_backward_with(crop=False), "padding was not removed from dx"),
-    (conv_backward_with(overwrite=True), "overwrote each other's gradient"),
-    (with_dbias(lambda dout: dout.sum(axis=(2, 3))), "not summed over the batch"),
-    (with_dbias(lambda dout: dout.sum(axis=0)), "not summed over positions"),
-    (with_dbias(lambda dout: dout.mean(axis=(0, 2, 3))), "mean of dout"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (conv_backward_with(ignore_stride=True), "stride was ignored in the backward pass"),
+        (conv_backward_with(flip=True), "kernel flipped the wrong way"),
+        (conv_backward_with(crop=False), "padding was not removed from dx"),
+        (conv_backward_with(overwrite=True), "overwrote each other's gradient"),
+        (with_dbias(lambda dout: dout.sum(axis=(2, 3))), "not summed over the batch"),
+        (with_dbias(lambda dout: dout.sum(axis=0)), "not summed over positions"),
+        (with_dbias(lambda dout: dout.mean(axis=(0, 2, 3))), "mean of dout"),
+    ],
+)
 def test_conv_backward_mistakes_are_named(wrong, hint):
     assert_fails(lesson07.check_conv_backward, wrong, hint=hint)
 
@@ -196,24 +213,42 @@ def test_conv_backward_failure_says_which_gradient_is_wrong_and_where():
     message = assert_fails(lesson07.check_conv_backward, conv_backward_with(flip=True), hint="wrong dx")
     assert "dx WRONG, dweight right, dbias right" in message
     assert "worst entry of dx at index" in message and "expected" in message and "got" in message
-    message = assert_fails(lesson07.check_conv_backward, with_dbias(lambda dout: dout.sum(axis=(0, 2, 3)) / len(dout)),
-                           hint="wrong dbias")
+    message = assert_fails(
+        lesson07.check_conv_backward,
+        with_dbias(lambda dout: dout.sum(axis=(0, 2, 3)) / len(dout)),
+        hint="wrong dbias",
+    )
     assert "dx right, dweight right, dbias WRONG" in message
 
 
 def test_conv_backward_shape_and_type_problems():
-    assert_fails(lesson07.check_conv_backward, lambda d, x, w, b, *, stride, padding: conv_backward_with()(d, x, w, b, stride=stride, padding=padding)[:2],
-                 hint="return the tuple (dx, dweight, dbias)")
-    assert_fails(lesson07.check_conv_backward,
-                 lambda d, x, w, b, *, stride, padding: (np.zeros((1, 1, 5, 5)),) * 3, hint="wrong dx")  # hard-coded arrays
+    assert_fails(
+        lesson07.check_conv_backward,
+        lambda d, x, w, b, *, stride, padding: conv_backward_with()(
+            d, x, w, b, stride=stride, padding=padding
+        )[:2],
+        hint="return the tuple (dx, dweight, dbias)",
+    )
+    assert_fails(
+        lesson07.check_conv_backward,
+        lambda d, x, w, b, *, stride, padding: (np.zeros((1, 1, 5, 5)),) * 3,
+        hint="wrong dx",
+    )  # hard-coded arrays
 
 
 def test_conv_backward_calling_the_reference_fails():
     assert_fails(lesson07.check_conv_backward, conv.conv2d_backward, hint="package's own implementation")
-    assert_fails(lesson07.check_conv_backward, lambda d, x, w, b, *, stride, padding: conv.conv2d_backward_loops(d, x, w, b, stride=stride, padding=padding),
-                 hint="called cnn_helpers.conv.conv2d_backward_loops")
+    assert_fails(
+        lesson07.check_conv_backward,
+        lambda d, x, w, b, *, stride, padding: conv.conv2d_backward_loops(
+            d, x, w, b, stride=stride, padding=padding
+        ),
+        hint="called cnn_helpers.conv.conv2d_backward_loops",
+    )
     # the guard puts the reference back afterwards
-    assert conv.conv2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), [0.0])[2].tolist() == [1.0]
+    assert conv.conv2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), [0.0])[
+        2
+    ].tolist() == [1.0]
 
 
 def test_conv_backward_may_use_pad2d():
@@ -240,7 +275,9 @@ def spread_to_window(dout, x, size, *, stride):
     dout, x = np.asarray(dout), np.asarray(x)
     dx = np.zeros_like(x, dtype=float)
     for n, c, row, col in np.ndindex(*dout.shape):
-        dx[n, c, row * stride:row * stride + size, col * stride:col * stride + size] += dout[n, c, row, col]
+        dx[n, c, row * stride : row * stride + size, col * stride : col * stride + size] += dout[
+            n, c, row, col
+        ]
     return dx
 
 
@@ -266,13 +303,16 @@ def test_np_add_at_max_pool_backward_passes():
     assert_passes(lesson07.check_max_pool_backward, max_pool_backward_add_at)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (spread_to_window, "spread to every element of the window"),
-    (max_pool_backward_with(ties="last"), "went to the last maximum"),
-    (max_pool_backward_with(ties="all"), "every tied maximum got the gradient"),
-    (max_pool_backward_with(overwrite=True), "overwrote each other's gradient"),
-    (max_pool_backward_with(ignore_stride=True), "stride was ignored"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (spread_to_window, "spread to every element of the window"),
+        (max_pool_backward_with(ties="last"), "went to the last maximum"),
+        (max_pool_backward_with(ties="all"), "every tied maximum got the gradient"),
+        (max_pool_backward_with(overwrite=True), "overwrote each other's gradient"),
+        (max_pool_backward_with(ignore_stride=True), "stride was ignored"),
+    ],
+)
 def test_max_pool_backward_mistakes_are_named(wrong, hint):
     assert_fails(lesson07.check_max_pool_backward, wrong, hint=hint)
 
@@ -280,9 +320,14 @@ def test_max_pool_backward_mistakes_are_named(wrong, hint):
 def test_max_pool_backward_hard_coded_and_reference_fail():
     hard_coded = np.array([[[[0.0, 0, 0, 0], [1, 0, 2, 0], [0, 3, 0, 0], [0, 0, 0, 4]]]])
     assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, *, stride: hard_coded, hint="wrong dx")
-    assert_fails(lesson07.check_max_pool_backward, pooling.max_pool2d_backward, hint="package's own implementation")
-    assert_fails(lesson07.check_max_pool_backward, lambda d, x, s, *, stride: pooling.max_pool2d_backward(d, x, s, stride=stride),
-                 hint="called cnn_helpers.pooling.max_pool2d_backward")
+    assert_fails(
+        lesson07.check_max_pool_backward, pooling.max_pool2d_backward, hint="package's own implementation"
+    )
+    assert_fails(
+        lesson07.check_max_pool_backward,
+        lambda d, x, s, *, stride: pooling.max_pool2d_backward(d, x, s, stride=stride),
+        hint="called cnn_helpers.pooling.max_pool2d_backward",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,25 +366,47 @@ def sum_pool_backward_add_at(dout, x, size, *, stride):
 
 def test_unusual_spread_backwards_pass():
     solution_sum = load_exercise("07", "7.7", "sum_pool_backward")
-    assert_passes(lesson07.check_spread_backward, sum_pool_backward_add_at,
-                  lambda dout, x, size, *, stride: sum_pool_backward_add_at(dout, x, size, stride=stride) / size**2)
-    assert_passes(lesson07.check_spread_backward, spread_with(), load_exercise("07", "7.7", "avg_pool_backward"))
+    assert_passes(
+        lesson07.check_spread_backward,
+        sum_pool_backward_add_at,
+        lambda dout, x, size, *, stride: sum_pool_backward_add_at(dout, x, size, stride=stride) / size**2,
+    )
+    assert_passes(
+        lesson07.check_spread_backward, spread_with(), load_exercise("07", "7.7", "avg_pool_backward")
+    )
     assert_passes(lesson07.check_spread_backward, solution_sum, avg_with())
 
 
-@pytest.mark.parametrize("functions, hint", [
-    ((avg_with(), avg_with()), "sum pooling's gradient was divided by the window size"),
-    ((spread_with(), spread_with()), "average pooling's gradient was not divided"),
-    ((spread_with(), lambda d, x, s, *, stride: lesson07.spread_backward_variant(d, x, s, stride, share=1 / s)),
-     "divided by size, not by size**2"),
-    ((spread_with(overwrite=True), avg_with()), "overwrote each other's gradient"),
-    ((spread_with(), avg_with(overwrite=True)), "overwrote each other's gradient"),
-    ((spread_with(ignore_stride=True), avg_with()), "stride was ignored"),
-    ((lambda d, x, s, *, stride: lesson07.max_pool_backward_variant(d, x, s, stride), avg_with()),
-     "that is max pooling's backward"),
-    ((spread_with(), lambda d, x, s, *, stride: lesson07.max_pool_backward_variant(np.asarray(d) / s**2, x, s, stride)),
-     "that is max pooling's backward"),
-])
+@pytest.mark.parametrize(
+    "functions, hint",
+    [
+        ((avg_with(), avg_with()), "sum pooling's gradient was divided by the window size"),
+        ((spread_with(), spread_with()), "average pooling's gradient was not divided"),
+        (
+            (
+                spread_with(),
+                lambda d, x, s, *, stride: lesson07.spread_backward_variant(d, x, s, stride, share=1 / s),
+            ),
+            "divided by size, not by size**2",
+        ),
+        ((spread_with(overwrite=True), avg_with()), "overwrote each other's gradient"),
+        ((spread_with(), avg_with(overwrite=True)), "overwrote each other's gradient"),
+        ((spread_with(ignore_stride=True), avg_with()), "stride was ignored"),
+        (
+            (lambda d, x, s, *, stride: lesson07.max_pool_backward_variant(d, x, s, stride), avg_with()),
+            "that is max pooling's backward",
+        ),
+        (
+            (
+                spread_with(),
+                lambda d, x, s, *, stride: lesson07.max_pool_backward_variant(
+                    np.asarray(d) / s**2, x, s, stride
+                ),
+            ),
+            "that is max pooling's backward",
+        ),
+    ],
+)
 def test_spread_backward_mistakes_are_named(functions, hint):
     message = assert_fails(lesson07.check_spread_backward, *functions, hint=hint)
     assert "Likely mistake" in message
@@ -391,17 +458,24 @@ def test_loops_are_right_but_not_vectorised(fast_solution):
 
 def test_fast_calling_the_reference_fails(fast_solution):
     forward, backward = fast_solution
-    assert_fails(lesson07.check_conv_fast, lambda x, w, b, *, stride, padding: conv.conv2d(x, w, b, stride=stride, padding=padding), backward,
-                 hint="called cnn_helpers.conv.conv2d")
+    assert_fails(
+        lesson07.check_conv_fast,
+        lambda x, w, b, *, stride, padding: conv.conv2d(x, w, b, stride=stride, padding=padding),
+        backward,
+        hint="called cnn_helpers.conv.conv2d",
+    )
     assert_fails(lesson07.check_conv_fast, forward, conv.conv2d_backward, hint="package's own implementation")
-    assert_fails(lesson07.check_conv_fast, forward,
-                 lambda d, x, w, b, *, stride, padding: (conv.col2im(np.zeros((1, 1)), (1, 1, 1, 1), 1),) * 3,
-                 hint="called cnn_helpers.conv.col2im")
+    assert_fails(
+        lesson07.check_conv_fast,
+        forward,
+        lambda d, x, w, b, *, stride, padding: (conv.col2im(np.zeros((1, 1)), (1, 1, 1, 1), 1),) * 3,
+        hint="called cnn_helpers.conv.col2im",
+    )
 
 
 def test_unusual_fast_answers_pass(fast_solution):
     """A stride-1 map subsampled, and dx by dilation + full convolution: both right, both vectorised."""
-    forward, backward = fast_solution
+    forward, _backward = fast_solution
 
     def forward_subsampled(x, weight, bias, *, stride, padding):
         return forward(x, weight, bias, stride=1, padding=padding)[:, :, ::stride, ::stride]
@@ -420,11 +494,15 @@ def test_unusual_fast_answers_pass(fast_solution):
         dweight = np.zeros_like(weight)
         for i in range(kernel_h):
             for j in range(kernel_w):  # the full convolution flips the kernel
-                dpadded[:, :, :rows, :cols] += np.einsum("nfhw,fc->nchw", full[:, :, i:i + rows, j:j + cols],
-                                                         weight[:, :, kernel_h - 1 - i, kernel_w - 1 - j])
-                dweight[:, :, i, j] = np.einsum("nfhw,nchw->fc", dilated,
-                                                padded[:, :, i:i + dilated.shape[2], j:j + dilated.shape[3]])
-        dx = dpadded[:, :, padding:padding + height, padding:padding + width]
+                dpadded[:, :, :rows, :cols] += np.einsum(
+                    "nfhw,fc->nchw",
+                    full[:, :, i : i + rows, j : j + cols],
+                    weight[:, :, kernel_h - 1 - i, kernel_w - 1 - j],
+                )
+                dweight[:, :, i, j] = np.einsum(
+                    "nfhw,nchw->fc", dilated, padded[:, :, i : i + dilated.shape[2], j : j + dilated.shape[3]]
+                )
+        dx = dpadded[:, :, padding : padding + height, padding : padding + width]
         return dx, dweight, dout.sum(axis=(0, 2, 3))
 
     assert_passes(lesson07.check_conv_fast, forward_subsampled, backward_dilated)
@@ -432,7 +510,12 @@ def test_unusual_fast_answers_pass(fast_solution):
 
 def test_fast_hard_coded_forward_fails(fast_solution):
     _, backward = fast_solution
-    assert_fails(lesson07.check_conv_fast, lambda x, w, b, *, stride, padding: np.zeros((1, 1, 3, 3)), backward, hint="wrong output")
+    assert_fails(
+        lesson07.check_conv_fast,
+        lambda x, w, b, *, stride, padding: np.zeros((1, 1, 3, 3)),
+        backward,
+        hint="wrong output",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,13 +524,18 @@ def test_fast_hard_coded_forward_fails(fast_solution):
 
 def test_variants_without_mistakes_match_the_reference():
     for _, dout, x, weight, bias, stride, padding in lesson07.conv_cases(seed=5, count=5):
-        for mine, reference in zip(lesson07.conv_backward_variant(dout, x, weight, stride, padding),
-                                   conv.conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding)):
+        for mine, reference in zip(
+            lesson07.conv_backward_variant(dout, x, weight, stride, padding),
+            conv.conv2d_backward(dout, x, weight, bias, stride=stride, padding=padding),
+            strict=True,
+        ):
             np.testing.assert_allclose(mine, reference, atol=1e-12)
     for _, x, size, stride in lesson07.pool_cases(seed=5, count=5):
         dout = np.ones(pooling.max_pool2d(x, size, stride=stride).shape)
-        np.testing.assert_allclose(lesson07.max_pool_backward_variant(dout, x, size, stride),
-                                   pooling.max_pool2d_backward(dout, x, size, stride=stride))
+        np.testing.assert_allclose(
+            lesson07.max_pool_backward_variant(dout, x, size, stride),
+            pooling.max_pool2d_backward(dout, x, size, stride=stride),
+        )
 
 
 def test_the_line_counter_stops_a_long_loop_early():
@@ -473,7 +561,8 @@ def test_exercise_7_8_names_loops_as_not_vectorised():
         "    for value in range(out.size):\n"
         "        pass\n"
         "    return out\n",
-        {"forward": forward, **loops_namespace}, loops_namespace,
+        {"forward": forward, **loops_namespace},
+        loops_namespace,
     )
     assert_fails(lesson07.check_conv_fast, loops_namespace["slow_forward"], backward, hint="not vectorised")
 
@@ -496,8 +585,9 @@ def test_a_forward_pass_that_loops_over_images_is_not_vectorised(fast_solution):
         "    return np.concatenate(outs)\n",
         forward=forward,
     )
-    message = assert_fails(lesson07.check_conv_fast, namespace["forward_per_image"], backward,
-                           hint="right but not vectorised")
+    message = assert_fails(
+        lesson07.check_conv_fast, namespace["forward_per_image"], backward, hint="right but not vectorised"
+    )
     assert "grows with the input" in message
 
 
@@ -517,16 +607,20 @@ def test_a_backward_pass_that_loops_over_positions_is_not_vectorised(fast_soluti
         "    return dx, dweight, dbias\n",
         backward=backward,
     )
-    assert_fails(lesson07.check_conv_fast, forward, namespace["backward_positions"], hint="right but not vectorised")
+    assert_fails(
+        lesson07.check_conv_fast, forward, namespace["backward_positions"], hint="right but not vectorised"
+    )
 
 
 def test_the_vectorised_solution_runs_the_same_lines_on_both_sizes(fast_solution):
     from cnn_helpers.checks._core import count_python_lines
 
-    forward, backward = fast_solution
+    forward, _backward = fast_solution
     counts = []
     for n, size in ((2, 5), (5, 9)):
         rng = np.random.default_rng(n)
         x, weight = rng.normal(size=(n, 3, size, size)), rng.normal(size=(4, 3, 3, 3))
-        counts.append(count_python_lines(lambda *args: forward(*args, stride=1, padding=1), x, weight, np.zeros(4))[1])
+        counts.append(
+            count_python_lines(lambda *args: forward(*args, stride=1, padding=1), x, weight, np.zeros(4))[1]
+        )
     assert counts[0] == counts[1] > 0

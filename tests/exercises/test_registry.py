@@ -64,13 +64,15 @@ def test_every_exercise_has_its_check_and_every_check_its_exercise(lesson):
     number = str(int(lesson))
     registered = [exercise_id for exercise_id in REGISTRY if exercise_id.split(".")[0] == number]
     assert sorted(notebook_ids) == sorted(registered), (
-        f"lesson {lesson}: exercises in the notebook {notebook_ids}, checks registered {registered}")
+        f"lesson {lesson}: exercises in the notebook {notebook_ids}, checks registered {registered}"
+    )
     assert all(exercise_id.split(".")[0] == number for exercise_id in notebook_ids)
     for entry_lesson, exercise_id, module, name, _ in NOTEBOOK_EXERCISES:
         if entry_lesson == lesson:
             assert module == f"lesson{lesson}", f"check-{exercise_id} calls {module}, not lesson{lesson}"
             assert _check(module, name) is REGISTRY[exercise_id].check, (
-                f"check-{exercise_id} calls {module}.{name}, which is not the check registered for {exercise_id}")
+                f"check-{exercise_id} calls {module}.{name}, which is not the check registered for {exercise_id}"
+            )
 
 
 def test_each_exercise_has_one_check_call():
@@ -105,8 +107,11 @@ def _calls_the_reference(dotted):
 FUNCTION_EXERCISES = [entry for entry in NOTEBOOK_EXERCISES if REGISTRY[entry[1]].kind == "function"]
 
 
-@pytest.mark.parametrize("lesson, exercise_id, module, name, arguments", FUNCTION_EXERCISES,
-                         ids=[entry[1] for entry in FUNCTION_EXERCISES])
+@pytest.mark.parametrize(
+    "lesson, exercise_id, module, name, arguments",
+    FUNCTION_EXERCISES,
+    ids=[entry[1] for entry in FUNCTION_EXERCISES],
+)
 def test_calling_the_reference_fails(lesson, exercise_id, module, name, arguments):
     reference = REGISTRY[exercise_id].reference
     if reference == _core._UNDECLARED:
@@ -114,7 +119,8 @@ def test_calling_the_reference_fails(lesson, exercise_id, module, name, argument
     if reference is None:
         pytest.skip(f"exercise {exercise_id}: no package function answers it (reference=None)")
     assert len(reference) == len(arguments), (
-        f"exercise {exercise_id}: reference= names {len(reference)} functions, its check takes {len(arguments)}")
+        f"exercise {exercise_id}: reference= names {len(reference)} functions, its check takes {len(arguments)}"
+    )
     check = _check(module, name)
     solution = _learner_names(lesson, exercise_id, arguments, "solution")
     tested = 0
@@ -125,8 +131,9 @@ def test_calling_the_reference_fails(lesson, exercise_id, module, name, argument
         functions = list(solution)
         functions[position] = _calls_the_reference(dotted)
         assert_fails(check, *functions, hint=f"called {dotted}")
-        functions[position] = _core._unwrap(getattr(importlib.import_module(dotted.rpartition(".")[0]),
-                                                    dotted.rpartition(".")[2]))
+        functions[position] = _core._unwrap(
+            getattr(importlib.import_module(dotted.rpartition(".")[0]), dotted.rpartition(".")[2])
+        )
         assert_fails(check, *functions, hint="the package's own implementation")
         tested += 1
     assert tested, f"exercise {exercise_id}: reference= names no function"
@@ -139,9 +146,12 @@ def test_calling_the_reference_fails(lesson, exercise_id, module, name, argument
 QUESTIONS = [entry for entry in NOTEBOOK_EXERCISES if REGISTRY[entry[1]].kind == "question"]
 
 
-@pytest.mark.parametrize("lesson, exercise_id, module, name, arguments", QUESTIONS, ids=[e[1] for e in QUESTIONS])
+@pytest.mark.parametrize(
+    "lesson, exercise_id, module, name, arguments", QUESTIONS, ids=[e[1] for e in QUESTIONS]
+)
 def test_a_question_names_every_misconception_and_accepts_every_form_of_the_answer(
-        lesson, exercise_id, module, name, arguments):
+    lesson, exercise_id, module, name, arguments
+):
     check = _check(module, name)
     spec = REGISTRY[exercise_id].question
     assert len(arguments) == 1, f"question {exercise_id}: its check cell passes one answer"
@@ -151,8 +161,13 @@ def test_a_question_names_every_misconception_and_accepts_every_form_of_the_answ
         if spec.choices is not None:
             assert_fails(check, spec.choices[wrong].upper(), hint=hint[:60])
     if spec.choices is not None:
-        for form in (spec.expected, spec.expected.upper(), f"({spec.expected})", spec.choices[spec.expected],
-                     f"  {spec.choices[spec.expected].upper()} "):
+        for form in (
+            spec.expected,
+            spec.expected.upper(),
+            f"({spec.expected})",
+            spec.choices[spec.expected],
+            f"  {spec.choices[spec.expected].upper()} ",
+        ):
             assert_passes(check, form)
         assert_fails(check, "z" if "z" not in spec.choices else "zz", hint="answer with the letter")
     else:
@@ -166,8 +181,12 @@ def test_a_question_names_every_misconception_and_accepts_every_form_of_the_answ
 # Every mistake a diagnose() check knows is named when a learner makes it
 
 
-DIAGNOSED = [(exercise_id, name) for exercise_id, entry in REGISTRY.items() if entry.mistakes is not None
-             for name in entry.mistakes()]
+DIAGNOSED = [
+    (exercise_id, name)
+    for exercise_id, entry in REGISTRY.items()
+    if entry.mistakes is not None
+    for name in entry.mistakes()
+]
 
 
 @pytest.mark.parametrize("exercise_id, mistake", DIAGNOSED, ids=[f"{i}-{m}" for i, m in DIAGNOSED])
@@ -176,7 +195,16 @@ def test_every_registered_mistake_is_named(exercise_id, mistake, monkeypatch):
     entry = REGISTRY[exercise_id]
     function, hint = entry.mistakes()[mistake]
     trusted = _core._called_from_the_package
-    monkeypatch.setattr(_core, "_called_from_the_package", lambda frame: trusted(frame) or (
-        frame is not None and frame.f_globals.get("__name__", "").startswith("cnn_helpers.checks.lesson")))
+    monkeypatch.setattr(
+        _core,
+        "_called_from_the_package",
+        lambda frame: (
+            trusted(frame)
+            or (
+                frame is not None
+                and frame.f_globals.get("__name__", "").startswith("cnn_helpers.checks.lesson")
+            )
+        ),
+    )
     message = assert_fails(entry.check, function, hint=hint)
     assert "Likely mistake" in message
