@@ -38,8 +38,17 @@ from cnn_helpers.model import Sequential
 from cnn_helpers.receptive_field import inception_params
 
 __all__ = [
-    "Block", "MaxPoolSame", "VGGBlock", "InceptionBlock", "ResidualBlock", "DenseBlock", "TransitionLayer",
-    "GlobalAvgPool", "gap_head", "residual_block", "residual_block_backward",
+    "Block",
+    "MaxPoolSame",
+    "VGGBlock",
+    "InceptionBlock",
+    "ResidualBlock",
+    "DenseBlock",
+    "TransitionLayer",
+    "GlobalAvgPool",
+    "gap_head",
+    "residual_block",
+    "residual_block_backward",
 ]
 
 
@@ -95,7 +104,7 @@ class MaxPoolSame(Layer):
     def backward(self, dout):
         p = self.size // 2
         dpadded = self._pool.backward(dout)
-        return dpadded[:, :, p:dpadded.shape[2] - p, p:dpadded.shape[3] - p]
+        return dpadded[:, :, p : dpadded.shape[2] - p, p : dpadded.shape[3] - p]
 
     @property
     def window(self):
@@ -139,10 +148,17 @@ class VGGBlock(Sequential):
         if pool:
             layers.append(MaxPool2D(2))
         super().__init__(*layers)
-        self.in_channels, self.out_channels, self.num_convs, self.pool = in_channels, out_channels, num_convs, pool
+        self.in_channels, self.out_channels, self.num_convs, self.pool = (
+            in_channels,
+            out_channels,
+            num_convs,
+            pool,
+        )
 
     def __repr__(self):
-        return f"VGGBlock({self.in_channels}, {self.out_channels}, num_convs={self.num_convs}, pool={self.pool})"
+        return (
+            f"VGGBlock({self.in_channels}, {self.out_channels}, num_convs={self.num_convs}, pool={self.pool})"
+        )
 
 
 class InceptionBlock(Block):
@@ -174,13 +190,20 @@ class InceptionBlock(Block):
     ((8, 6, 6), True)
     """
 
-    def __init__(self, in_channels, b1, b3, b5, pool_proj=0, b3_reduce=None, b5_reduce=None, rng=None,
-                 dtype=np.float32):
+    def __init__(
+        self, in_channels, b1, b3, b5, pool_proj=0, b3_reduce=None, b5_reduce=None, rng=None, dtype=np.float32
+    ):
         super().__init__()
         self.in_channels = as_int("in_channels", in_channels, minimum=1)
         rng = make_rng(rng)
-        self.widths = {"b1": b1, "b3": b3, "b5": b5, "pool_proj": pool_proj,
-                       "b3_reduce": b3_reduce, "b5_reduce": b5_reduce}
+        self.widths = {
+            "b1": b1,
+            "b3": b3,
+            "b5": b5,
+            "pool_proj": pool_proj,
+            "b3_reduce": b3_reduce,
+            "b5_reduce": b5_reduce,
+        }
         inception_params(in_channels, b1, b3, b5, pool_proj, b3_reduce, b5_reduce)  # validates the widths
 
         def conv(c_in, c_out, k):
@@ -209,10 +232,10 @@ class InceptionBlock(Block):
     def backward(self, dout):
         """Split ``dout`` by channels, one piece per branch; every branch's ``dx`` adds up."""
         pieces = np.split(dout, np.cumsum(self.split)[:-1], axis=1)
-        return sum(branch.backward(piece) for (_, branch), piece in zip(self.children, pieces))
+        return sum(branch.backward(piece) for (_, branch), piece in zip(self.children, pieces, strict=True))
 
     def output_shape(self, input_shape):
-        channels, height, width = input_shape
+        _, height, width = input_shape
         return (self.out_channels, height, width)
 
     @property
@@ -277,11 +300,24 @@ class ResidualBlock(Block):
     ((4, 4, 4), 236)
     """
 
-    def __init__(self, channels, kernel_size=3, shortcut=True, rng=None, dtype=np.float32, *,
-                 out_channels=None, stride=1, branch_scale=0.1, batch_norm=False):
+    def __init__(
+        self,
+        channels,
+        kernel_size=3,
+        shortcut=True,
+        rng=None,
+        dtype=np.float32,
+        *,
+        out_channels=None,
+        stride=1,
+        branch_scale=0.1,
+        batch_norm=False,
+    ):
         super().__init__()
         self.channels = as_int("channels", channels, minimum=1)
-        self.out_channels = self.channels if out_channels is None else as_int("out_channels", out_channels, minimum=1)
+        self.out_channels = (
+            self.channels if out_channels is None else as_int("out_channels", out_channels, minimum=1)
+        )
         self.stride = as_int("stride", stride, minimum=1)
         k = as_int("kernel_size", kernel_size, minimum=1)
         if k % 2 == 0:
@@ -306,7 +342,9 @@ class ResidualBlock(Block):
         self.children = [("branch", self.branch)]
         self.projection = None
         if self.shortcut and (c_out != c_in or self.stride != 1):
-            self.projection = Sequential(Conv2D(c_in, c_out, 1, stride=self.stride, rng=rng, dtype=dtype), *norm())
+            self.projection = Sequential(
+                Conv2D(c_in, c_out, 1, stride=self.stride, rng=rng, dtype=dtype), *norm()
+            )
             self.children.append(("projection", self.projection))
 
     def forward(self, x):
@@ -340,7 +378,9 @@ class ResidualBlock(Block):
             extra += f", stride={self.stride}"
         if self.batch_norm:
             extra += ", batch_norm=True"
-        return f"ResidualBlock({self.channels}, kernel_size={self.kernel_size}, shortcut={self.shortcut}{extra})"
+        return (
+            f"ResidualBlock({self.channels}, kernel_size={self.kernel_size}, shortcut={self.shortcut}{extra})"
+        )
 
 
 class DenseBlock(Block):
@@ -379,7 +419,10 @@ class DenseBlock(Block):
         rng = make_rng(rng)
         self.kernel_size = k
         self.layers = [
-            Sequential(Conv2D(in_channels + i * growth_rate, growth_rate, k, padding=k // 2, rng=rng, dtype=dtype), ReLU())
+            Sequential(
+                Conv2D(in_channels + i * growth_rate, growth_rate, k, padding=k // 2, rng=rng, dtype=dtype),
+                ReLU(),
+            )
             for i in range(self.num_layers)
         ]
         self.children = [(f"layer{i}", layer) for i, layer in enumerate(self.layers)]
@@ -405,12 +448,12 @@ class DenseBlock(Block):
         for i in reversed(range(self.num_layers)):
             start = self.in_channels + i * self.growth_rate
             # Layer i read channels [0, start) and wrote [start, start + growth_rate).
-            grad[:, :start] += self.layers[i].backward(grad[:, start:start + self.growth_rate])
+            grad[:, :start] += self.layers[i].backward(grad[:, start : start + self.growth_rate])
             grad = grad[:, :start]
         return grad
 
     def output_shape(self, input_shape):
-        channels, height, width = input_shape
+        _, height, width = input_shape
         return (self.out_channels, height, width)
 
     @property
@@ -457,7 +500,9 @@ class TransitionLayer(Sequential):
                 raise ValueError(f"compression must be in (0, 1], got {compression!r}")
             out_channels = max(1, int(compression * in_channels))
         out_channels = as_int("out_channels", out_channels, minimum=1)
-        super().__init__(Conv2D(in_channels, out_channels, 1, rng=make_rng(rng), dtype=dtype), ReLU(), AvgPool2D(2))
+        super().__init__(
+            Conv2D(in_channels, out_channels, 1, rng=make_rng(rng), dtype=dtype), ReLU(), AvgPool2D(2)
+        )
         self.in_channels, self.out_channels = in_channels, out_channels
 
     def __repr__(self):
@@ -524,7 +569,9 @@ def _residual_inputs(x, w1, b1, w2, b2):
     c = x.shape[1]
     for name, w in (("w1", w1), ("w2", w2)):
         if w.ndim != 4 or w.shape[:2] != (c, c) or w.shape[2] != w.shape[3] or w.shape[2] % 2 == 0:
-            raise ValueError(f"{name} must have shape (C, C, k, k) with C = {c} and k odd, got shape {w.shape}")
+            raise ValueError(
+                f"{name} must have shape (C, C, k, k) with C = {c} and k odd, got shape {w.shape}"
+            )
     return x, w1, as_array("b1", b1), w2, as_array("b2", b2)
 
 

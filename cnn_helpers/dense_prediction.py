@@ -16,7 +16,13 @@ from cnn_helpers.layers import Conv2D, Loss, ReLU, SoftmaxCrossEntropy, make_rng
 from cnn_helpers.model import Sequential
 
 __all__ = [
-    "fully_conv_net", "PixelSoftmaxCrossEntropy", "heatmap", "locate", "iou", "pixel_accuracy", "box_iou",
+    "fully_conv_net",
+    "PixelSoftmaxCrossEntropy",
+    "heatmap",
+    "locate",
+    "iou",
+    "pixel_accuracy",
+    "box_iou",
     "non_max_suppression",
 ]
 
@@ -97,7 +103,9 @@ class PixelSoftmaxCrossEntropy(Loss):
         labels = np.asarray(labels)
         n, k, h, w = logits.shape
         if labels.shape != (n, h, w):
-            raise ValueError(f"labels must have shape {(n, h, w)}, one class per pixel, got shape {labels.shape}")
+            raise ValueError(
+                f"labels must have shape {(n, h, w)}, one class per pixel, got shape {labels.shape}"
+            )
         self._shape = logits.shape
         flat = logits.transpose(0, 2, 3, 1).reshape(-1, k)  # one row per pixel
         return self._loss.forward(flat, labels.reshape(-1))  # the labels rule of as_labels
@@ -105,7 +113,9 @@ class PixelSoftmaxCrossEntropy(Loss):
     def backward(self, dout=1.0):
         """d(loss)/d(logits), shape (N, K, H, W); ``dout`` a number."""
         if self._shape is None:
-            raise RuntimeError("PixelSoftmaxCrossEntropy.backward called before forward: run forward(logits, labels) first")
+            raise RuntimeError(
+                "PixelSoftmaxCrossEntropy.backward called before forward: run forward(logits, labels) first"
+            )
         n, k, h, w = self._shape
         return self._loss.backward(self._dout(dout)).reshape(n, h, w, k).transpose(0, 3, 1, 2)
 
@@ -217,9 +227,13 @@ def _as_boxes(name, boxes):
     if boxes.ndim == 1:
         boxes = boxes[None]
     if boxes.ndim != 2 or boxes.shape[1] != 4:
-        raise ValueError(f"{name} must be boxes (top, left, bottom, right), shape (M, 4) or (4,), got shape {boxes.shape}")
+        raise ValueError(
+            f"{name} must be boxes (top, left, bottom, right), shape (M, 4) or (4,), got shape {boxes.shape}"
+        )
     if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
-        raise ValueError(f"{name} must have bottom >= top and right >= left in every box (top, left, bottom, right)")
+        raise ValueError(
+            f"{name} must have bottom >= top and right >= left in every box (top, left, bottom, right)"
+        )
     return boxes.astype(np.float64)
 
 
@@ -281,7 +295,9 @@ def non_max_suppression(boxes, scores, iou_threshold=0.5):
     boxes = _as_boxes("boxes", boxes) if len(np.asarray(boxes)) else np.zeros((0, 4))
     scores = as_array("scores", scores).astype(np.float64).ravel()
     if scores.shape != (len(boxes),):
-        raise ValueError(f"scores must have one score per box, shape ({len(boxes)},), got shape {scores.shape}")
+        raise ValueError(
+            f"scores must have one score per box, shape ({len(boxes)},), got shape {scores.shape}"
+        )
     threshold = float(iou_threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"iou_threshold must be between 0 and 1, got {iou_threshold!r}")

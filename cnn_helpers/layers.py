@@ -30,9 +30,9 @@ same math through the private fast kernel ``cnn_helpers._fast``).
 
 from __future__ import annotations
 
-import numpy as np
-
 import numbers
+
+import numpy as np
 
 from cnn_helpers import _fast, conv, pooling
 from cnn_helpers._validation import as_array, as_int, as_labels, as_pair, describe
@@ -160,7 +160,11 @@ class Layer:
         """Gradients from the last ``backward``, keyed like :attr:`params`."""
         if not self.children:
             return self._leaf_dict("_grads")
-        return {path: layer.grads[name] for path, layer, name, _ in self._named_parameters() if name in layer.grads}
+        return {
+            path: layer.grads[name]
+            for path, layer, name, _ in self._named_parameters()
+            if name in layer.grads
+        }
 
     @grads.setter
     def grads(self, value):
@@ -193,6 +197,22 @@ class Layer:
         [('Dense', 'W'), ('Dense', 'b')]
         """
         return [(layer, name, array) for _, layer, name, array in self._named_parameters()]
+
+    def clear_caches(self):
+        """Forget what the last forward pass kept for the backward pass (and any scratch buffers).
+
+        Inference calls this (``Sequential.predict_logits``), so a model that has been evaluated
+        on big batches does not keep their intermediate arrays; a later ``backward`` without a new
+        ``forward`` then says so. Containers clear their children.
+        """
+        self._out_shape = None
+        for attribute in ("_cache", "_x", "_positive"):
+            if hasattr(self, attribute):
+                setattr(self, attribute, None)
+        for _, child in self.children:
+            clear = getattr(child, "clear_caches", None)
+            if callable(clear):
+                clear()
 
     @property
     def num_params(self):
@@ -289,7 +309,9 @@ class Conv2D(Layer):
     ((5, 5), (2, 2))
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None, dtype=np.float32):
+    def __init__(
+        self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None, dtype=np.float32
+    ):
         super().__init__()
         self.in_channels = as_int("in_channels", in_channels, minimum=1)
         self.out_channels = as_int("out_channels", out_channels, minimum=1)
@@ -300,7 +322,9 @@ class Conv2D(Layer):
         self.needs_input_grad = True
         kh, kw = self.kernel_size
         fan_in = self.in_channels * kh * kw  # numbers each output pixel sums over
-        self.params["W"] = _he_normal(make_rng(rng), (self.out_channels, self.in_channels, kh, kw), fan_in, self.dtype)
+        self.params["W"] = _he_normal(
+            make_rng(rng), (self.out_channels, self.in_channels, kh, kw), fan_in, self.dtype
+        )
         self.params["b"] = np.zeros(self.out_channels, dtype=self.dtype)
         self._workspace = _fast.ConvWorkspace()
         self._cache = None
@@ -324,6 +348,10 @@ class Conv2D(Layer):
             x, self.params["W"], self.params["b"], self.stride, self.padding, workspace=self._workspace
         )
         return self._remember_output(out)
+
+    def clear_caches(self):
+        super().clear_caches()
+        self._workspace = _fast.ConvWorkspace()  # its buffers are sized for the last batches
 
     def backward(self, dout):
         """dout shape (N, F, OH, OW) -> dx shape (N, C, H, W) (None if not needs_input_grad)."""
@@ -381,7 +409,9 @@ class _Pool2D(Layer):
     def output_shape(self, input_shape):
         channels, height, width = _example_shape(self, input_shape, 3, "(C, H, W)")
         if self.size[0] > height or self.size[1] > width:
-            raise ValueError(f"pool window of size {self.size} does not fit in input_shape {tuple(input_shape)}")
+            raise ValueError(
+                f"pool window of size {self.size} does not fit in input_shape {tuple(input_shape)}"
+            )
         return (
             channels,
             conv.output_size(height, self.size[0], stride=self.stride[0]),
@@ -573,7 +603,9 @@ class Dense(Layer):
         x = as_array("x", x)
         if x.ndim != 2:
             hint = "; put a Flatten() layer before Dense" if x.ndim > 2 else ""
-            raise ValueError(f"Dense expects x of shape (N, in_features) (2-D), got shape {x.shape} ({x.ndim}-D){hint}")
+            raise ValueError(
+                f"Dense expects x of shape (N, in_features) (2-D), got shape {x.shape} ({x.ndim}-D){hint}"
+            )
         if x.shape[1] != self.in_features:
             raise ValueError(
                 f"x must have {self.in_features} features (in_features of {self!r}), "
@@ -591,7 +623,9 @@ class Dense(Layer):
     def output_shape(self, input_shape):
         (features,) = _example_shape(self, input_shape, 1, "(in_features,)")
         if features != self.in_features:
-            raise ValueError(f"input_shape must be ({self.in_features},) for {self!r}, got {tuple(input_shape)}")
+            raise ValueError(
+                f"input_shape must be ({self.in_features},) for {self!r}, got {tuple(input_shape)}"
+            )
         return (self.out_features,)
 
     @property
@@ -613,10 +647,14 @@ def _log_softmax(name, logits, axis):
     if logits.shape[axis] == 0:
         raise ValueError(f"{name} must hold at least one score along axis {axis}, got shape {logits.shape}")
     if np.isnan(logits).any():
-        raise ValueError(f"{name} must not contain NaN, got {describe(logits)} with {int(np.isnan(logits).sum())} NaN")
+        raise ValueError(
+            f"{name} must not contain NaN, got {describe(logits)} with {int(np.isnan(logits).sum())} NaN"
+        )
     top = logits.max(axis=axis, keepdims=True)
     if np.isneginf(top).any():
-        raise ValueError(f"{name} needs a score above -inf in every row along axis {axis}, got a row of -inf only")
+        raise ValueError(
+            f"{name} needs a score above -inf in every row along axis {axis}, got a row of -inf only"
+        )
     with np.errstate(invalid="ignore"):
         shifted = logits - top  # inf - inf is nan, replaced just below
     infinite = np.isposinf(top)
@@ -654,8 +692,14 @@ def softmax(logits, axis=-1):
     ValueError: logits must hold at least one score along axis -1, got shape (2, 0)
     """
     logits = as_array("logits", logits)
-    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool) or not -max(logits.ndim, 1) <= axis < max(logits.ndim, 1):
-        raise ValueError(f"axis must be an integer axis of logits (shape {logits.shape}), got {describe(axis)}")
+    if (
+        not isinstance(axis, numbers.Integral)
+        or isinstance(axis, bool)
+        or not -max(logits.ndim, 1) <= axis < max(logits.ndim, 1)
+    ):
+        raise ValueError(
+            f"axis must be an integer axis of logits (shape {logits.shape}), got {describe(axis)}"
+        )
     return np.exp(_log_softmax("logits", logits, int(axis)))
 
 
@@ -748,7 +792,9 @@ class SoftmaxCrossEntropy(Loss):
     def backward(self, dout=1.0):
         """d(loss)/d(logits), shape (N, K): ``dout * (p - onehot) / N``; ``dout`` a number."""
         if self.probs is None:
-            raise RuntimeError("SoftmaxCrossEntropy.backward called before forward: run forward(logits, labels) first")
+            raise RuntimeError(
+                "SoftmaxCrossEntropy.backward called before forward: run forward(logits, labels) first"
+            )
         dout = self._dout(dout)
         dlogits = self.probs.copy()
         dlogits[np.arange(len(self._labels)), self._labels] -= 1
@@ -780,8 +826,10 @@ def _batch_norm_inputs(x, gamma, beta):
     gamma, beta = as_array("gamma", gamma), as_array("beta", beta)
     for name, value in (("gamma", gamma), ("beta", beta)):
         if value.shape != (x.shape[1],):
-            raise ValueError(f"{name} must have shape (C,) = ({x.shape[1]},) for x of shape {x.shape}, "
-                             f"got shape {value.shape}")
+            raise ValueError(
+                f"{name} must have shape (C,) = ({x.shape[1]},) for x of shape {x.shape}, "
+                f"got shape {value.shape}"
+            )
     return x, gamma, beta
 
 
@@ -924,14 +972,18 @@ class BatchNorm2D(Layer):
         """x shape (N, C, H, W) -> same shape."""
         x = self._input(x, 4, "(N, C, H, W)")
         if x.shape[1] != self.channels:
-            raise ValueError(f"x must have {self.channels} channels (channels of {self!r}), got shape {x.shape}")
+            raise ValueError(
+                f"x must have {self.channels} channels (channels of {self!r}), got shape {x.shape}"
+            )
         x = x.astype(self.dtype, copy=False)
         gamma, beta = self.params["gamma"], self.params["beta"]
         self._x, self._used_batch = x, self.training
         if self.training:
             m = x.shape[0] * x.shape[2] * x.shape[3]
             if m < 2:
-                raise ValueError(f"training mode needs more than one value per channel, got x of shape {x.shape}")
+                raise ValueError(
+                    f"training mode needs more than one value per channel, got x of shape {x.shape}"
+                )
             self.running_mean *= 1 - self.momentum
             self.running_mean += self.momentum * x.mean(axis=(0, 2, 3))
             self.running_var *= 1 - self.momentum
@@ -939,7 +991,9 @@ class BatchNorm2D(Layer):
             out = batch_norm2d(x, gamma, beta, eps=self.eps)
         else:
             scale = gamma / np.sqrt(self.running_var + self.eps)
-            out = (x - self.running_mean[None, :, None, None]) * scale[None, :, None, None] + beta[None, :, None, None]
+            out = (x - self.running_mean[None, :, None, None]) * scale[None, :, None, None] + beta[
+                None, :, None, None
+            ]
         return self._remember_output(out.astype(self.dtype, copy=False))
 
     def backward(self, dout):
@@ -959,8 +1013,10 @@ class BatchNorm2D(Layer):
     def output_shape(self, input_shape):
         shape = _example_shape(self, input_shape, 3, "(C, H, W)")
         if shape[0] != self.channels:
-            raise ValueError(f"input_shape must have {self.channels} channels (channels of {self!r}), "
-                             f"got {tuple(input_shape)}")
+            raise ValueError(
+                f"input_shape must have {self.channels} channels (channels of {self!r}), "
+                f"got {tuple(input_shape)}"
+            )
         return shape
 
     def __repr__(self):

@@ -145,7 +145,9 @@ class Sequential(Layer):
         batch_size = as_int("batch_size", batch_size, minimum=1)
         if x.ndim < 1 or len(x) == 0:
             raise ValueError(f"x must hold at least one example, got shape {x.shape}")
-        return np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        scores = np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        self.clear_caches()  # inference keeps nothing for a backward pass
+        return scores
 
     def predict(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
         """Predicted class of each example: the index of its largest score.

@@ -78,8 +78,20 @@ class History:
         return f"History({self.epochs} epochs; last: {last})"
 
 
-def fit(model, loss, optimiser, x_train, y_train, epochs, batch_size=64, x_val=None, y_val=None,
-        seed=0, progress=True, live_plot=False):
+def fit(
+    model,
+    loss,
+    optimiser,
+    x_train,
+    y_train,
+    epochs,
+    batch_size=64,
+    x_val=None,
+    y_val=None,
+    seed=0,
+    progress=True,
+    live_plot=False,
+):
     """Train ``model`` with mini-batch gradient descent (lesson 08).
 
     Each epoch shuffles the training set (seeded), then for every mini-batch: forward pass,
@@ -142,7 +154,9 @@ def fit(model, loss, optimiser, x_train, y_train, epochs, batch_size=64, x_val=N
         x_val = as_array("x_val", x_val)
         y_val = as_labels("y_val", y_val, len(x_val))
         if x_val.shape[1:] != x_train.shape[1:]:
-            raise ValueError(f"x_val examples must have shape {x_train.shape[1:]} like x_train, got {x_val.shape[1:]}")
+            raise ValueError(
+                f"x_val examples must have shape {x_train.shape[1:]} like x_train, got {x_val.shape[1:]}"
+            )
     seed = as_int("seed", seed)
 
     n = len(x_train)
@@ -159,7 +173,7 @@ def fit(model, loss, optimiser, x_train, y_train, epochs, batch_size=64, x_val=N
             if bar is not None:
                 bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
             for start in range(0, n, batch_size):
-                batch = order[start:start + batch_size]
+                batch = order[start : start + batch_size]
                 x_batch, y_batch = x_train[batch], y_train[batch]
                 logits = model.forward(x_batch)
                 batch_loss = loss.forward(logits, y_batch)
@@ -328,6 +342,8 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     num_classes = as_int("num_classes", num_classes, minimum=1)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{name} must hold labels in [0, {num_classes}), got values from {labels.min()} to {labels.max()}")
+            raise ValueError(
+                f"{name} must hold labels in [0, {num_classes}), got values from {labels.min()} to {labels.max()}"
+            )
     counts = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)

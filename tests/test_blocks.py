@@ -32,7 +32,15 @@ BLOCKS = {
     "plain": lambda: ResidualBlock(3, shortcut=False, rng=4, dtype=F64),
     "dense": lambda: DenseBlock(2, growth_rate=3, num_layers=3, rng=5, dtype=F64),
 }
-IN_CHANNELS = {"vgg": 2, "vgg-no-pool": 2, "inception": 3, "inception-bottleneck": 4, "residual": 3, "plain": 3, "dense": 2}
+IN_CHANNELS = {
+    "vgg": 2,
+    "vgg-no-pool": 2,
+    "inception": 3,
+    "inception-bottleneck": 4,
+    "residual": 3,
+    "plain": 3,
+    "dense": 2,
+}
 
 
 @pytest.mark.parametrize("name", sorted(BLOCKS))
@@ -128,7 +136,9 @@ def test_residual_block_with_zero_branch_is_identity_after_relu(rng):
 
 
 def test_block_input_errors():
-    with pytest.raises(ValueError, match=r"ResidualBlock expects x of shape \(N, 3, H, W\), got shape \(1, 2, 4, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"ResidualBlock expects x of shape \(N, 3, H, W\), got shape \(1, 2, 4, 4\)"
+    ):
         ResidualBlock(3).forward(np.zeros((1, 2, 4, 4)))
     with pytest.raises(ValueError, match="kernel_size must be odd"):
         ResidualBlock(3, kernel_size=4)
@@ -207,7 +217,7 @@ def test_blocks_match_torch(name, rng):
     np.testing.assert_allclose(out, out_torch.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, x_torch.grad.numpy(), rtol=1e-9, atol=1e-11)
     assert len(leaves) == len(block.grads)
-    for key, leaf in zip(block.params, leaves):
+    for key, leaf in zip(block.params, leaves, strict=True):
         np.testing.assert_allclose(block.grads[key], leaf.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=key)
 
 
@@ -230,7 +240,10 @@ def plt():
     "block, words",
     [
         (VGGBlock(2, 4), ["3×3 conv, 2→4", "2×2 max pool"]),
-        (InceptionBlock(6, 2, 3, 1, pool_proj=2, b3_reduce=2, b5_reduce=1), ["5×5 conv, 1→1", "2 + 3 + 1 + 2 = 8"]),
+        (
+            InceptionBlock(6, 2, 3, 1, pool_proj=2, b3_reduce=2, b5_reduce=1),
+            ["5×5 conv, 1→1", "2 + 3 + 1 + 2 = 8"],
+        ),
         (ResidualBlock(3), ["identity", "relu(x + F(x))"]),
         (DenseBlock(4, growth_rate=2, num_layers=2), ["4 + 2 = 6 ch", "6 + 2 = 8 ch"]),
     ],
@@ -271,7 +284,6 @@ def test_gradient_heatmap_and_mask_plots(plt):
     assert plots.layer_label(MaxPoolSame(3)) == "3×3 max pool, stride 1"
 
 
-
 @pytest.mark.parametrize("name", sorted(BLOCKS))
 def test_block_gradients_match_the_independent_oracle(name, rng):
     block = BLOCKS[name]()
@@ -284,7 +296,7 @@ def test_block_gradients_match_the_independent_oracle(name, rng):
         return float(np.sum(block.forward(x) * dout))
 
     np.testing.assert_allclose(dx, numerical_gradient(objective, x), rtol=1e-5, atol=1e-6)
-    for grad, (_, _, array) in zip(analytic, block.parameters()):
+    for grad, (_, _, array) in zip(analytic, block.parameters(), strict=True):
         np.testing.assert_allclose(grad, numerical_gradient(objective, array), rtol=1e-5, atol=1e-6)
 
 
@@ -296,7 +308,9 @@ def test_blocks_are_layers_whose_parameters_are_leaves():
         assert isinstance(block, Layer), name
         assert block.children, name
         assert all(not layer.children for layer, _, _ in block.parameters()), name
-        assert [layer.params[key] is array for layer, key, array in block.parameters()] == [True] * len(block.params)
+        assert [layer.params[key] is array for layer, key, array in block.parameters()] == [True] * len(
+            block.params
+        )
         assert [id(a) for a in block.params.values()] == [id(a) for _, _, a in block.parameters()], name
     assert isinstance(VGGBlock(1, 2), Sequential) and isinstance(MaxPoolSame(3), Layer)
     assert MaxPoolSame(3).window == ((3, 3), (1, 1)) and MaxPoolSame(3).parameters() == []
@@ -316,13 +330,16 @@ from cnn_helpers.blocks import (  # noqa: E402
 from cnn_helpers.layers import BatchNorm2D  # noqa: E402
 
 
-@pytest.mark.parametrize("make, channels", [
-    (lambda: ResidualBlock(2, out_channels=3, stride=2, rng=1, dtype=F64), 2),
-    (lambda: ResidualBlock(2, out_channels=3, rng=1, dtype=F64, branch_scale=1.0), 2),
-    (lambda: ResidualBlock(3, rng=1, dtype=F64, batch_norm=True, branch_scale=0.5), 3),
-    (lambda: TransitionLayer(4, 2, rng=1, dtype=F64), 4),
-    (lambda: Sequential(Conv2D(3, 2, 3, rng=0, dtype=F64), GlobalAvgPool()), 3),
-])
+@pytest.mark.parametrize(
+    "make, channels",
+    [
+        (lambda: ResidualBlock(2, out_channels=3, stride=2, rng=1, dtype=F64), 2),
+        (lambda: ResidualBlock(2, out_channels=3, rng=1, dtype=F64, branch_scale=1.0), 2),
+        (lambda: ResidualBlock(3, rng=1, dtype=F64, batch_norm=True, branch_scale=0.5), 3),
+        (lambda: TransitionLayer(4, 2, rng=1, dtype=F64), 4),
+        (lambda: Sequential(Conv2D(3, 2, 3, rng=0, dtype=F64), GlobalAvgPool()), 3),
+    ],
+)
 def test_new_blocks_gradients_match_numerical(make, channels, rng):
     block = make()
     for layer, _, _ in block.parameters():
@@ -337,14 +354,20 @@ def test_projection_shortcut_shapes_counts_and_torch(rng):
     assert block.output_shape((2, 7, 7)) == (4, 4, 4)
     assert block.num_params == (2 * 9 * 4 + 4) + (4 * 9 * 4 + 4) + (2 * 4 + 4)
     assert "projection.0.W" in block.params
-    assert ResidualBlock(2).projection is None and ResidualBlock(2, shortcut=False, stride=2).projection is None
+    assert (
+        ResidualBlock(2).projection is None and ResidualBlock(2, shortcut=False, stride=2).projection is None
+    )
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     x = rng.standard_normal((2, 2, 7, 7))
     p = {k: torch.tensor(v) for k, v in block.params.items()}
     tx = torch.tensor(x)
-    branch = F.conv2d(F.relu(F.conv2d(tx, p["branch.0.W"], p["branch.0.b"], stride=2, padding=1)),
-                      p["branch.2.W"], p["branch.2.b"], padding=1)
+    branch = F.conv2d(
+        F.relu(F.conv2d(tx, p["branch.0.W"], p["branch.0.b"], stride=2, padding=1)),
+        p["branch.2.W"],
+        p["branch.2.b"],
+        padding=1,
+    )
     expected = F.relu(branch + F.conv2d(tx, p["projection.0.W"], p["projection.0.b"], stride=2))
     np.testing.assert_allclose(block.forward(x), expected.numpy(), rtol=1e-12, atol=1e-12)
 
@@ -373,7 +396,9 @@ def test_transition_layer_and_gap_head_counts():
 
 def test_functional_residual_block_matches_the_layer_and_numerical(rng):
     block = ResidualBlock(3, rng=2, dtype=F64, branch_scale=1.0)
-    w1, b1, w2, b2 = (block.params[k].copy() for k in ("branch.0.W", "branch.0.b", "branch.2.W", "branch.2.b"))
+    w1, b1, w2, b2 = (
+        block.params[k].copy() for k in ("branch.0.W", "branch.0.b", "branch.2.W", "branch.2.b")
+    )
     b1[:], b2[:] = rng.standard_normal(3), rng.standard_normal(3)
     block.params["branch.0.b"][...], block.params["branch.2.b"][...] = b1, b2
     x = small_input(rng, (2, 3, 5, 5))

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from cnn_helpers.dense_prediction import PixelSoftmaxCrossEntropy, fully_conv_net, heatmap, iou, locate, pixel_accuracy
+from cnn_helpers.dense_prediction import (
+    PixelSoftmaxCrossEntropy,
+    fully_conv_net,
+    heatmap,
+    iou,
+    locate,
+    pixel_accuracy,
+)
 from cnn_helpers.gradcheck import check_operation
 
 F64 = np.float64
@@ -41,7 +48,9 @@ def test_pixel_softmax_cross_entropy_gradient(rng):
         loss.forward(logits, labels)
         return loss.backward(float(dout))
 
-    result = check_operation(forward, backward, {"logits": rng.standard_normal((2, 3, 4, 5))}, dout=np.array(1.3))
+    result = check_operation(
+        forward, backward, {"logits": rng.standard_normal((2, 3, 4, 5))}, dout=np.array(1.3)
+    )
     assert result.passed, str(result)
     with pytest.raises(ValueError, match="labels must have shape"):
         loss.forward(np.zeros((2, 3, 4, 5)), np.zeros((2, 4)))
@@ -74,7 +83,6 @@ def test_iou_and_pixel_accuracy():
         iou(a, b[:3])
     with pytest.raises(ValueError, match="pred must be a mask"):
         iou(np.full((4, 4), 0.5), b)
-
 
 
 def test_pixel_loss_matches_torch(rng):
@@ -120,8 +128,8 @@ def test_box_iou_equals_the_mask_iou_of_the_boxes(rng):
 
 def test_box_iou_by_hand():
     assert box_iou([0, 0, 2, 2], [1, 1, 3, 3])[0, 0] == pytest.approx(1 / 7)
-    assert box_iou([0, 0, 2, 2], [2, 0, 4, 2])[0, 0] == 0.0            # touching edges share no pixel
-    assert box_iou([0, 0, 0, 0], [0, 0, 0, 0])[0, 0] == 0.0            # empty boxes
+    assert box_iou([0, 0, 2, 2], [2, 0, 4, 2])[0, 0] == 0.0  # touching edges share no pixel
+    assert box_iou([0, 0, 0, 0], [0, 0, 0, 0])[0, 0] == 0.0  # empty boxes
     assert box_iou(np.zeros((0, 4)), [[0, 0, 1, 1]]).shape == (0, 1)
 
 

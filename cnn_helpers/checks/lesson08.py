@@ -26,8 +26,13 @@ import numpy as np
 from ._core import CheckFailure, call, compare, compare_number, exercise, passed, question
 
 __all__ = [
-    "check_flattened_size", "check_softmax_cross_entropy", "check_dense_backward",
-    "check_initial_loss", "check_train_keeping_best", "check_choosing_on_test", "check_confusion_matrix",
+    "check_flattened_size",
+    "check_softmax_cross_entropy",
+    "check_dense_backward",
+    "check_initial_loss",
+    "check_train_keeping_best",
+    "check_choosing_on_test",
+    "check_confusion_matrix",
     "CheckFailure",
 ]
 
@@ -39,7 +44,9 @@ def _same(a, b, rtol=1e-6, atol=1e-9):
 
 def _integer(exercise_id, value, case):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
-        raise CheckFailure(f"Exercise {exercise_id}: on {case}, expected a whole number, got {type(value).__name__} {value!r}")
+        raise CheckFailure(
+            f"Exercise {exercise_id}: on {case}, expected a whole number, got {type(value).__name__} {value!r}"
+        )
     if not float(value).is_integer():
         raise CheckFailure(f"Exercise {exercise_id}: on {case}, expected a whole number, got {value!r}")
     return int(value)
@@ -69,18 +76,32 @@ def check_flattened_size(flattened_size):
         if received == expected:
             continue
         mistakes = [
-            ("only one pooling was counted: each of the two rounds halves height and width",
-             _flat(height, width, pools=1)),
-            ("the pooling was ignored: padding 1 keeps the size, but each 2x2 pooling halves it",
-             _flat(height, width, pools=0)),
-            ("the first layer's 16 channels were used; Flatten sees the last convolution's 32 maps",
-             _flat(height, width, channels=16)),
-            ("the convolutions were taken to shrink the maps (no padding); padding 1 keeps a 3x3 "
-             "convolution's output at its input's size", _flat(height, width, conv_shrink=2)),
-            ("an odd size was rounded up; 2x2 pooling with stride 2 drops a last odd row or column "
-             "(floor((n - 2) / 2) + 1 = n // 2)", _flat(height, width, rounding=math.ceil)),
-            ("the channels were left out: Flatten lines up every map, one after the other",
-             _flat(height, width, channels=1)),
+            (
+                "only one pooling was counted: each of the two rounds halves height and width",
+                _flat(height, width, pools=1),
+            ),
+            (
+                "the pooling was ignored: padding 1 keeps the size, but each 2x2 pooling halves it",
+                _flat(height, width, pools=0),
+            ),
+            (
+                "the first layer's 16 channels were used; Flatten sees the last convolution's 32 maps",
+                _flat(height, width, channels=16),
+            ),
+            (
+                "the convolutions were taken to shrink the maps (no padding); padding 1 keeps a 3x3 "
+                "convolution's output at its input's size",
+                _flat(height, width, conv_shrink=2),
+            ),
+            (
+                "an odd size was rounded up; 2x2 pooling with stride 2 drops a last odd row or column "
+                "(floor((n - 2) / 2) + 1 = n // 2)",
+                _flat(height, width, rounding=math.ceil),
+            ),
+            (
+                "the channels were left out: Flatten lines up every map, one after the other",
+                _flat(height, width, channels=1),
+            ),
         ]
         message = f"Exercise 8.1: wrong size on {case}: expected {expected:,}, got {received:,}."
         for description, value in mistakes:
@@ -88,8 +109,11 @@ def check_flattened_size(flattened_size):
                 message += f"\n  Likely mistake: {description}"
                 break
         raise CheckFailure(message)
-    passed("8.1", f"the flattened size is right for {len(cases)} input sizes, "
-                  f"{_flat(28, 28):,} for the lesson's 28 x 28 digits")
+    passed(
+        "8.1",
+        f"the flattened size is right for {len(cases)} input sizes, "
+        f"{_flat(28, 28):,} for the lesson's 28 x 28 digits",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,18 +134,31 @@ def _reference_loss_and_grad(z, labels):
 
 
 def _softmax_cases(rng):
-    cases = [("3 examples, 4 classes, small logits",
-              np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [2.0, -1.0, 0.5, 0.0]]), np.array([3, 1, 0]))]
+    cases = [
+        (
+            "3 examples, 4 classes, small logits",
+            np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [2.0, -1.0, 0.5, 0.0]]),
+            np.array([3, 1, 0]),
+        )
+    ]
     for _ in range(12):
         n, k = int(rng.integers(1, 9)), int(rng.integers(2, 12))
-        cases.append((f"random logits, {n} examples, {k} classes", rng.normal(scale=3, size=(n, k)), rng.integers(0, k, n)))
+        cases.append(
+            (
+                f"random logits, {n} examples, {k} classes",
+                rng.normal(scale=3, size=(n, k)),
+                rng.integers(0, k, n),
+            )
+        )
     for _ in range(3):
         n, k = int(rng.integers(2, 7)), int(rng.integers(2, 8))
         z = rng.normal(scale=3, size=(n, k)) + 1000
         cases.append((f"large logits near 1000 ({n} examples, {k} classes)", z, rng.integers(0, k, n)))
     z = rng.normal(scale=3, size=(4, 5))
-    z[:, 0] += 800          # one class far ahead: the others' probabilities underflow to 0
-    cases.append(("logits where class 0 leads by about 800, labels on the other classes", z, np.array([1, 2, 3, 4])))
+    z[:, 0] += 800  # one class far ahead: the others' probabilities underflow to 0
+    cases.append(
+        ("logits where class 0 leads by about 800, labels on the other classes", z, np.array([1, 2, 3, 4]))
+    )
     z = rng.normal(scale=2, size=(4, 6))
     z[:2] += 1000
     z[2:] -= 1000
@@ -146,20 +183,37 @@ def _softmax_mistakes(z, labels):
         clipped_loss = float(-np.log(np.clip(p[np.arange(n), labels], 1e-12, None)).mean())
     return [
         ("the loss was summed over the batch; take the mean (divide by N)", (loss * n, grad)),
-        ("the gradient is not divided by N: the loss is a mean over the batch, so each example's "
-         "gradient p - onehot carries a factor 1/N", (loss, grad * n)),
+        (
+            "the gradient is not divided by N: the loss is a mean over the batch, so each example's "
+            "gradient p - onehot carries a factor 1/N",
+            (loss, grad * n),
+        ),
         ("the loss was summed and the gradient not divided by N", (loss * n, grad * n)),
-        ("the gradient has the wrong sign: d(loss)/d(logits) = (p - onehot) / N, not (onehot - p) / N",
-         (loss, -grad)),
+        (
+            "the gradient has the wrong sign: d(loss)/d(logits) = (p - onehot) / N, not (onehot - p) / N",
+            (loss, -grad),
+        ),
         ("the gradient is p / N: subtract 1 at each example's true class (p - onehot)", (loss, p / n)),
-        ("softmax overflowed: exp of large logits is inf. Subtract each row's maximum before exp "
-         "(the probabilities do not change)", (naive_loss, (naive_p - onehot) / n)),
-        ("the largest logit of the whole batch was subtracted, so rows far below it underflow to 0 / 0; "
-         "subtract each row's own maximum (max(axis=1, keepdims=True))", (None, (global_p - onehot) / n)),
-        ("softmax was taken over the wrong axis (down the columns): each row is one example, so normalise "
-         "along axis=1", (None, (column_p - onehot) / n)),
-        ("log of a probability that underflowed to 0 (or was clipped): compute log p as "
-         "(z - max) - log(sum(exp(z - max))) rather than log(softmax(z))", (clipped_loss, grad)),
+        (
+            "softmax overflowed: exp of large logits is inf. Subtract each row's maximum before exp "
+            "(the probabilities do not change)",
+            (naive_loss, (naive_p - onehot) / n),
+        ),
+        (
+            "the largest logit of the whole batch was subtracted, so rows far below it underflow to 0 / 0; "
+            "subtract each row's own maximum (max(axis=1, keepdims=True))",
+            (None, (global_p - onehot) / n),
+        ),
+        (
+            "softmax was taken over the wrong axis (down the columns): each row is one example, so normalise "
+            "along axis=1",
+            (None, (column_p - onehot) / n),
+        ),
+        (
+            "log of a probability that underflowed to 0 (or was clipped): compute log p as "
+            "(z - max) - log(sum(exp(z - max))) rather than log(softmax(z))",
+            (clipped_loss, grad),
+        ),
     ]
 
 
@@ -167,7 +221,11 @@ def _finite_message(value):
     return "inf or nan" if not np.all(np.isfinite(value)) else None
 
 
-@exercise("8.2", "a numerically stable softmax cross-entropy and its gradient", reference="cnn_helpers.layers.softmax")
+@exercise(
+    "8.2",
+    "a numerically stable softmax cross-entropy and its gradient",
+    reference="cnn_helpers.layers.softmax",
+)
 def check_softmax_cross_entropy(softmax_cross_entropy):
     """``softmax_cross_entropy(logits, labels) -> (mean loss, dlogits)``, finite for huge logits."""
     rng = np.random.default_rng(802)
@@ -205,23 +263,34 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
         elif got_grad.shape != grad.shape:
             lines.append(f"  expected dlogits of shape {grad.shape}, got shape {got_grad.shape}")
         else:
-            lines.append(f"  expected dlogits\n{np.array2string(grad, precision=4)}\n  got\n"
-                         f"{np.array2string(got_grad, precision=4)}")
+            lines.append(
+                f"  expected dlogits\n{np.array2string(grad, precision=4)}\n  got\n"
+                f"{np.array2string(got_grad, precision=4)}"
+            )
         for hint, (mistake_loss, mistake_grad) in _softmax_mistakes(z, labels):
             if mistake_loss is None and _same(mistake_grad, grad, rtol=1e-5, atol=1e-9):
-                continue          # this mistake makes no difference on this case
-            loss_match = mistake_loss is None or np.isclose(got_loss_value, mistake_loss, rtol=1e-6, atol=1e-8) or (
-                not np.isfinite(mistake_loss) and not np.isfinite(got_loss_value))
-            grad_match = _same(np.nan_to_num(got_grad, nan=7.0, posinf=7.0, neginf=-7.0),
-                               np.nan_to_num(mistake_grad, nan=7.0, posinf=7.0, neginf=-7.0), rtol=1e-5, atol=1e-9)
+                continue  # this mistake makes no difference on this case
+            loss_match = (
+                mistake_loss is None
+                or np.isclose(got_loss_value, mistake_loss, rtol=1e-6, atol=1e-8)
+                or (not np.isfinite(mistake_loss) and not np.isfinite(got_loss_value))
+            )
+            grad_match = _same(
+                np.nan_to_num(got_grad, nan=7.0, posinf=7.0, neginf=-7.0),
+                np.nan_to_num(mistake_grad, nan=7.0, posinf=7.0, neginf=-7.0),
+                rtol=1e-5,
+                atol=1e-9,
+            )
             if loss_match and grad_match:
                 lines.append(f"  Likely mistake: {hint}")
                 break
         else:
             if _finite_message(got_loss_value) or _finite_message(got_grad):
-                lines.append("  Likely mistake: the result is inf or nan: exp overflowed or log(0) was taken. "
-                             "Subtract each row's maximum before exp, and compute log p as "
-                             "(z - max) - log(sum(exp(z - max)))")
+                lines.append(
+                    "  Likely mistake: the result is inf or nan: exp overflowed or log(0) was taken. "
+                    "Subtract each row's maximum before exp, and compute log p as "
+                    "(z - max) - log(sum(exp(z - max)))"
+                )
         raise CheckFailure("\n".join(lines))
     passed("8.2", f"loss and gradient are right on {len(cases)} batches, huge and tiny logits included")
 
@@ -232,7 +301,7 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
 
 def _dense_cases(rng):
     cases = [("the lesson's layer: 4 flattened maps of 1,568 numbers into 10 scores", 4, 1568, 10)]
-    for n, d, k in [(3, 4, 4), (5, 6, 6), (2, 3, 3)]:                 # square W: transposes keep shapes
+    for n, d, k in [(3, 4, 4), (5, 6, 6), (2, 3, 3)]:  # square W: transposes keep shapes
         cases.append((f"a square layer, N={n}, D=K={d}", n, d, k))
     for _ in range(10):
         n, d, k = (int(v) for v in rng.integers(1, 9, size=3))
@@ -249,30 +318,61 @@ def check_dense_backward(dense_backward):
         x, w, dout = rng.normal(size=(n, d)), rng.normal(size=(d, k)), rng.normal(size=(n, k))
         received = call("8.3", dense_backward, dout.copy(), x.copy(), w.copy(), case=description)
         if not (isinstance(received, (tuple, list)) and len(received) == 3):
-            raise CheckFailure(f"Exercise 8.3: on {description}, return three gradients (dx, dW, db), "
-                               f"got {type(received).__name__}")
+            raise CheckFailure(
+                f"Exercise 8.3: on {description}, return three gradients (dx, dW, db), "
+                f"got {type(received).__name__}"
+            )
         dx, dw, db = dout @ w.T, x.T @ dout, dout.sum(axis=0)
         names = ("dx", "dW", "db")
         mistakes = {
-            "dx": [("dx must be dout @ W.T: out[n, k] uses x[n, d] times W[d, k], so dx[n, d] sums dout[n, k] W[d, k] "
-                    "over k", dout @ w if d == k else None),
-                   ("dx must be dout @ W.T (N, D); this is its transpose", (dout @ w.T).T),
-                   ("dx was divided by N: the loss already took the mean, so nothing here divides by N",
-                    dout @ w.T / n)],
-            "dW": [("dW has the shape of W transposed: dW = x.T @ dout, shape (D, K) like W", dout.T @ x),
-                          ("dW was divided by N: the loss already took the mean over the batch (its gradient carries "
-                    "the 1/N), so dW = x.T @ dout", x.T @ dout / n)],
-            "db": [("db was divided by N (a mean over the batch): the loss's gradient already carries the 1/N, "
-                    "so db = dout.sum(axis=0)", dout.mean(axis=0)),
-                   ("db summed over the wrong axis: one entry per output (K), summing over the batch (axis 0)",
-                    dout.sum(axis=1)),
-                   ("db summed over everything: it has one entry per output, dout.sum(axis=0)", dout.sum()),
-                   ("db is dout itself; the bias is shared by every example of the batch, so sum over axis 0",
-                    dout)],
+            "dx": [
+                (
+                    "dx must be dout @ W.T: out[n, k] uses x[n, d] times W[d, k], so dx[n, d] sums dout[n, k] W[d, k] "
+                    "over k",
+                    dout @ w if d == k else None,
+                ),
+                ("dx must be dout @ W.T (N, D); this is its transpose", (dout @ w.T).T),
+                (
+                    "dx was divided by N: the loss already took the mean, so nothing here divides by N",
+                    dout @ w.T / n,
+                ),
+            ],
+            "dW": [
+                ("dW has the shape of W transposed: dW = x.T @ dout, shape (D, K) like W", dout.T @ x),
+                (
+                    "dW was divided by N: the loss already took the mean over the batch (its gradient carries "
+                    "the 1/N), so dW = x.T @ dout",
+                    x.T @ dout / n,
+                ),
+            ],
+            "db": [
+                (
+                    "db was divided by N (a mean over the batch): the loss's gradient already carries the 1/N, "
+                    "so db = dout.sum(axis=0)",
+                    dout.mean(axis=0),
+                ),
+                (
+                    "db summed over the wrong axis: one entry per output (K), summing over the batch (axis 0)",
+                    dout.sum(axis=1),
+                ),
+                ("db summed over everything: it has one entry per output, dout.sum(axis=0)", dout.sum()),
+                (
+                    "db is dout itself; the bias is shared by every example of the batch, so sum over axis 0",
+                    dout,
+                ),
+            ],
         }
         for name, got, want in zip(names, received, (dx, dw, db), strict=True):
-            compare("8.3", want, got, description, [(h, v) for h, v in mistakes[name]], rtol=1e-7, atol=1e-9,
-                    name=name)
+            compare(
+                "8.3",
+                want,
+                got,
+                description,
+                [(h, v) for h, v in mistakes[name]],
+                rtol=1e-7,
+                atol=1e-9,
+                name=name,
+            )
     passed("8.3", f"dx, dW and db are right on {len(cases)} layers, square ones included")
 
 
@@ -281,16 +381,19 @@ def check_dense_backward(dense_backward):
 
 
 check_initial_loss = question(
-    "8.4", "predict the loss of an untrained network", expected=2.303, tolerance=0.005,
+    "8.4",
+    "predict the loss of an untrained network",
+    expected=2.303,
+    tolerance=0.005,
     misconceptions={
         0.1: "0.1 is the probability the guess gives each digit; the loss is -log of the true digit's "
-             "probability",
+        "probability",
         1.0: "that is log base 10 of 10; cross-entropy uses the natural logarithm (np.log)",
         3.322: "that is log base 2 of 10; cross-entropy here uses the natural logarithm (np.log)",
         -2.303: "the sign is wrong: the loss is -log p, and log(1/10) is negative, so the loss is positive",
         0.9: "0.9 is the error rate of guessing, 1 - 1/10, not the cross-entropy -log(1/10)",
         2.197: "that is log 9; every class, the true one included, gets probability 1/10, so the loss is "
-               "-log(1/10) = log 10",
+        "-log(1/10) = log 10",
     },
     hint="a uniform guess gives the true digit probability 1/10; the loss is minus its natural logarithm",
     explanation="Every digit gets probability 1/10, so the loss is -log(1/10) = log 10 = 2.303",
@@ -321,7 +424,11 @@ class _ScriptedModel:
 
     @property
     def params(self):
-        return {f"{i}.{name}": array for i, layer in enumerate(self.layers) for name, array in layer.params.items()}
+        return {
+            f"{i}.{name}": array
+            for i, layer in enumerate(self.layers)
+            for name, array in layer.params.items()
+        }
 
     def loaded_epoch(self):
         """Which epoch's weights the model holds (1-based), or None for weights of no epoch."""
@@ -343,21 +450,28 @@ class _Run:
 
     def train_one_epoch(self):
         if self.epochs_run >= len(self.model.script):
-            raise CheckFailure(f"Exercise 8.5: train_one_epoch was called more than epochs={len(self.model.script)} "
-                               "times")
-        for (_, _, array), values in zip(self.model.parameters(), self.model.script[self.epochs_run], strict=True):
-            array[...] = values          # in place, as an optimiser does
+            raise CheckFailure(
+                f"Exercise 8.5: train_one_epoch was called more than epochs={len(self.model.script)} times"
+            )
+        for (_, _, array), values in zip(
+            self.model.parameters(), self.model.script[self.epochs_run], strict=True
+        ):
+            array[...] = values  # in place, as an optimiser does
         self.epochs_run += 1
 
     def _epoch_of(self, model):
         if model is not self.model:
-            raise CheckFailure("Exercise 8.5: the accuracy functions must be given the model that was passed in")
+            raise CheckFailure(
+                "Exercise 8.5: the accuracy functions must be given the model that was passed in"
+            )
         epoch = model.loaded_epoch()
         if epoch is None:
             if self.epochs_run == 0:
                 raise CheckFailure("Exercise 8.5: an accuracy was measured before any training")
-            raise CheckFailure("Exercise 8.5: the model holds weights of no epoch (half copied, or changed): "
-                               "write every saved array back, array[...] = saved")
+            raise CheckFailure(
+                "Exercise 8.5: the model holds weights of no epoch (half copied, or changed): "
+                "write every saved array back, array[...] = saved"
+            )
         return epoch
 
     def val_accuracy(self, model):
@@ -399,30 +513,51 @@ def check_train_keeping_best(train_keeping_best):
     for number, (epochs, val, test, rng) in enumerate(runs, start=1):
         run = _Run(rng, epochs, val, test)
         best = int(np.argmax(val)) + 1
-        case = (f"run {number}: {epochs} epochs with validation accuracies {val} "
-                f"(best at epoch {best})")
-        received = call("8.5", train_keeping_best, run.model, run.train_one_epoch, run.val_accuracy,
-                        run.test_accuracy, epochs, case=case)
+        case = f"run {number}: {epochs} epochs with validation accuracies {val} (best at epoch {best})"
+        received = call(
+            "8.5",
+            train_keeping_best,
+            run.model,
+            run.train_one_epoch,
+            run.val_accuracy,
+            run.test_accuracy,
+            epochs,
+            case=case,
+        )
         if run.epochs_run != epochs:
-            raise CheckFailure(f"Exercise 8.5: on {case}, train_one_epoch ran {run.epochs_run} times, expected {epochs}")
+            raise CheckFailure(
+                f"Exercise 8.5: on {case}, train_one_epoch ran {run.epochs_run} times, expected {epochs}"
+            )
         if not (isinstance(received, (tuple, list)) and len(received) == 3):
-            raise CheckFailure(f"Exercise 8.5: on {case}, return (best_epoch, val_accuracies, test_accuracy), "
-                               f"got {type(received).__name__}")
+            raise CheckFailure(
+                f"Exercise 8.5: on {case}, return (best_epoch, val_accuracies, test_accuracy), "
+                f"got {type(received).__name__}"
+            )
         best_epoch, val_list, test_value = received
         if len(run.test_calls) != 1:
-            chose_by_test = (len(run.test_calls) > 1 and not isinstance(best_epoch, (bool, np.bool_))
-                             and best_epoch == int(np.argmax(test)) + 1 and best_epoch != best)
+            chose_by_test = (
+                len(run.test_calls) > 1
+                and not isinstance(best_epoch, (bool, np.bool_))
+                and best_epoch == int(np.argmax(test)) + 1
+                and best_epoch != best
+            )
             raise CheckFailure(
                 f"Exercise 8.5: on {case}, test_accuracy was called {len(run.test_calls)} times. Measure the test "
                 "accuracy exactly once, after training, on the kept weights: every look at the test set that "
                 "could influence a choice makes the final number optimistic."
-                + ("\n  Likely mistake: the epoch was chosen by its test accuracy; choose it on the validation "
-                   "split only" if chose_by_test else "")
+                + (
+                    "\n  Likely mistake: the epoch was chosen by its test accuracy; choose it on the validation "
+                    "split only"
+                    if chose_by_test
+                    else ""
+                )
             )
-        (epochs_done, tested_epoch), = run.test_calls
+        ((epochs_done, tested_epoch),) = run.test_calls
         if epochs_done != epochs:
-            raise CheckFailure(f"Exercise 8.5: on {case}, the test accuracy was measured after {epochs_done} of "
-                               f"{epochs} epochs: measure it once, after training")
+            raise CheckFailure(
+                f"Exercise 8.5: on {case}, the test accuracy was measured after {epochs_done} of "
+                f"{epochs} epochs: measure it once, after training"
+            )
         compare("8.5", val, val_list, case, name="list of validation accuracies")
         kept = run.model.loaded_epoch()
         if _integer("8.5", best_epoch, case) != best:
@@ -432,20 +567,31 @@ def check_train_keeping_best(train_keeping_best):
             elif best_epoch == int(np.argmax(test)) + 1:
                 hints.append("the epoch was chosen by its test accuracy; choose on the validation split only")
             elif best_epoch == epochs:
-                hints.append("the last epoch was returned; return the epoch with the best validation accuracy")
-            raise CheckFailure(f"Exercise 8.5: wrong best_epoch on {case}: expected {best}, got {best_epoch}."
-                               + "".join(f"\n  Likely mistake: {h}" for h in hints))
+                hints.append(
+                    "the last epoch was returned; return the epoch with the best validation accuracy"
+                )
+            raise CheckFailure(
+                f"Exercise 8.5: wrong best_epoch on {case}: expected {best}, got {best_epoch}."
+                + "".join(f"\n  Likely mistake: {h}" for h in hints)
+            )
         if kept != best:
-            hint = ("the model kept the weights of the last epoch. Save copies (array.copy()) of the best epoch's "
-                    "arrays (the optimiser changes the arrays themselves, so saving them without copying saves "
-                    "nothing) and write them back into the arrays at the end: array[...] = saved (assigning to "
-                    "model.params[name] only rebinds a name in a temporary dict)"
-                    if kept == epochs else f"the model holds the weights of epoch {kept}")
-            raise CheckFailure(f"Exercise 8.5: on {case}, the model ends with the weights of epoch {kept}, "
-                               f"expected epoch {best}.\n  Likely mistake: {hint}")
+            hint = (
+                "the model kept the weights of the last epoch. Save copies (array.copy()) of the best epoch's "
+                "arrays (the optimiser changes the arrays themselves, so saving them without copying saves "
+                "nothing) and write them back into the arrays at the end: array[...] = saved (assigning to "
+                "model.params[name] only rebinds a name in a temporary dict)"
+                if kept == epochs
+                else f"the model holds the weights of epoch {kept}"
+            )
+            raise CheckFailure(
+                f"Exercise 8.5: on {case}, the model ends with the weights of epoch {kept}, "
+                f"expected epoch {best}.\n  Likely mistake: {hint}"
+            )
         if tested_epoch != best:
-            raise CheckFailure(f"Exercise 8.5: on {case}, the test accuracy was measured on the weights of epoch "
-                               f"{tested_epoch}; measure it after restoring the best epoch's weights")
+            raise CheckFailure(
+                f"Exercise 8.5: on {case}, the test accuracy was measured on the weights of epoch "
+                f"{tested_epoch}; measure it after restoring the best epoch's weights"
+            )
         compare_number("8.5", test[best - 1], test_value, case, name="test accuracy returned")
     passed("8.5", f"best epoch, kept weights and one test measurement are right on {len(runs)} training runs")
 
@@ -455,20 +601,25 @@ def check_train_keeping_best(train_keeping_best):
 
 
 check_choosing_on_test = question(
-    "8.6", "what choosing on the test set does to the test number",
+    "8.6",
+    "what choosing on the test set does to the test number",
     expected="optimistic",
-    choices=["an honest estimate of accuracy on new digits", "optimistic", "pessimistic",
-             "honest, as long as the test set is used only twice"],
+    choices=[
+        "an honest estimate of accuracy on new digits",
+        "optimistic",
+        "pessimistic",
+        "honest, as long as the test set is used only twice",
+    ],
     misconceptions={
         "a": "the test set chose the recipe, so its number is the better of two tries, and a try that was lucky on "
-             "these 1,000 digits wins more often: on new digits it is expected to do worse",
+        "these 1,000 digits wins more often: on new digits it is expected to do worse",
         "c": "choosing the better of two results can only favour the luckier one; the error goes the other way",
         "d": "any choice the test set makes spends it: the number it then gives is the best of the tries, "
-             "not a fresh measurement",
+        "not a fresh measurement",
     },
     hint="ask which of the two recipes' luck on these 1,000 digits the choice keeps",
     explanation="The test set picked the better-scoring recipe, so its number includes that recipe's luck on "
-                "these digits",
+    "these digits",
 )
 
 
@@ -483,12 +634,20 @@ def _confusion(labels, predictions, k):
     return matrix
 
 
-@exercise("8.7", "the confusion matrix and accuracy", reference=("cnn_helpers.training.confusion_matrix", None))
+@exercise(
+    "8.7", "the confusion matrix and accuracy", reference=("cnn_helpers.training.confusion_matrix", None)
+)
 def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
     """``confusion_matrix(labels, predictions, num_classes)`` then ``accuracy_from_confusion(matrix)``."""
     rng = np.random.default_rng(806)
-    cases = [("the lecture-sized example: 6 examples, 3 classes",
-              np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2]), 3)]
+    cases = [
+        (
+            "the lecture-sized example: 6 examples, 3 classes",
+            np.array([0, 0, 1, 2, 2, 2]),
+            np.array([0, 1, 1, 2, 0, 2]),
+            3,
+        )
+    ]
     for _ in range(12):
         k = int(rng.integers(2, 11))
         n = int(rng.integers(5, 80))
@@ -496,8 +655,14 @@ def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
         predictions = np.where(rng.random(n) < 0.6, labels, rng.integers(0, k, n))
         cases.append((f"{n} random examples, {k} classes", labels, predictions, k))
     labels = rng.integers(0, 3, 20)
-    cases.append(("20 examples of classes 0-2 with num_classes=5 (classes 3 and 4 never occur)",
-                  labels, np.where(rng.random(20) < 0.7, labels, rng.integers(0, 3, 20)), 5))
+    cases.append(
+        (
+            "20 examples of classes 0-2 with num_classes=5 (classes 3 and 4 never occur)",
+            labels,
+            np.where(rng.random(20) < 0.7, labels, rng.integers(0, 3, 20)),
+            5,
+        )
+    )
     for description, labels, predictions, k in cases:
         expected = _confusion(labels, predictions, k)
         received = call("8.7", confusion_matrix, labels.copy(), predictions.copy(), k, case=description)
@@ -506,36 +671,54 @@ def check_confusion_matrix(confusion_matrix, accuracy_from_confusion):
         except Exception:
             received_array = None
         if received_array is None or received_array.dtype.kind not in "iuf":
-            raise CheckFailure(f"Exercise 8.7: on {description}, confusion_matrix must return an array of counts, "
-                               f"got {type(received).__name__}")
+            raise CheckFailure(
+                f"Exercise 8.7: on {description}, confusion_matrix must return an array of counts, "
+                f"got {type(received).__name__}"
+            )
         if received_array.shape != (k, k):
-            hint = ("use num_classes for the shape: a class that never occurs still gets its row and column"
-                    if received_array.ndim == 2 and received_array.shape[0] == received_array.shape[1] else
-                    "the matrix is (num_classes, num_classes)")
-            raise CheckFailure(f"Exercise 8.7: on {description}, expected a matrix of shape {(k, k)}, got shape "
-                               f"{received_array.shape}.\n  Likely mistake: {hint}")
+            hint = (
+                "use num_classes for the shape: a class that never occurs still gets its row and column"
+                if received_array.ndim == 2 and received_array.shape[0] == received_array.shape[1]
+                else "the matrix is (num_classes, num_classes)"
+            )
+            raise CheckFailure(
+                f"Exercise 8.7: on {description}, expected a matrix of shape {(k, k)}, got shape "
+                f"{received_array.shape}.\n  Likely mistake: {hint}"
+            )
         buffered = np.zeros((k, k), dtype=np.int64)
         buffered[labels, predictions] += 1
         mistakes = [
             ("rows and columns are swapped: row = true class, column = predicted class", expected.T),
-            ("each (true, predicted) pair was counted once however often it occurs: matrix[labels, predictions] "
-             "+= 1 does not add up repeated index pairs (NumPy buffers it). Use np.add.at, np.bincount or a loop",
-             buffered),
+            (
+                "each (true, predicted) pair was counted once however often it occurs: matrix[labels, predictions] "
+                "+= 1 does not add up repeated index pairs (NumPy buffers it). Use np.add.at, np.bincount or a loop",
+                buffered,
+            ),
         ]
         compare("8.7", expected, received_array, description, mistakes, name="confusion matrix")
         total = expected.sum()
         expected_accuracy = float(np.trace(expected) / total)
         got = call("8.7", accuracy_from_confusion, expected.copy(), case=f"the matrix of {description}")
         mistakes = [
-            ("this is the number of correct predictions (the trace); divide by the number of examples",
-             float(np.trace(expected))),
-            ("the trace was divided by the number of classes; divide by the number of examples (matrix.sum())",
-             float(np.trace(expected) / k)),
-            ("this is the mean of the per-class accuracies (each row's diagonal share); accuracy divides the "
-             "trace by all examples", float(np.mean(np.diag(expected) / np.maximum(expected.sum(axis=1), 1)))
-             if len(set(expected.sum(axis=1))) > 1 else None),
+            (
+                "this is the number of correct predictions (the trace); divide by the number of examples",
+                float(np.trace(expected)),
+            ),
+            (
+                "the trace was divided by the number of classes; divide by the number of examples (matrix.sum())",
+                float(np.trace(expected) / k),
+            ),
+            (
+                "this is the mean of the per-class accuracies (each row's diagonal share); accuracy divides the "
+                "trace by all examples",
+                float(np.mean(np.diag(expected) / np.maximum(expected.sum(axis=1), 1)))
+                if len(set(expected.sum(axis=1))) > 1
+                else None,
+            ),
             ("this is a percentage: return a fraction between 0 and 1", 100 * expected_accuracy),
             ("this is the error rate: accuracy is the fraction on the diagonal", 1 - expected_accuracy),
         ]
-        compare_number("8.7", expected_accuracy, got, f"the matrix of {description}", mistakes, name="accuracy")
+        compare_number(
+            "8.7", expected_accuracy, got, f"the matrix of {description}", mistakes, name="accuracy"
+        )
     passed("8.7", f"confusion matrices and accuracies are right on {len(cases)} sets of predictions")

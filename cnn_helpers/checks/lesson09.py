@@ -21,8 +21,14 @@ import numpy as np
 
 from ._core import CheckFailure, call, compare, compare_number, exercise, passed, question
 
-__all__ = ["check_conv_params", "check_shift_accuracy", "check_equivariance_error", "check_global_pool",
-           "check_error_ratio", "CheckFailure"]
+__all__ = [
+    "check_conv_params",
+    "check_shift_accuracy",
+    "check_equivariance_error",
+    "check_global_pool",
+    "check_error_ratio",
+    "CheckFailure",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -34,16 +40,24 @@ def check_conv_params(conv_params):
     """``conv_params(in_channels, out_channels, kernel_size)``: F * C * k * k weights + F biases."""
     rng = np.random.default_rng(901)
     cases = [(1, 8, 3), (8, 16, 3), (3, 64, 3), (64, 64, 3), (1, 1, 1), (16, 4, 5), (2, 3, 7)]
-    cases += [(int(rng.integers(1, 65)), int(rng.integers(1, 65)), int(rng.choice([1, 2, 3, 5, 7]))) for _ in range(30)]
+    cases += [
+        (int(rng.integers(1, 65)), int(rng.integers(1, 65)), int(rng.choice([1, 2, 3, 5, 7])))
+        for _ in range(30)
+    ]
     for c, f, k in cases:
         case = f"in_channels={c}, out_channels={f}, kernel_size={k}"
         expected = c * f * k * k + f
         received = call("9.1", conv_params, c, f, k, case=case)
         mistakes = [
             ("the biases are missing: each filter (output channel) has one", c * f * k * k),
-            ("the input channels are missing: each filter has a k x k kernel for every input channel", f * k * k + f),
-            ("one bias per input channel was counted; a bias belongs to each filter (output channel)",
-             c * f * k * k + c),
+            (
+                "the input channels are missing: each filter has a k x k kernel for every input channel",
+                f * k * k + f,
+            ),
+            (
+                "one bias per input channel was counted; a bias belongs to each filter (output channel)",
+                c * f * k * k + c,
+            ),
             ("a k x k kernel has k * k weights, not k", c * f * k + f),
             ("the bias was counted once per weight; it is one number per filter", 2 * c * f * k * k),
         ]
@@ -82,7 +96,7 @@ def _blob_images(rng, n, size=12):
     images = np.zeros((n, 1, size, size))
     for image in images:
         row, col = rng.integers(0, size - 2, size=2)
-        image[0, row:row + 3, col:col + 3] = rng.uniform(0.5, 1.0, size=(3, 3))
+        image[0, row : row + 3, col : col + 3] = rng.uniform(0.5, 1.0, size=(3, 3))
     return images, _band_classifier(images)
 
 
@@ -94,8 +108,12 @@ def _accuracies(images, labels, shifts, dy_sign=0, dx_sign=1, wrap=False):
     return np.array(result)
 
 
-@exercise("9.2", "accuracy on shifted images", forbidden=("cnn_helpers.images.shift_images",),
-          reference=("cnn_helpers.images.shift_images", None))
+@exercise(
+    "9.2",
+    "accuracy on shifted images",
+    forbidden=("cnn_helpers.images.shift_images",),
+    reference=("cnn_helpers.images.shift_images", None),
+)
 def check_shift_accuracy(shift_right, shift_accuracy):
     """``shift_right(images, s)`` then ``shift_accuracy(predict, images, labels, shifts)``."""
     rng = np.random.default_rng(902)
@@ -104,7 +122,9 @@ def check_shift_accuracy(shift_right, shift_accuracy):
         ("a 2x1x4x5 batch shifted by 0", rng.uniform(0.1, 1, size=(2, 1, 4, 5)), 0),
     ]
     for _ in range(20):
-        n, c, h, w = (int(v) for v in (rng.integers(1, 4), rng.integers(1, 3), rng.integers(2, 9), rng.integers(2, 9)))
+        n, c, h, w = (
+            int(v) for v in (rng.integers(1, 4), rng.integers(1, 3), rng.integers(2, 9), rng.integers(2, 9))
+        )
         s = int(rng.integers(0, w + 1))
         images = rng.uniform(0.1, 1, size=(n, c, h, w))
         shift_cases.append((f"a random batch of shape {(n, c, h, w)} shifted by {s}", images, s))
@@ -122,12 +142,28 @@ def check_shift_accuracy(shift_right, shift_accuracy):
                 "Build the shifted images in a new array (np.zeros_like(images)) and leave the input alone."
             )
         mistakes = [
-            ("the images moved left; pixel (r, c) must move to (r, c + s), to the right", _shift(images, 0, -s)),
-            ("the images moved down (along the rows); shift along the last axis, the columns", _shift(images, s, 0)),
-            ("pixels pushed out on the right came back on the left (np.roll wraps around); "
-             "the s leftmost columns must be zeros", np.roll(images, s, axis=-1)),
+            (
+                "the images moved left; pixel (r, c) must move to (r, c + s), to the right",
+                _shift(images, 0, -s),
+            ),
+            (
+                "the images moved down (along the rows); shift along the last axis, the columns",
+                _shift(images, s, 0),
+            ),
+            (
+                "pixels pushed out on the right came back on the left (np.roll wraps around); "
+                "the s leftmost columns must be zeros",
+                np.roll(images, s, axis=-1),
+            ),
         ]
-        compare("9.2", _shift(images, 0, s), received, f"shift_right on {description}", mistakes, name="shifted images")
+        compare(
+            "9.2",
+            _shift(images, 0, s),
+            received,
+            f"shift_right on {description}",
+            mistakes,
+            name="shifted images",
+        )
 
     for trial, shifts in enumerate([(0, 1, 2, 3, 4), (3, 0, 5), (2,), (0, 6, 1)]):
         images, labels = _blob_images(np.random.default_rng(920 + trial), 80)
@@ -137,13 +173,22 @@ def check_shift_accuracy(shift_right, shift_accuracy):
         if not np.array_equal(images, original):
             raise CheckFailure(f"Exercise 9.2: shift_accuracy changed the images it was given ({case}).")
         mistakes = [
-            ("the images were shifted left instead of right", _accuracies(images, labels, shifts, dx_sign=-1)),
-            ("the images were shifted down instead of right",
-             _accuracies(images, labels, shifts, dy_sign=1, dx_sign=0)),
-            ("counts of correct predictions were returned; accuracy is the fraction correct",
-             _accuracies(images, labels, shifts) * len(labels)),
-            ("np.roll wraps pixels around the edge; shifted-out pixels must be lost",
-             _accuracies(images, labels, shifts, wrap=True)),
+            (
+                "the images were shifted left instead of right",
+                _accuracies(images, labels, shifts, dx_sign=-1),
+            ),
+            (
+                "the images were shifted down instead of right",
+                _accuracies(images, labels, shifts, dy_sign=1, dx_sign=0),
+            ),
+            (
+                "counts of correct predictions were returned; accuracy is the fraction correct",
+                _accuracies(images, labels, shifts) * len(labels),
+            ),
+            (
+                "np.roll wraps pixels around the edge; shifted-out pixels must be lost",
+                _accuracies(images, labels, shifts, wrap=True),
+            ),
         ]
         compare("9.2", _accuracies(images, labels, shifts), received, case, mistakes, name="accuracies")
     passed("9.2", f"shift_right is right on {len(shift_cases)} batches and shift_accuracy on 4 experiments")
@@ -194,8 +239,18 @@ def _column_weighted_down(image):
 _column_weighted_down.description = "each pixel times (W - its column index), which depends on position"
 
 
-def _error(f, image, s, margin, output_sign=1, shift_output=True, trim_rows=True, trim_cols=True, reduce=np.max,
-           absolute=True):
+def _error(
+    f,
+    image,
+    s,
+    margin,
+    output_sign=1,
+    shift_output=True,
+    trim_rows=True,
+    trim_cols=True,
+    reduce=np.max,
+    absolute=True,
+):
     a = f(_shift(image, 0, s))
     b = _shift(f(image), 0, output_sign * s) if shift_output else f(image)
     h, w = image.shape
@@ -205,8 +260,10 @@ def _error(f, image, s, margin, output_sign=1, shift_output=True, trim_rows=True
     return float(reduce(difference[rows, cols]))
 
 
-_EMPTY_SLICE = ("with margin = 0, d[margin:-margin] is empty, because a slice that ends at -0 ends at 0; "
-                "slice up to H - margin and W - margin instead, so that margin = 0 keeps the whole map")
+_EMPTY_SLICE = (
+    "with margin = 0, d[margin:-margin] is empty, because a slice that ends at -0 ends at 0; "
+    "slice up to H - margin and W - margin instead, so that margin = 0 keeps the whole map"
+)
 
 
 @exercise("9.3", "measure how far a function is from equivariance", reference=None)
@@ -225,7 +282,7 @@ def check_equivariance_error(equivariance_error):
         for s, margin in ((1, 2), (2, 4), (3, 4)):
             image = rng.uniform(0.2, 1.0, size=(int(rng.integers(10, 14)), int(rng.integers(10, 14))))
             cases.append((f, image, s, margin))
-    for f in functions[:3]:   # the whole map: margin 0, with content at the borders
+    for f in functions[:3]:  # the whole map: margin 0, with content at the borders
         image = rng.uniform(0.2, 1.0, size=(int(rng.integers(10, 14)), int(rng.integers(10, 14))))
         cases.append((f, image, 1, 0))
     checked_zero = checked_nonzero = 0
@@ -240,27 +297,49 @@ def check_equivariance_error(equivariance_error):
                 raise CheckFailure(f"{failure}\n  Likely mistake: {_EMPTY_SLICE}") from None
             raise
         mistakes = [
-            ("the border was compared too: leave out `margin` rows and columns on every side", _error(f, image, s, 0)),
-            ("f(shift(x)) was compared with f(x); shift f(x) as well before comparing",
-             _error(f, image, s, margin, shift_output=False)),
-            ("f(x) was shifted left; both must move the same way, to the right",
-             _error(f, image, s, margin, output_sign=-1)),
-            ("only the columns were trimmed: drop `margin` rows at the top and bottom too",
-             _error(f, image, s, margin, trim_rows=False)),
-            ("the mean difference was returned; return the largest absolute difference",
-             _error(f, image, s, margin, reduce=np.mean)),
+            (
+                "the border was compared too: leave out `margin` rows and columns on every side",
+                _error(f, image, s, 0),
+            ),
+            (
+                "f(shift(x)) was compared with f(x); shift f(x) as well before comparing",
+                _error(f, image, s, margin, shift_output=False),
+            ),
+            (
+                "f(x) was shifted left; both must move the same way, to the right",
+                _error(f, image, s, margin, output_sign=-1),
+            ),
+            (
+                "only the columns were trimmed: drop `margin` rows at the top and bottom too",
+                _error(f, image, s, margin, trim_rows=False),
+            ),
+            (
+                "the mean difference was returned; return the largest absolute difference",
+                _error(f, image, s, margin, reduce=np.mean),
+            ),
             ("differences were not taken in absolute value", _error(f, image, s, margin, absolute=False)),
-            ("differences were not taken in absolute value",
-             -_error(f, image, s, margin, absolute=False, reduce=np.min)),
+            (
+                "differences were not taken in absolute value",
+                -_error(f, image, s, margin, absolute=False, reduce=np.min),
+            ),
         ]
         if margin == 0:
             mistakes = [(_EMPTY_SLICE, 0.0), (_EMPTY_SLICE, -np.inf)] + mistakes
-        compare_number("9.3", expected, received, case, [(h, v) for h, v in mistakes if not np.isclose(v, expected)],
-                       name="largest difference")
+        compare_number(
+            "9.3",
+            expected,
+            received,
+            case,
+            [(h, v) for h, v in mistakes if not np.isclose(v, expected)],
+            name="largest difference",
+        )
         checked_zero += expected < 1e-12
         checked_nonzero += expected >= 1e-12
-    passed("9.3", f"equivariance errors are right for {checked_zero} equivariant and "
-                  f"{checked_nonzero} non-equivariant cases")
+    passed(
+        "9.3",
+        f"equivariance errors are right for {checked_zero} equivariant and "
+        f"{checked_nonzero} non-equivariant cases",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,21 +347,26 @@ def check_equivariance_error(equivariance_error):
 
 
 check_global_pool = question(
-    "9.4", "equivariant or invariant? (predict)", expected="exactly the same",
+    "9.4",
+    "equivariant or invariant? (predict)",
+    expected="exactly the same",
     choices=["shifted by one position", "exactly the same", "changed in a way that depends on the kernels"],
     misconceptions={
         "a": "shifted by one position is what the feature maps do before the pooling (equivariance). A max over "
-             "the whole map keeps the largest value, not where it was, so there is no position left to shift",
+        "the whole map keeps the largest value, not where it was, so there is no position left to shift",
         "c": "away from the borders, stride-1 convolutions and ReLUs commute with the shift: every map holds the "
-             "same values, moved by one pixel. Their maxima are the same numbers, whatever the kernels",
+        "same values, moved by one pixel. Their maxima are the same numbers, whatever the kernels",
     },
     hint="what do the feature maps do when the digit moves, and what does a max over a whole map keep?",
     explanation="The maps move with the digit and a global max forgets where, so the pooled numbers stay "
-                "exactly the same (invariance)",
+    "exactly the same (invariance)",
 )
 
 check_error_ratio = question(
-    "9.5", "error rates, not accuracies", expected=3.44, tolerance=0.01,
+    "9.5",
+    "error rates, not accuracies",
+    expected=3.44,
+    tolerance=0.01,
     misconceptions={
         1.07: "that is the ratio of the accuracies (97.3 / 90.7); compare the error rates, 100 % minus accuracy",
         0.93: "that is the ratio of the accuracies (90.7 / 97.3); compare the error rates, 100 % minus accuracy",
@@ -292,5 +376,5 @@ check_error_ratio = question(
     },
     hint="model A gets 9.3 % of the digits wrong; how many times B's share of wrong digits is that?",
     explanation="9.3 % of errors against 2.7 %: 3.44 times as many, a difference the accuracies 90.7 % and "
-                "97.3 % hide",
+    "97.3 % hide",
 )

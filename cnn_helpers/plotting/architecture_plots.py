@@ -7,6 +7,8 @@ Every helper takes an optional ``ax`` and returns the axes it drew on.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from cnn_helpers._validation import as_pair
@@ -65,15 +67,29 @@ def _kind(layer):
 def _box(ax, x, y, text, kind, width=2.6, height=0.62, fontsize=8):
     from matplotlib.patches import FancyBboxPatch
 
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
-                                facecolor=_COLOURS[kind], edgecolor="#555555", linewidth=0.8))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0.04",
+            facecolor=_COLOURS[kind],
+            edgecolor="#555555",
+            linewidth=0.8,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
 def _arrow(ax, start, end, style="-|>", connection="arc3", colour="#444444"):
-    ax.annotate("", xy=end, xytext=start,
-                arrowprops=dict(arrowstyle=style, color=colour, linewidth=0.9, shrinkA=0, shrinkB=0,
-                                connectionstyle=connection))
+    ax.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops=dict(
+            arrowstyle=style, color=colour, linewidth=0.9, shrinkA=0, shrinkB=0, connectionstyle=connection
+        ),
+    )
 
 
 def _column(ax, layers, x, top, step=0.95, width=2.6, fontsize=8):
@@ -114,8 +130,10 @@ def draw_block(block, ax=None, title=None):
     """
     ax = _new_axes(ax, (4, 5))
     if title is None:
-        title = (f"{type(block).__name__}: {block.num_params:,} parameters,\n"
-                 f"receptive field {receptive_field([block])}")
+        title = (
+            f"{type(block).__name__}: {block.num_params:,} parameters,\n"
+            f"receptive field {receptive_field([block])}"
+        )
     if isinstance(block, InceptionBlock):
         return _draw_inception(block, ax, title)
     if isinstance(block, ResidualBlock):
@@ -130,7 +148,9 @@ def draw_block(block, ax=None, title=None):
         _box(ax, 0, bottom - 0.95, "output", "io", width=1.4)
         _arrow(ax, (0, bottom - 0.31), (0, bottom - 0.95 + 0.31))
         return _finish(ax, title, (-1.8, 1.8), (bottom - 1.4, 1.4))
-    raise TypeError(f"block must be one of the blocks of cnn_helpers.blocks or a Sequential, got {type(block).__name__}")
+    raise TypeError(
+        f"block must be one of the blocks of cnn_helpers.blocks or a Sequential, got {type(block).__name__}"
+    )
 
 
 def _draw_inception(block, ax, title):
@@ -140,7 +160,7 @@ def _draw_inception(block, ax, title):
     depth = max(len(b.layers) for b in branches)
     _box(ax, 0, 1.2, f"input, {block.in_channels} channels", "io", width=3.0)
     bottom = -0.95 * (depth - 1)
-    for x, branch in zip(xs, branches):
+    for x, branch in zip(xs, branches, strict=True):
         _arrow(ax, (0, 1.2 - 0.31), (x, 0.31))
         end = _column(ax, branch.layers, x, 0)
         if end > bottom:  # a shorter branch: a plain line down to the level of the longest
@@ -214,7 +234,7 @@ def plot_gradient_norms(norms, ax=None, title="Gradient reaching each block's in
     matplotlib Axes
     """
     ax = _new_axes(ax, (6.5, 4))
-    for (label, values), marker in zip(norms.items(), "osD^v"):
+    for (label, values), marker in zip(norms.items(), itertools.cycle("osD^v"), strict=False):
         values = np.asarray(values, dtype=float)
         ax.plot(np.arange(1, len(values) + 1), values, marker=marker, markersize=4, label=label)
     ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
@@ -229,7 +249,9 @@ def plot_gradient_norms(norms, ax=None, title="Gradient reaching each block's in
     return ax
 
 
-def show_heatmap(heat, true_centre=None, predicted=None, ax=None, title="heat map", image=None, vmin=None, vmax=None):
+def show_heatmap(
+    heat, true_centre=None, predicted=None, ax=None, title="heat map", image=None, vmin=None, vmax=None
+):
     """A heat map (or score map) with the true (circle) and predicted (cross) positions.
 
     Parameters
@@ -253,11 +275,27 @@ def show_heatmap(heat, true_centre=None, predicted=None, ax=None, title="heat ma
         ax.imshow(image, cmap="gray_r")
     ax.imshow(heat, cmap="inferno", alpha=0.6 if image is not None else 1.0, vmin=vmin, vmax=vmax)
     if true_centre is not None:
-        ax.plot(true_centre[1], true_centre[0], "o", markersize=16, markerfacecolor="none",
-                markeredgecolor="lime", markeredgewidth=1.5, label="true centre")
+        ax.plot(
+            true_centre[1],
+            true_centre[0],
+            "o",
+            markersize=16,
+            markerfacecolor="none",
+            markeredgecolor="lime",
+            markeredgewidth=1.5,
+            label="true centre",
+        )
     if predicted is not None:
-        ax.plot(predicted[1], predicted[0], "s", markersize=8, markerfacecolor="none",
-                markeredgecolor="cyan", markeredgewidth=1.5, label="argmax")
+        ax.plot(
+            predicted[1],
+            predicted[0],
+            "s",
+            markersize=8,
+            markerfacecolor="none",
+            markeredgecolor="cyan",
+            markeredgewidth=1.5,
+            label="argmax",
+        )
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -19,6 +19,7 @@ first drawing is also copied to docs/screenshots/08-draw-digit.png for the READM
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -66,7 +67,11 @@ def write_notebook(path):
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     notebook.cells = [
         nbformat.v4.new_markdown_cell("# Draw a digit (browser test)"),
         nbformat.v4.new_code_cell(SETUP),
@@ -83,15 +88,19 @@ def seven(size):
 
 def zero(size):
     """A 0 as canvas points: an upright ellipse, closed."""
-    return [(size * (0.5 + 0.2 * math.sin(t)), size * (0.5 - 0.33 * math.cos(t)))
-            for t in [2 * math.pi * k / 40 for k in range(41)]]
+    return [
+        (size * (0.5 + 0.2 * math.sin(t)), size * (0.5 - 0.33 * math.cos(t)))
+        for t in [2 * math.pi * k / 40 for k in range(41)]
+    ]
 
 
 def _polyline(corners, steps_per_side):
     points = [corners[0]]
-    for (x0, y0), (x1, y1) in zip(corners[:-1], corners[1:]):
-        points += [(x0 + (x1 - x0) * k / steps_per_side, y0 + (y1 - y0) * k / steps_per_side)
-                   for k in range(1, steps_per_side + 1)]
+    for (x0, y0), (x1, y1) in itertools.pairwise(corners):
+        points += [
+            (x0 + (x1 - x0) * k / steps_per_side, y0 + (y1 - y0) * k / steps_per_side)
+            for k in range(1, steps_per_side + 1)
+        ]
     return points
 
 
@@ -110,11 +119,13 @@ def draw_with_mouse(page, canvas, points):
 
 def probability_bars(widget):
     """The bar chart as the page shows it: {digit: probability} from each bar's data attributes."""
-    return json.loads(widget.evaluate(
-        """el => JSON.stringify(Object.fromEntries(Array.from(el.querySelectorAll('.cnn-probability'))
+    return json.loads(
+        widget.evaluate(
+            """el => JSON.stringify(Object.fromEntries(Array.from(el.querySelectorAll('.cnn-probability'))
                  .filter(bar => bar.dataset.probability !== undefined)
                  .map(bar => [bar.dataset.digit, parseFloat(bar.dataset.probability)])))"""
-    ))
+        )
+    )
 
 
 def wait_for_answer(lab, widget, previous_summary=None, timeout_s=30):
@@ -127,7 +138,9 @@ def wait_for_answer(lab, widget, previous_summary=None, timeout_s=30):
         if len(bars) == 10 and text and text != previous_summary:
             return text, bars
         time.sleep(0.2)
-    raise AssertionError(f"no new prediction within {timeout_s} s; the widget shows: {widget.inner_text()[:400]}")
+    raise AssertionError(
+        f"no new prediction within {timeout_s} s; the widget shows: {widget.inner_text()[:400]}"
+    )
 
 
 def test_draw_a_digit_with_the_mouse_in_jupyterlab(lab):
@@ -174,5 +187,7 @@ def test_draw_a_digit_with_the_mouse_in_jupyterlab(lab):
     assert second_maps not in (empty_maps, first_maps), "the feature maps did not change for the second digit"
     lab.screenshot(widget, "08-draw-digit-second")
     lab.assert_no_widget_errors()
-    print(f"draw-a-digit browser test: {time.monotonic() - started:.1f} s "
-          f"(first: {first_text!r}; second: {second_text!r})")
+    print(
+        f"draw-a-digit browser test: {time.monotonic() - started:.1f} s "
+        f"(first: {first_text!r}; second: {second_text!r})"
+    )

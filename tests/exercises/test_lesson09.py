@@ -14,7 +14,9 @@ def solution(exercise_id, name, edition="solution"):
 
 def test_solutions_pass():
     assert_passes(lesson09.check_conv_params, solution("9.1", "conv_params"))
-    assert_passes(lesson09.check_shift_accuracy, solution("9.2", "shift_right"), solution("9.2", "shift_accuracy"))
+    assert_passes(
+        lesson09.check_shift_accuracy, solution("9.2", "shift_right"), solution("9.2", "shift_accuracy")
+    )
     assert_passes(lesson09.check_equivariance_error, solution("9.3", "equivariance_error"))
 
 
@@ -24,8 +26,14 @@ def test_learner_stubs_fail():
     shift_accuracy = solution("9.2", "shift_accuracy", "learner")
     assert_fails(lesson09.check_shift_accuracy, shift_right, shift_accuracy, hint="not done yet")
     # a finished shift_right with an unfinished shift_accuracy still fails
-    assert_fails(lesson09.check_shift_accuracy, solution("9.2", "shift_right"), shift_accuracy, hint="not done yet")
-    assert_fails(lesson09.check_equivariance_error, solution("9.3", "equivariance_error", "learner"), hint="not done yet")
+    assert_fails(
+        lesson09.check_shift_accuracy, solution("9.2", "shift_right"), shift_accuracy, hint="not done yet"
+    )
+    assert_fails(
+        lesson09.check_equivariance_error,
+        solution("9.3", "equivariance_error", "learner"),
+        hint="not done yet",
+    )
 
 
 # ------------------------------------------------------------------------------------------ 9.1
@@ -49,8 +57,11 @@ def test_conv_params_mistakes(wrong, hint):
 def test_conv_params_reference_is_blocked():
     from cnn_helpers import layers
 
-    assert_fails(lesson09.check_conv_params, lambda c, f, k: layers.Conv2D(c, f, k).num_params,
-                 hint="called cnn_helpers.layers.Conv2D")
+    assert_fails(
+        lesson09.check_conv_params,
+        lambda c, f, k: layers.Conv2D(c, f, k).num_params,
+        hint="called cnn_helpers.layers.Conv2D",
+    )
     assert layers.Conv2D(1, 8, 3).num_params == 80  # restored afterwards
 
 
@@ -61,7 +72,7 @@ def right_shift(images, s):
     images = np.asarray(images)
     out = np.zeros_like(images)
     if s < images.shape[-1]:
-        out[..., s:] = images[..., :images.shape[-1] - s]
+        out[..., s:] = images[..., : images.shape[-1] - s]
     return out
 
 
@@ -76,7 +87,7 @@ def left_shift(images, s):
     images = np.asarray(images)
     out = np.zeros_like(images)
     if s < images.shape[-1]:
-        out[..., :images.shape[-1] - s] = images[..., s:]
+        out[..., : images.shape[-1] - s] = images[..., s:]
     return out
 
 
@@ -84,7 +95,7 @@ def down_shift(images, s):
     images = np.asarray(images)
     out = np.zeros_like(images)
     if s < images.shape[-2]:
-        out[..., s:, :] = images[..., :images.shape[-2] - s, :]
+        out[..., s:, :] = images[..., : images.shape[-2] - s, :]
     return out
 
 
@@ -93,14 +104,14 @@ def rolled(images, s):
 
 
 def in_place(images, s):
-    images[..., s:] = images[..., :images.shape[-1] - s].copy() if s else images
+    images[..., s:] = images[..., : images.shape[-1] - s].copy() if s else images
     images[..., :s] = 0
     return images
 
 
 def batch_only(images, s):  # indexes four axes, so single (H, W) images break
     out = np.zeros_like(images)
-    out[:, :, :, s:] = images[:, :, :, :images.shape[-1] - s]
+    out[:, :, :, s:] = images[:, :, :, : images.shape[-1] - s]
     return out
 
 
@@ -124,10 +135,18 @@ def test_shift_right_mistakes(wrong_shift, hint):
         (accuracy_with(left_shift), "shifted left instead of right"),
         (accuracy_with(down_shift), "shifted down instead of right"),
         (accuracy_with(rolled), "np.roll wraps"),
-        (lambda predict, images, labels, shifts: np.array(
-            [np.sum(predict(right_shift(images, s)) == labels) for s in shifts]), "counts of correct"),
-        (lambda predict, images, labels, shifts: np.array(
-            [np.mean(predict(right_shift(images, s)) == labels) for s in sorted(shifts)]), "wrong accuracies"),
+        (
+            lambda predict, images, labels, shifts: np.array(
+                [np.sum(predict(right_shift(images, s)) == labels) for s in shifts]
+            ),
+            "counts of correct",
+        ),
+        (
+            lambda predict, images, labels, shifts: np.array(
+                [np.mean(predict(right_shift(images, s)) == labels) for s in sorted(shifts)]
+            ),
+            "wrong accuracies",
+        ),
         (lambda predict, images, labels, shifts: np.ones(len(shifts)), "wrong accuracies"),  # hard-coded
     ],
 )
@@ -141,16 +160,26 @@ def test_shift_images_is_blocked_in_9_2():
     def via_package(images, s):
         return image_transforms.shift_images(images, 0, s)
 
-    assert_fails(lesson09.check_shift_accuracy, via_package, accuracy_with(via_package),
-                 hint="called cnn_helpers.images.shift_images")
+    assert_fails(
+        lesson09.check_shift_accuracy,
+        via_package,
+        accuracy_with(via_package),
+        hint="called cnn_helpers.images.shift_images",
+    )
     assert image_transforms.shift_images(np.ones((2, 2)), 0, 1).tolist() == [[0.0, 1.0], [0.0, 1.0]]
 
 
 # ------------------------------------------------------------------------------------------ 9.3
 
 
-def error_with(shift_output=True, output_shift=right_shift, margin_rows=True, margin_cols=True, reduce=np.max,
-               absolute=True):
+def error_with(
+    shift_output=True,
+    output_shift=right_shift,
+    margin_rows=True,
+    margin_cols=True,
+    reduce=np.max,
+    absolute=True,
+):
     def equivariance_error(f, image, s, margin):
         a = f(right_shift(image, s))
         b = output_shift(f(image), s) if shift_output else f(image)
@@ -173,8 +202,14 @@ def error_with(shift_output=True, output_shift=right_shift, margin_rows=True, ma
         (error_with(margin_rows=False), "only the columns were trimmed"),
         (error_with(reduce=np.mean), "mean difference"),
         (error_with(absolute=False), "absolute value"),
-        (lambda f, image, s, margin: float(np.max(                    # b - a without abs
-            (right_shift(f(image), s) - f(right_shift(image, s)))[margin:-margin, margin:-margin])), "absolute value"),
+        (
+            lambda f, image, s, margin: float(
+                np.max(  # b - a without abs
+                    (right_shift(f(image), s) - f(right_shift(image, s)))[margin:-margin, margin:-margin]
+                )
+            ),
+            "absolute value",
+        ),
         (lambda f, image, s, margin: 0.0, "wrong largest difference"),  # "everything is equivariant"
     ],
 )
@@ -200,7 +235,7 @@ def test_equivariance_error_whole_map_slice_fails_at_margin_0(wrong):
 
 
 def test_equivariance_error_unusual_answers_pass():
-    def by_mask(f, image, s, margin):      # a boolean mask instead of slicing
+    def by_mask(f, image, s, margin):  # a boolean mask instead of slicing
         d = np.abs(f(right_shift(image, s)) - right_shift(f(image), s))
         h, w = d.shape
         rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
@@ -210,7 +245,13 @@ def test_equivariance_error_unusual_answers_pass():
     def trimmed_first(f, image, s, margin):  # trim both maps, then compare
         a, b = f(right_shift(image, s)), right_shift(f(image), s)
         h, w = a.shape
-        return float(np.max(np.abs(b[margin:h - margin, margin:w - margin] - a[margin:h - margin, margin:w - margin])))
+        return float(
+            np.max(
+                np.abs(
+                    b[margin : h - margin, margin : w - margin] - a[margin : h - margin, margin : w - margin]
+                )
+            )
+        )
 
     assert_passes(lesson09.check_equivariance_error, by_mask)
     assert_passes(lesson09.check_equivariance_error, trimmed_first)
@@ -224,11 +265,14 @@ def test_global_pool_answer_forms_pass(answer):
     assert_passes(lesson09.check_global_pool, answer)
 
 
-@pytest.mark.parametrize("answer, hint", [
-    ("a", "what the feature maps do before the pooling"),
-    ("(c)", "commute with the shift"),
-    (None, "not done yet"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        ("a", "what the feature maps do before the pooling"),
+        ("(c)", "commute with the shift"),
+        (None, "not done yet"),
+    ],
+)
 def test_global_pool_misconceptions(answer, hint):
     assert_fails(lesson09.check_global_pool, answer, hint=hint)
 
@@ -238,13 +282,16 @@ def test_error_ratio_right_answers_pass(answer):
     assert_passes(lesson09.check_error_ratio, answer)
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (0.973 / 0.907, "ratio of the accuracies (97.3 / 90.7)"),
-    (0.907 / 0.973, "ratio of the accuracies (90.7 / 97.3)"),
-    (6.6, "percentage points"),
-    (0.027 / 0.093, "upside down"),
-    (2.44, "minus one"),
-    (3.4, "how many times B's share"),       # rounded too far: 3.44 is asked to two decimals
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (0.973 / 0.907, "ratio of the accuracies (97.3 / 90.7)"),
+        (0.907 / 0.973, "ratio of the accuracies (90.7 / 97.3)"),
+        (6.6, "percentage points"),
+        (0.027 / 0.093, "upside down"),
+        (2.44, "minus one"),
+        (3.4, "how many times B's share"),  # rounded too far: 3.44 is asked to two decimals
+    ],
+)
 def test_error_ratio_misconceptions(answer, hint):
     assert_fails(lesson09.check_error_ratio, answer, hint=hint)

@@ -16,19 +16,31 @@ from ._tools import assert_fails, assert_passes, load_exercise
 # ------------------------------------------------------------------------------------------ questions
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (9, "stride was ignored"), (12, "kernel sizes were added"), (17, "own stride"), (14, "off by one"),
-    (16, "r = 1, j = 1"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (9, "stride was ignored"),
+        (12, "kernel sizes were added"),
+        (17, "own stride"),
+        (14, "off by one"),
+        (16, "r = 1, j = 1"),
+    ],
+)
 def test_receptive_field_question(answer, hint):
     assert_fails(lesson10.check_receptive_field, answer, hint=hint)
     assert_passes(lesson10.check_receptive_field, 15)
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (69_632, "biases are missing"), (45_440, "3 * 3 = 9 weights"), (590_080, "the layer the bottleneck replaces"),
-    (70_000, "C_in * C_out * k * k + C_out"), (70016.5, "whole number"),
-])
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (69_632, "biases are missing"),
+        (45_440, "3 * 3 = 9 weights"),
+        (590_080, "the layer the bottleneck replaces"),
+        (70_000, "C_in * C_out * k * k + C_out"),
+        (70016.5, "whole number"),
+    ],
+)
 def test_bottleneck_question(answer, hint):
     assert_fails(lesson10.check_bottleneck_params, answer, hint=hint)
     assert_passes(lesson10.check_bottleneck_params, 70016)
@@ -47,6 +59,7 @@ def test_plain_stack_question():
 
 
 # ------------------------------------------------------------------------------------------ 10.4
+
 
 def _conv():
     from cnn_helpers.conv import conv2d, conv2d_backward
@@ -74,15 +87,18 @@ def _learner_residual(*, shortcut="dz", outer="z", inner=True, swap=False):
     return backward
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (_learner_residual(shortcut="none"), "the shortcut's gradient is missing"),
-    (_learner_residual(shortcut="dout"), "must pass the final ReLU too"),
-    (_learner_residual(outer="none", shortcut="dout"), "final ReLU is missing"),
-    (_learner_residual(outer="f"), "mask was taken from F(x)"),
-    (_learner_residual(inner=False), "ReLU between the two convolutions is missing"),
-    (_learner_residual(swap=True), "in the order of the arguments"),
-    (lambda dout, x, w1, b1, w2, b2: dout, "return the tuple (dx, dw1, db1, dw2, db2)"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_learner_residual(shortcut="none"), "the shortcut's gradient is missing"),
+        (_learner_residual(shortcut="dout"), "must pass the final ReLU too"),
+        (_learner_residual(outer="none", shortcut="dout"), "final ReLU is missing"),
+        (_learner_residual(outer="f"), "mask was taken from F(x)"),
+        (_learner_residual(inner=False), "ReLU between the two convolutions is missing"),
+        (_learner_residual(swap=True), "in the order of the arguments"),
+        (lambda dout, x, w1, b1, w2, b2: dout, "return the tuple (dx, dw1, db1, dw2, db2)"),
+    ],
+)
 def test_residual_backward_mistakes(wrong, hint):
     assert_fails(lesson10.check_residual_backward, wrong, hint=hint)
 
@@ -102,7 +118,7 @@ def test_residual_backward_unusual_answers_pass():
         dx, dw1, _ = conv2d_backward(dh, x, w1, b1, padding=p)
         db1 = np.array([dh[:, c].sum() for c in range(len(b1))])
         db2 = np.array([dz[:, c].sum() for c in range(len(b2))])
-        return [dz + dx, dw1, db1, dw2, db2]               # a list instead of a tuple
+        return [dz + dx, dw1, db1, dw2, db2]  # a list instead of a tuple
 
     assert_passes(lesson10.check_residual_backward, with_loops_for_the_bias)
 
@@ -126,22 +142,25 @@ def _learner_bn(axes=(0, 2, 3), ddof=0, eps_outside=False, swap=False):
     def forward(x, gamma, beta, eps=1e-5):
         mean = x.mean(axis=axes, keepdims=True)
         std = x.std(axis=axes, keepdims=True, ddof=ddof)
-        xhat = (x - mean) / (std + eps if eps_outside else np.sqrt(std ** 2 + eps))
+        xhat = (x - mean) / (std + eps if eps_outside else np.sqrt(std**2 + eps))
         g, b = (beta, gamma) if swap else (gamma, beta)
         return g.reshape(1, -1, 1, 1) * xhat + b.reshape(1, -1, 1, 1)
 
     return forward
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (_learner_bn(axes=None), "one mean and variance for the whole batch"),
-    (_learner_bn(axes=0), "over the batch axis only"),
-    (_learner_bn(axes=(1, 2, 3)), "layer normalisation"),
-    (_learner_bn(ddof=1), "unbiased variance"),
-    (_learner_bn(eps_outside=True), "eps was added to the standard deviation"),
-    (_learner_bn(swap=True), "gamma and beta were swapped"),
-    (lambda x, gamma, beta, eps=1e-5: (x - x.mean()) / x.std(), "wrong output"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_learner_bn(axes=None), "one mean and variance for the whole batch"),
+        (_learner_bn(axes=0), "over the batch axis only"),
+        (_learner_bn(axes=(1, 2, 3)), "layer normalisation"),
+        (_learner_bn(ddof=1), "unbiased variance"),
+        (_learner_bn(eps_outside=True), "eps was added to the standard deviation"),
+        (_learner_bn(swap=True), "gamma and beta were swapped"),
+        (lambda x, gamma, beta, eps=1e-5: (x - x.mean()) / x.std(), "wrong output"),
+    ],
+)
 def test_batch_norm_forward_mistakes(wrong, hint):
     assert_fails(lesson10.check_batch_norm_forward, wrong, hint=hint)
 
@@ -151,12 +170,17 @@ def test_batch_norm_forward_unusual_answers_pass():
         out = np.empty_like(x)
         for c in range(x.shape[1]):
             values = x[:, c]
-            out[:, c] = gamma[c] * (values - values.mean()) / np.sqrt(((values - values.mean()) ** 2).mean() + eps) + beta[c]
+            out[:, c] = (
+                gamma[c] * (values - values.mean()) / np.sqrt(((values - values.mean()) ** 2).mean() + eps)
+                + beta[c]
+            )
         return out
 
     def by_transpose(x, gamma, beta, eps=1e-5):
         columns = x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
-        normal = (columns - columns.mean(axis=1, keepdims=True)) / np.sqrt(columns.var(axis=1, keepdims=True) + eps)
+        normal = (columns - columns.mean(axis=1, keepdims=True)) / np.sqrt(
+            columns.var(axis=1, keepdims=True) + eps
+        )
         out = gamma[:, None] * normal + beta[:, None]
         return out.reshape(x.shape[1], x.shape[0], *x.shape[2:]).transpose(1, 0, 2, 3)
 
@@ -189,14 +213,17 @@ def _learner_bn_backward(mean_term=True, var_term=True, use_gamma=True, dgamma_p
     return backward
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (_learner_bn_backward(mean_term=False, var_term=False), "treated as constants"),
-    (_learner_bn_backward(var_term=False), "path through the variance is missing"),
-    (_learner_bn_backward(mean_term=False), "path through the mean is missing"),
-    (_learner_bn_backward(use_gamma=False), "gamma is missing from dx"),
-    (_learner_bn_backward(dgamma_plain=True), "dgamma = sum(dout * xhat)"),
-    (_learner_bn_backward(keep_axes=True), "sum over every axis except the channel axis"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_learner_bn_backward(mean_term=False, var_term=False), "treated as constants"),
+        (_learner_bn_backward(var_term=False), "path through the variance is missing"),
+        (_learner_bn_backward(mean_term=False), "path through the mean is missing"),
+        (_learner_bn_backward(use_gamma=False), "gamma is missing from dx"),
+        (_learner_bn_backward(dgamma_plain=True), "dgamma = sum(dout * xhat)"),
+        (_learner_bn_backward(keep_axes=True), "sum over every axis except the channel axis"),
+    ],
+)
 def test_batch_norm_backward_mistakes(wrong, hint):
     assert_fails(lesson10.check_batch_norm_backward, wrong, hint=hint)
 
@@ -217,8 +244,12 @@ def test_batch_norm_backward_matches_numerical_gradients():
     dout = rng.standard_normal(x.shape)
     dx, dgamma, dbeta = backward(dout, x, gamma, beta)
     for array, grad in ((x, dx), (gamma, dgamma), (beta, dbeta)):
-        np.testing.assert_allclose(grad, numerical_gradient(lambda: float(np.sum(forward(x, gamma, beta) * dout)), array),
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            grad,
+            numerical_gradient(lambda: float(np.sum(forward(x, gamma, beta) * dout)), array),
+            rtol=1e-5,
+            atol=1e-7,
+        )
 
 
 # ------------------------------------------------------------------------------------------ 10.7
@@ -245,12 +276,29 @@ def safe(function):
         (safe(lambda i, p, t: i / (p + t)), "counted the shared pixels twice"),
         (safe(lambda i, p, t: 2 * i / (p + t)), "dice coefficient"),
         (lambda pred, target: float(np.mean(np.asarray(pred) == np.asarray(target))), "pixel accuracy"),
-        (lambda pred, target: counts(pred, target)[0] / (counts(pred, target)[1] + counts(pred, target)[2]
-                                                        - counts(pred, target)[0]), "ZeroDivisionError"),
-        (lambda pred, target: np.float64("nan") if not np.any(pred) and not np.any(target)
-         else counts(pred, target)[0] / np.count_nonzero(np.asarray(pred) | np.asarray(target)), "got nan"),
-        (lambda pred, target: 0.0 if not (np.any(pred) or np.any(target))
-         else counts(pred, target)[0] / np.count_nonzero(np.asarray(pred) | np.asarray(target)), "two empty masks agree"),
+        (
+            lambda pred, target: (
+                counts(pred, target)[0]
+                / (counts(pred, target)[1] + counts(pred, target)[2] - counts(pred, target)[0])
+            ),
+            "ZeroDivisionError",
+        ),
+        (
+            lambda pred, target: (
+                np.float64("nan")
+                if not np.any(pred) and not np.any(target)
+                else counts(pred, target)[0] / np.count_nonzero(np.asarray(pred) | np.asarray(target))
+            ),
+            "got nan",
+        ),
+        (
+            lambda pred, target: (
+                0.0
+                if not (np.any(pred) or np.any(target))
+                else counts(pred, target)[0] / np.count_nonzero(np.asarray(pred) | np.asarray(target))
+            ),
+            "two empty masks agree",
+        ),
         (lambda pred, target: 1 / 9, "wrong IoU"),  # hard-coded answer of the first case
     ],
 )
@@ -266,8 +314,8 @@ def test_iou_unusual_answers_pass():
         return 1.0 if union == 0 else float(inter / union)
 
     def by_sets(pred, target):
-        a = set(zip(*np.nonzero(pred)))
-        b = set(zip(*np.nonzero(target)))
+        a = set(zip(*np.nonzero(pred), strict=True))
+        b = set(zip(*np.nonzero(target), strict=True))
         return len(a & b) / len(a | b) if a | b else 1
 
     assert_passes(lesson10.check_iou, by_sums)
@@ -278,5 +326,9 @@ def test_iou_reference_is_blocked():
     from cnn_helpers import dense_prediction
 
     assert_fails(lesson10.check_iou, dense_prediction.iou, hint="package's own implementation")
-    assert_fails(lesson10.check_iou, lambda p, t: dense_prediction.iou(p, t), hint="called cnn_helpers.dense_prediction.iou")
+    assert_fails(
+        lesson10.check_iou,
+        lambda p, t: dense_prediction.iou(p, t),
+        hint="called cnn_helpers.dense_prediction.iou",
+    )
     assert dense_prediction.iou([1, 0], [1, 0]) == 1.0
