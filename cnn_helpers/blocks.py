@@ -576,7 +576,7 @@ def _residual_inputs(x, w1, b1, w2, b2):
 
 
 def residual_block(x, w1, b1, w2, b2):
-    """``relu(x + conv(relu(conv(x, w1, b1)), w2, b2))``, "same" padding (lesson 10).
+    """``relu(x + conv(relu(conv(x, w1, b1)), w2, b2))``, "same" padding.
 
     Parameters
     ----------
@@ -602,7 +602,7 @@ def residual_block(x, w1, b1, w2, b2):
 
 
 def residual_block_backward(dout, x, w1, b1, w2, b2):
-    """Gradients of :func:`residual_block`: ``(dx, dw1, db1, dw2, db2)`` (lesson 10).
+    """Gradients of :func:`residual_block`: ``(dx, dw1, db1, dw2, db2)``.
 
     With ``h = conv(x, w1, b1)``, ``a = relu(h)``, ``z = x + conv(a, w2, b2)`` and ``out = relu(z)``:
     ``dz = dout * (z > 0)``; the addition sends ``dz`` both ways, so ``dx = dz + (the branch's dx)``.

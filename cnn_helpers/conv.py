@@ -86,7 +86,7 @@ def correlate2d(
     padding: int | tuple[int, int] = 0,
     stride: int | tuple[int, int] = 1,
 ) -> np.ndarray:
-    """Slide ``kernel`` over ``image`` and multiply-and-sum at each stop, without flipping (lesson 02).
+    """Slide ``kernel`` over ``image`` and multiply-and-sum at each stop, without flipping (lessons 02, 03, 04, 05, 06, 07, 09, 10).
 
     This is what deep-learning frameworks call "convolution". Vectorised over all output
     positions at once: for each kernel entry ``(i, j)``, add that entry times the padded image
@@ -155,7 +155,7 @@ def convolve2d(
     padding: int | tuple[int, int] = 0,
     stride: int | tuple[int, int] = 1,
 ) -> np.ndarray:
-    """True (mathematical) 2-D convolution: flip the kernel in both axes, then correlate (lesson 02).
+    """True (mathematical) 2-D convolution: flip the kernel in both axes, then correlate (lessons 02, 05, 07).
 
     Same arguments, shapes and errors as ``correlate2d``;
     ``out[r, c] = sum over (i, j) of padded[r*s_h + i, c*s_w + j] * kernel[KH-1-i, KW-1-j]``.
@@ -256,7 +256,7 @@ class CorrelationStep:
 def correlation_step(
     image: ArrayLike, kernel: ArrayLike, step: int, *, flip: bool = False
 ) -> CorrelationStep:
-    """The window, products and sum of one step of a sliding multiply-and-sum (lesson 02).
+    """The window, products and sum of one step of a sliding multiply-and-sum.
 
     Windows are visited row after row, stride 1, no padding; step 1 is the top-left window.
     After the last step the feature map equals ``correlate2d(image, kernel)`` (or
@@ -343,7 +343,7 @@ def _correlation_step(image, kernel, step, flip):
 
 
 def pad2d(x: ArrayLike, *, padding: int | tuple[int, int]) -> np.ndarray:
-    """Surround the last two axes of ``x`` with zeros (lesson 04).
+    """Surround the last two axes of ``x`` with zeros (lessons 04, 07).
 
     Parameters
     ----------
@@ -391,7 +391,7 @@ def _pad(x, padding):
 
 
 def output_size(n: int, kernel_size: int, *, padding: int = 0, stride: int = 1) -> int:
-    """Number of outputs along one axis: ``floor((n + 2p - k) / s) + 1`` (lesson 04).
+    """Number of outputs along one axis: ``floor((n + 2p - k) / s) + 1`` (lessons 04, 05, 06).
 
     The one place this formula lives: convolution, pooling (with ``padding=0``), the layers and
     the figures all call it.
@@ -441,7 +441,7 @@ def output_size(n: int, kernel_size: int, *, padding: int = 0, stride: int = 1) 
 
 
 class PaddingLayout(NamedTuple):
-    """One setting of the padding explorer and what it gives (lesson 04).
+    """One setting of the padding explorer and what it gives.
 
     Attributes
     ----------
@@ -561,7 +561,7 @@ def conv2d(
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
 ) -> np.ndarray:
-    """Convolution layer forward pass on a batch: every filter over every image (lesson 05).
+    """Convolution layer forward pass on a batch: every filter over every image (lessons 02, 05, 07, 09, 10).
 
     Cross-correlation, like deep-learning frameworks (the kernel is not flipped). Vectorised
     with im2col: one slice copy per kernel offset, then one matrix product.
@@ -648,7 +648,7 @@ def conv2d_backward(
     padding: int | tuple[int, int] = 0,
     needs_input_grad: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
-    """Gradients of ``conv2d`` with respect to its input, weights and bias (lesson 07).
+    """Gradients of ``conv2d`` with respect to its input, weights and bias (lessons 07, 09, 10).
 
     Takes ``dout = dL/dout`` followed by exactly the forward's arguments: with
     ``out = conv2d(x, weight, bias, stride=s, padding=p)``, call

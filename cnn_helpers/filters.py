@@ -109,7 +109,7 @@ def apply_kernel(
     padding: str | int | tuple[int, int] = "same",
     stride: int | tuple[int, int] = 1,
 ) -> np.ndarray:
-    """Slide a kernel over a grey or colour image and multiply-and-sum (lesson 03).
+    """Slide a kernel over a grey or colour image and multiply-and-sum (lessons 03, 05).
 
     This is cross-correlation, as in deep-learning frameworks: the kernel is not flipped.
     A colour image is filtered channel by channel with the same kernel.
@@ -201,7 +201,7 @@ def to_grey(rgb: ArrayLike) -> np.ndarray:
 
 
 def sobel_magnitude(grey: ArrayLike) -> np.ndarray:
-    """Edge strength: ``sqrt(top**2 + left**2)`` of the two Sobel responses (lesson 03).
+    """Edge strength: ``sqrt(top**2 + left**2)`` of the two Sobel responses (lessons 03, 06).
 
     Parameters
     ----------

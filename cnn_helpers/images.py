@@ -190,7 +190,7 @@ def shuffle_pixels(images: ArrayLike, seed: int = 0) -> tuple[np.ndarray, np.nda
 
 
 def pad_to(x: ArrayLike, size: int | tuple[int, int]) -> np.ndarray:
-    """Place images in the middle of a larger zero canvas (lessons 06 and 09).
+    """Place images in the middle of a larger zero canvas (lesson 06).
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ def pad_to(x: ArrayLike, size: int | tuple[int, int]) -> np.ndarray:
 
 
 def shift_images(x: ArrayLike, dy: int, dx: int, canvas: int | tuple[int, int] | None = None) -> np.ndarray:
-    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06 and 09).
+    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06, 08, 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
 

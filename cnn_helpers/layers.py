@@ -264,7 +264,7 @@ class Layer:
 
 
 class Conv2D(Layer):
-    """A convolution layer: ``F`` learned filters slid over the input (lessons 05, 07, 08).
+    """A convolution layer: ``F`` learned filters slid over the input (lessons 05, 06, 07, 09, 10).
 
     Parameters
     ----------
@@ -427,7 +427,7 @@ class _Pool2D(Layer):
 
 
 class MaxPool2D(_Pool2D):
-    """Max pooling: keep the largest value of each ``size`` x ``size`` window (lesson 06).
+    """Max pooling: keep the largest value of each ``size`` x ``size`` window (lessons 06, 09, 10).
 
     Backward sends each window's gradient to the position that held the maximum.
 
@@ -466,7 +466,7 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling: the mean of each ``size`` x ``size`` window (lesson 06).
+    """Average pooling: the mean of each ``size`` x ``size`` window (lesson 10).
 
     Backward spreads each window's gradient equally over its ``size**2`` inputs.
 
@@ -488,7 +488,7 @@ class AvgPool2D(_Pool2D):
 
 
 class ReLU(Layer):
-    """Rectified linear unit, ``max(x, 0)`` elementwise, any shape (lesson 05).
+    """Rectified linear unit, ``max(x, 0)`` elementwise, any shape (lessons 05, 08, 09, 10).
 
     Backward: the gradient passes where the input was positive and is zero elsewhere.
 
@@ -516,7 +516,7 @@ class ReLU(Layer):
 
 
 class Flatten(Layer):
-    """Turn each example into one vector: (N, C, H, W) -> (N, C*H*W) (lesson 08).
+    """Turn each example into one vector: (N, C, H, W) -> (N, C*H*W) (lessons 08, 09, 10).
 
     Backward reshapes the gradient back. The order is NumPy's (channel, row, column).
 
@@ -557,7 +557,7 @@ _WHOLE_INPUT = (
 
 
 class Dense(Layer):
-    """Fully connected layer ``out = x @ W + b`` (lessons 05, 08).
+    """Fully connected layer ``out = x @ W + b`` (lessons 05, 06, 08, 09, 10).
 
     Parameters
     ----------
@@ -665,7 +665,7 @@ def _log_softmax(name, logits, axis):
 
 
 def softmax(logits, axis=-1):
-    """Turn scores into probabilities: ``exp(z) / sum(exp(z))`` along ``axis`` (lesson 08).
+    """Turn scores into probabilities: ``exp(z) / sum(exp(z))`` along ``axis`` (lessons 08, 10).
 
     Subtracting the largest score first changes nothing mathematically but keeps ``exp`` from
     overflowing, so logits like 1e4 work. A ``+inf`` score gets probability 1 (the limit).
@@ -746,7 +746,7 @@ class Loss:
 
 
 class SoftmaxCrossEntropy(Loss):
-    """Softmax followed by the mean cross-entropy loss (lesson 08).
+    """Softmax followed by the mean cross-entropy loss (lessons 08, 09, 10).
 
     ``forward(logits, labels)`` returns ``L = mean_n(-log p[n, labels[n]])`` with
     ``p = softmax(logits)``, computed as ``logsumexp(z) - z[label]`` so huge logits stay finite.
@@ -840,7 +840,7 @@ def _normalised(x, eps):
 
 
 def batch_norm2d(x, gamma, beta, *, eps=1e-5):
-    """Spatial batch normalisation in training mode (lesson 10).
+    """Spatial batch normalisation in training mode.
 
     Each channel ``c`` is normalised with the mean and (biased) variance of its ``N * H * W``
     values in the batch, then scaled and shifted:
@@ -868,7 +868,7 @@ def batch_norm2d(x, gamma, beta, *, eps=1e-5):
 
 
 def batch_norm2d_backward(dout, x, gamma, beta, *, eps=1e-5):
-    """Gradients of :func:`batch_norm2d` (training mode): ``(dx, dgamma, dbeta)`` (lesson 10).
+    """Gradients of :func:`batch_norm2d` (training mode): ``(dx, dgamma, dbeta)``.
 
     With ``m = N * H * W`` values per channel, ``xhat`` the normalised input and
     ``g = dout * gamma``, the mean and the variance depend on every input, so

@@ -24,7 +24,7 @@ __all__ = ["Sequential", "small_cnn"]
 
 
 class Sequential(Layer):
-    """Layers applied one after the other (lesson 08).
+    """Layers applied one after the other (lessons 06, 08, 09, 10).
 
     Parameters
     ----------
@@ -241,7 +241,7 @@ def small_cnn(
     seed: int = 0,
     dtype: DTypeLike = np.float32,
 ) -> Sequential:
-    """The course's small CNN: two convolution stages, then one Dense layer (lessons 08-10).
+    """The course's small CNN: two convolution stages, then one Dense layer (lesson 08).
 
     ``conv 3x3 (pad 1) - ReLU - max pool 2`` for each entry of ``channels``, then
     ``Flatten - Dense`` to ``num_classes`` scores. The Dense layer's input size comes from the

@@ -117,7 +117,7 @@ class Optimiser:
 
 
 class SGD(Optimiser):
-    """Stochastic gradient descent with optional momentum (lesson 08).
+    """Stochastic gradient descent with optional momentum (lesson 07).
 
     Without momentum each step is ``param -= lr * grad``. With momentum a velocity remembers past
     gradients, which smooths the noisy mini-batch directions (PyTorch's form)::

@@ -137,7 +137,7 @@ def _window(array, row, col, size, stride):
 def max_pool2d(
     x: ArrayLike, size: int | tuple[int, int] = 2, *, stride: int | tuple[int, int] | None = None
 ) -> np.ndarray:
-    """Max pooling: keep the largest value of each window (lesson 06).
+    """Max pooling: keep the largest value of each window (lessons 06, 07).
 
     Parameters
     ----------

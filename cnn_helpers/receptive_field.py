@@ -62,7 +62,7 @@ def window(layer) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def receptive_field(layers) -> int | tuple[int, int]:
-    """Receptive field of a stack: how many input pixels one output pixel can see (lesson 10).
+    """Receptive field of a stack: how many input pixels one output pixel can see (lessons 06, 10).
 
     With ``j`` the product of the strides of the layers before a layer (its "jump" in input
     pixels), each layer with kernel ``k`` adds ``(k - 1) * j``::

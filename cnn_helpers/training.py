@@ -92,7 +92,7 @@ def fit(
     progress=True,
     live_plot=False,
 ):
-    """Train ``model`` with mini-batch gradient descent (lesson 08).
+    """Train ``model`` with mini-batch gradient descent (lessons 08, 09, 10).
 
     Each epoch shuffles the training set (seeded), then for every mini-batch: forward pass,
     loss, backward pass, ``optimiser.step()``. With the same model initialisation, data and

@@ -85,6 +85,14 @@ def _tagged_names():
 TAGGED = _tagged_names()
 
 
+def uses(code, name):
+    """Whether lesson code uses the package's ``name``: calls it, reads it as an attribute
+    (``conv.correlate2d``) or imports it; a variable or a function of the lesson's own with the
+    same name does not count."""
+    called = rf"(?<![\w.])(?<!def )(?<!class ){name}\s*\("
+    return bool(re.search(rf"{called}|\.{name}\b|^\s*from\s+cnn_helpers\S*\s+import\b[^#\n]*\b{name}\b", code, re.M))
+
+
 def test_the_tag_parser():
     assert lessons_in_tag("A photo (lessons 01-03, 05).") == {1, 2, 3, 5}
     assert lessons_in_tag("Shapes (lessons 09 and 10).") == {9, 10}
@@ -98,7 +106,7 @@ def test_the_tagged_names_include_the_ones_issue_11_names():
 
 @pytest.mark.parametrize("dotted, name, lessons", TAGGED, ids=[dotted for dotted, _, _ in TAGGED])
 def test_each_tag_names_the_lessons_that_use_it(dotted, name, lessons):
-    used = {lesson for lesson, code in CODE.items() if re.search(rf"\b{name}\b", code)}
+    used = {lesson for lesson, code in CODE.items() if uses(code, name)}
     assert lessons == used, (
         f"{dotted}'s docstring says lessons {sorted(lessons)}, but the solution notebooks that use "
         f"{name} are {sorted(used)}"

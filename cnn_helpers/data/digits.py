@@ -58,7 +58,7 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_digits(test_fraction: float = 0.25, seed: int = 0) -> DataSplit:
-    """The 8x8 handwritten digits, split into training and test sets (lessons 01, 06-10).
+    """The 8x8 handwritten digits, split into training and test sets (lessons 01, 06, 07, 10).
 
     Each digit class is split separately, so both sets hold about the same share of every
     digit. The same ``seed`` always gives the same split.

@@ -83,7 +83,7 @@ def draw_matrix(
     ylabel="row",
     first_index=0,
 ):
-    """Draw a small matrix as a grid of coloured cells, each labelled with its value (lesson 02).
+    """Draw a small matrix as a grid of coloured cells, each labelled with its value (lessons 02, 03, 04, 05, 07).
 
     Parameters
     ----------
@@ -233,7 +233,7 @@ def draw_matrix(
 
 
 def highlight_window(ax, top, left, height, width=None, *, color=WINDOW_COLORS[0], linewidth=3.0, label=None):
-    """Frame the block of cells ``[top:top+height, left:left+width]`` of a grid (lesson 02).
+    """Frame the block of cells ``[top:top+height, left:left+width]`` of a grid (lessons 02, 07).
 
     Parameters
     ----------
@@ -350,7 +350,7 @@ def draw_image_kernel_map(
     operator="⋆",
     color=WINDOW_COLORS[0],
 ):
-    """Draw *image ⋆ kernel = feature map* side by side, with one window highlighted (lesson 02).
+    """Draw *image ⋆ kernel = feature map* side by side, with one window highlighted (lessons 02, 04).
 
     Parameters
     ----------
@@ -466,7 +466,7 @@ def _window_and_products(image, kernel, row, col):
 def draw_multiply_and_sum(
     image, kernel, row, col, feature_map=None, axes=None, *, kernel_title="kernel", color=WINDOW_COLORS[0]
 ):
-    """Draw one step of a (valid, stride 1) correlation: window, kernel, products, map (lesson 02).
+    """Draw one step of a (valid, stride 1) correlation: window, kernel, products, map (lesson 04).
 
     Four panels: the image with the window at ``(row, col)`` framed; the kernel; the
     elementwise products of window and kernel, titled with their sum; the feature map so far

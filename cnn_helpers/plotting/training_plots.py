@@ -208,7 +208,7 @@ def _images(name, images):
 
 
 def tile_maps(maps, columns=None, gap=1):
-    """Arrange maps ``(C, H, W)`` in a grid, separated by ``gap`` pixels of NaN (lesson 08).
+    """Arrange maps ``(C, H, W)`` in a grid, separated by ``gap`` pixels of NaN.
 
     Parameters
     ----------
@@ -342,7 +342,7 @@ def _kernels(kernels):
 
 
 def filter_similarities(kernels, bank=None):
-    """Cosine similarity of every kernel with every filter of a bank (lesson 08).
+    """Cosine similarity of every kernel with every filter of a bank.
 
     The cosine of two kernels flattened to vectors, ``<a, b> / (|a| |b|)``: 1 when one is a
     positive multiple of the other, -1 when it is a negative multiple (it detects the same

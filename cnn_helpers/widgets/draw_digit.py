@@ -138,7 +138,7 @@ class DrawingResult:
 
 
 def read_drawing(model, strokes, canvas_size=280, stroke_width=22.0):
-    """Paint pen strokes, preprocess them the MNIST way and run the network on them (lesson 08).
+    """Paint pen strokes, preprocess them the MNIST way and run the network on them.
 
     Parameters
     ----------

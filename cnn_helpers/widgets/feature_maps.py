@@ -83,7 +83,7 @@ class FeatureMapResult:
 
 
 def explore_feature_maps(model, images, index=0, layer=None, channel=0, labels=None):
-    """Pick one image, one layer and one channel, and return what that layer made of it (lesson 08).
+    """Pick one image, one layer and one channel, and return what that layer made of it.
 
     Parameters
     ----------

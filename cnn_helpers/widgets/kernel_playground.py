@@ -95,7 +95,7 @@ def _cached_image(name):
 
 
 def playground_image(name):
-    """One of the playground's grey images, by name (lesson 03).
+    """One of the playground's grey images, by name.
 
     Parameters
     ----------

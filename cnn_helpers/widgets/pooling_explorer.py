@@ -68,7 +68,7 @@ class PoolingResult:
 
 
 def explore_pooling(feature_map, size=2, *, stride=None, mode="max", position=(0, 0)):
-    """Pool ``feature_map`` and describe the window behind output ``position`` (lesson 06).
+    """Pool ``feature_map`` and describe the window behind output ``position``.
 
     Parameters
     ----------
