@@ -40,15 +40,6 @@ def data_copy(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_importing_data_and_images_loads_no_heavy_libraries():
-    code = (
-        "import sys, cnn_helpers.data, cnn_helpers.images; "
-        "print(sorted(m for m in ('matplotlib', 'sklearn', 'scipy') if m in sys.modules))"
-    )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert output.strip() == "[]"
-
-
 # ---------------------------------------------------------------- data folder and checksum
 
 

@@ -90,7 +90,9 @@ def uses(code, name):
     (``conv.correlate2d``) or imports it; a variable or a function of the lesson's own with the
     same name does not count."""
     called = rf"(?<![\w.])(?<!def )(?<!class ){name}\s*\("
-    return bool(re.search(rf"{called}|\.{name}\b|^\s*from\s+cnn_helpers\S*\s+import\b[^#\n]*\b{name}\b", code, re.M))
+    return bool(
+        re.search(rf"{called}|\.{name}\b|^\s*from\s+cnn_helpers\S*\s+import\b[^#\n]*\b{name}\b", code, re.M)
+    )
 
 
 def test_the_tag_parser():

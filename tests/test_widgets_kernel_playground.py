@@ -3,9 +3,6 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("ipywidgets")
-pytest.importorskip("matplotlib")
-
 from cnn_helpers import data, filters
 from cnn_helpers.widgets import KernelPlayground
 from cnn_helpers.widgets.kernel_playground import (

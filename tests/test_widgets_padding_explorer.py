@@ -3,9 +3,6 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("ipywidgets")
-pytest.importorskip("matplotlib")
-
 from cnn_helpers import conv
 from cnn_helpers.conv import padding_layout
 from cnn_helpers.widgets import (

@@ -3,9 +3,6 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("ipywidgets")
-pytest.importorskip("matplotlib")
-
 from cnn_helpers import conv, data, pooling
 from cnn_helpers.widgets import PoolingExplorer
 from cnn_helpers.widgets.pooling_explorer import explore_pooling

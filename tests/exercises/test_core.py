@@ -67,7 +67,7 @@ def test_the_pooling_behind_the_figures_does_not_pass_6_1():
 
 def test_a_widget_helper_that_pools_does_not_pass_6_1():
     """A widget's plain function does not pass either: the math it calls is blocked."""
-    pytest.importorskip("ipywidgets")
+    # ipywidgets is a course dependency: imported plainly, so a broken install fails loudly
     from cnn_helpers.widgets import explore_pooling
 
     assert_fails(
@@ -79,7 +79,7 @@ def test_a_widget_helper_that_pools_does_not_pass_6_1():
 
 def test_reference_math_reached_through_widget_code_trips():
     """Even when a widget helper is allowed, the math it calls is not."""
-    pytest.importorskip("ipywidgets")
+    # ipywidgets is a course dependency: imported plainly, so a broken install fails loudly
     from cnn_helpers.widgets import explore_pooling
 
     def learner(x):
