@@ -24,6 +24,7 @@ CONV_CASES = [
     (2, 3, 4, 9, 8, 3, 3, (2, 2), (1, 1)),     # stride 2
     (2, 2, 3, 10, 7, 3, 2, (3, 1), (0, 2)),    # unequal strides
     (1, 3, 2, 5, 5, 2, 2, (2, 2), (0, 0)),     # stride 2 leaving the last row and column unused
+    (2, 1, 12, 6, 5, 3, 3, (1, 1), (1, 1)),    # more filters (12) than column rows (9): dweight the other way
 ]
 CASE_IDS = ["x".join(map(str, case[:5])) + f"-k{case[5]}{case[6]}-s{case[7]}-p{case[8]}" for case in CONV_CASES]
 
@@ -67,6 +68,29 @@ def test_conv_equals_the_loop_versions(case, dtype, layout):
     np.testing.assert_allclose(dx, want_dx, **_tolerance(dtype))
     np.testing.assert_allclose(dweight, want_dweight, **_tolerance(dtype))
     np.testing.assert_allclose(dbias, want_dbias, **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
+def test_batch_last_paths_for_big_maps_equal_the_loop_versions(case, dtype, monkeypatch):
+    # Big maps take two other paths of the batch-last layout: the input gradient one band of
+    # output rows at a time, and the copies back to (N, C, H, W) one channel at a time. Forced
+    # here on small cases: one output row per band, every map "big".
+    monkeypatch.setattr(_fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: False)
+    monkeypatch.setattr(_fast, "_DX_CHUNK_BYTES", 1)
+    monkeypatch.setattr(_fast, "_PER_CHANNEL_COPY_SIZE", 0)
+    x, weight, bias, dout = _conv_arrays(case, dtype, seed=4)
+    stride, padding = case[7], case[8]
+    workspace = _fast.ConvWorkspace()
+    for _ in range(2):  # the second time on the reused (dirty) buffers
+        out, cache = _fast.conv2d_forward(x, weight, bias, stride, padding, workspace)
+        np.testing.assert_allclose(out, conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
+                                   **_tolerance(dtype))
+        want = conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
+        for got, expected in zip(_fast.conv2d_backward(dout, cache), want, strict=True):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected, **_tolerance(dtype))
+    assert _fast.conv2d_forward(x, weight, None, stride, padding, workspace)[0].dtype == dtype  # no bias
 
 
 @pytest.mark.parametrize("case", CONV_CASES[:1] + CONV_CASES[7:8], ids=[CASE_IDS[0], CASE_IDS[7]])
@@ -130,7 +154,7 @@ def test_float64_guard_catches_a_float64_temporary():
     assert guard.zeros(3, dtype=np.float32).dtype == np.float32
     with pytest.raises(AssertionError, match="float64 array"):
         guard.zeros(3)  # numpy's default dtype is float64: the mistake the guard is there for
-    with pytest.raises(AssertionError, match="np.float64"):
+    with pytest.raises(AssertionError, match=r"np\.float64"):
         guard.float64  # noqa: B018
 
 
@@ -176,7 +200,7 @@ def test_one_workspace_gives_right_results_when_shapes_and_dtypes_change(layout)
         got = (out, *_fast.conv2d_backward(dout, cache))
         want = (conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
                 *conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding))
-        for ours, theirs in zip(got, want):
+        for ours, theirs in zip(got, want, strict=True):
             assert ours.dtype == dtype
             np.testing.assert_allclose(ours, theirs, **_tolerance(dtype))
 
@@ -191,7 +215,7 @@ def test_returned_arrays_are_never_overwritten_by_later_calls(layout):
     kept = [array.copy() for array in (out1, *grads1)]
     out2, cache2 = _fast.conv2d_forward(x2, weight, bias, (1, 1), (1, 1), workspace)  # same shapes: buffers reused
     grads2 = _fast.conv2d_backward(dout2, cache2)
-    for held, copy in zip((out1, *grads1), kept):
+    for held, copy in zip((out1, *grads1), kept, strict=True):
         np.testing.assert_array_equal(held, copy)
     for returned in (out1, *grads1, out2, *grads2):
         assert not any(np.shares_memory(returned, buffer) for buffer in workspace.buffers().values())
@@ -206,12 +230,12 @@ def test_a_stale_cache_rebuilds_its_columns(layout):
     x2 = _conv_arrays(case, np.float64, seed=2)[0]
     _, cache1 = _fast.conv2d_forward(x1, weight, bias, (1, 1), (1, 1), workspace)
     _, cache2 = _fast.conv2d_forward(x2, weight, bias, (1, 1), (1, 1), workspace)
-    for got, want in zip(_fast.conv2d_backward(dout, cache1)[1:], _fresh(x1, weight, bias, (1, 1), (1, 1), dout)[2:]):
+    for got, want in zip(_fast.conv2d_backward(dout, cache1)[1:], _fresh(x1, weight, bias, (1, 1), (1, 1), dout)[2:], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     # ... and that did not disturb the newest cache, which may also be used twice
     want2 = _fresh(x2, weight, bias, (1, 1), (1, 1), dout)[1:]
     for _ in range(2):
-        for got, want in zip(_fast.conv2d_backward(dout, cache2), want2):
+        for got, want in zip(_fast.conv2d_backward(dout, cache2), want2, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
@@ -259,6 +283,6 @@ def test_a_cache_without_the_forward_gives_the_same_gradients(case, layout):
     stride, padding = case[7], case[8]
     cache = _fast.conv2d_cache(x, weight, bias, stride, padding, _fast.ConvWorkspace())
     want = conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
-    for got, expected in zip(_fast.conv2d_backward(dout, cache), want):
+    for got, expected in zip(_fast.conv2d_backward(dout, cache), want, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     assert _fast.conv2d_backward(dout, _fast.conv2d_cache(x, weight, None, stride, padding))[2] is None
