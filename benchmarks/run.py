@@ -417,17 +417,20 @@ def conv_table(torch, rounds, loop_rounds, rng, thread_count):
     print("\n| case | NumPy layer path | PyTorch | layer / PyTorch | NumPy functional | functional / PyTorch "
           "| its 3 GEMMs alone | GEMMs / PyTorch | loops (ms, median) | loops / layer |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    summary = []
     for label, n, c, f, size in CONV_CASES:
         main, with_loops = conv_contenders(torch, n, c, f, size, rng)
         samples = interleaved(main, rounds)
-        loops = "(not run) | "
+        loops, loop_samples = "(not run) | ", None
         if loop_rounds:
             loop_samples = interleaved(with_loops, loop_rounds)
             loops = f"{1000 * statistics.median(loop_samples['loops']):,.0f} | {ratio(loop_samples, 'loops', 'layer', 0)}"
+        summary.append((label, samples, loop_samples))
         print(f"| {label} | {spread(samples['layer'])} | {spread(samples['torch'])} | "
               f"{ratio(samples, 'layer', 'torch')} | {spread(samples['functional'])} | "
               f"{ratio(samples, 'functional', 'torch')} | {spread(samples['gemm'])} | {ratio(samples, 'gemm', 'torch')} "
               f"| {loops} |", flush=True)
+    return summary
 
 
 def pool_table(torch, rounds, rng, thread_count):
@@ -464,11 +467,42 @@ def epoch_table(torch, rounds, thread_count, capstone):
           "initial weights (largest first-batch score gap printed) and batches for both\n")
     print("| network | NumPy (course layers) | PyTorch | NumPy / PyTorch | first-batch gap |")
     print("|---|---:|---:|---:|---:|")
+    summary = []
     for label, model, x, y, batch_size in epoch_networks(capstone):
         contenders, gap = epoch_contenders(torch, model, x, y, batch_size, rounds=rounds)
         samples = interleaved(contenders, rounds)
+        summary.append((label, samples))
         print(f"| {label} | {spread(samples['numpy'])} | {spread(samples['torch'])} | "
               f"{ratio(samples, 'numpy', 'torch')} | {gap:.1e} |", flush=True)
+    return summary
+
+
+def summary_tables(conv_rows, epoch_rows):
+    """The project README's two speed tables (medians), from the rows measured above."""
+    def ms(values):
+        mid = 1000 * statistics.median(values)
+        return f"{mid:,.0f} ms" if mid >= 1000 else f"{mid:.1f} ms" if mid >= 100 else f"{mid:.2f} ms"
+
+    print("\n(f) summary for the project README: medians of the tables above, ratios of medians")
+    for thread_count, rows in conv_rows.items():
+        print(f"\n| conv layer, forward + backward (3x3, padding 1), {thread_count} thread(s) "
+              "| NumPy | loops | PyTorch | NumPy / PyTorch | loops / NumPy |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, samples, loop_samples in rows:
+            layer, theirs = statistics.median(samples["layer"]), statistics.median(samples["torch"])
+            if loop_samples is None:
+                loops = "(1-thread table) | "
+            else:
+                loops = (f"{ms(loop_samples['loops'])} | "
+                         f"{statistics.median(loop_samples['loops']) / statistics.median(loop_samples['layer']):,.0f}x")
+            print(f"| {label.split(': ', 1)[1]} | {ms(samples['layer'])} | {loops.split(' | ')[0]} | {ms(samples['torch'])} "
+                  f"| {layer / theirs:.2f}x | {loops.split(' | ')[1]} |")
+    for thread_count, rows in epoch_rows.items():
+        print(f"\n| one training epoch, Adam, {thread_count} thread(s) | NumPy | PyTorch | NumPy / PyTorch |")
+        print("|---|---:|---:|---:|")
+        for label, samples in rows:
+            mid = statistics.median(samples["numpy"]) / statistics.median(samples["torch"])
+            print(f"| {label} | {ms(samples['numpy'])} | {ms(samples['torch'])} | {mid:.2f}x |")
 
 
 def memory_table(capstone):
@@ -521,7 +555,7 @@ def main(argv=None):
     parser.add_argument("--epoch-rounds", type=int, default=None, help="rounds for the epochs (default rounds // 2, at least 5)")
     parser.add_argument("--loop-rounds", type=int, default=3, help="rounds for the loop versions, in the first "
                         "thread setting only; 0 skips them (default 3)")
-    parser.add_argument("--threads", default=f"{THREADS},1", help=f"thread counts to measure, in order (default {THREADS},1)")
+    parser.add_argument("--threads", default=f"1,{THREADS}", help=f"thread counts to measure, in order (default 1,{THREADS})")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="3 rounds: a smoke test, not a measurement")
     parser.add_argument("--kernel", action="store_true", help="print the machine line (BLAS kernel) and stop")
@@ -545,19 +579,21 @@ def main(argv=None):
           f"({epoch_rounds} for epochs, {loop_rounds} for the loop versions)")
     capstone = capstone_images()
     print(f"capstone network: {describe_network(capstone_cnn())}")
+    conv_rows, epoch_rows = {}, {}
     for k, thread_count in enumerate(thread_counts):
         rng = np.random.default_rng(0)
         with threads(torch, thread_count):
             if "conv" in sections:
-                conv_table(torch, rounds, loop_rounds if k == 0 else 0, rng, thread_count)
+                conv_rows[thread_count] = conv_table(torch, rounds, loop_rounds if k == 0 else 0, rng, thread_count)
             if "pool" in sections:
                 pool_table(torch, rounds, rng, thread_count)
             if "epoch" in sections:
-                epoch_table(torch, epoch_rounds, thread_count, capstone)
+                epoch_rows[thread_count] = epoch_table(torch, epoch_rounds, thread_count, capstone)
     if "memory" in sections:
         memory_table(capstone)
     if "startup" in sections:
         startup_table(max(rounds, 5))
+    summary_tables(conv_rows, epoch_rows)
     print(f"\nload average (1 / 5 / 15 min) at the end: {load_text()}")
     print("Targets: conv fwd+bwd <= 1.5x PyTorch and >= 100x faster than loops; epochs <= 1.0x PyTorch.")
 
