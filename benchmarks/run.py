@@ -88,7 +88,7 @@ def capstone_cnn(seed=0):
 
 def describe_network(model):
     """'Conv2D(1, 16, ...) - ReLU - ...' from the model's layers."""
-    return " - ".join(repr(layer) if isinstance(layer, (Conv2D, Dense)) else type(layer).__name__
+    return " - ".join(repr(layer) if isinstance(layer, (Conv2D, Dense, MaxPool2D)) else type(layer).__name__
                       for layer in model.layers)
 
 
