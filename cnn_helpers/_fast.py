@@ -566,12 +566,15 @@ def max_pool2d_backward(dout, cache):
     hit = np.empty(out.shape, dtype=bool)
     offsets = size[0] * size[1]
     for k, (view, dview) in enumerate(zip(_pool_views(x, size, stride, out_hw), _pool_views(dx, size, stride, out_hw), strict=True)):
-        np.equal(view, out, out=hit)
-        if any_nan:
-            hit |= np.isnan(view)
-        hit &= unclaimed
-        if k < offsets - 1:  # after the last offset nobody asks any more
-            unclaimed ^= hit  # hit lies inside unclaimed, so this removes exactly the hits
+        if k == offsets - 1 and not any_nan:
+            hit = unclaimed  # without NaN, a window not claimed yet has its maximum at the last offset
+        else:
+            np.equal(view, out, out=hit)
+            if any_nan:
+                hit |= np.isnan(view)
+            hit &= unclaimed
+            if k < offsets - 1:  # after the last offset nobody asks any more
+                unclaimed ^= hit  # hit lies inside unclaimed, so this removes exactly the hits
         if overlap:
             dview += np.where(hit, dout, 0)
         else:
