@@ -2,27 +2,38 @@
 
     python benchmarks/run.py            # a few minutes on a quiet 2-core machine
     python benchmarks/run.py --quick    # 3 rounds: a smoke test, not a measurement
+    python benchmarks/run.py --kernel   # only the machine line: which OpenBLAS kernel NumPy got
 
 Every comparison is timed in interleaved rounds (A, B, C, A, B, C, ...) inside one process, so
 that machine noise hits every contender alike; tables give min / median / max over the rounds
-and ratios of medians. Each comparison runs twice: with the default threads (OpenBLAS and
-torch both use ``THREADS``), and with one thread for both (how the course's notebooks run).
+and ratios of medians (and of minimums). Each comparison runs with the default threads
+(OpenBLAS and torch both use ``THREADS``) and with one thread for both (how the course's
+notebooks run).
 
 (a) One convolution layer, forward + backward (dx, dweight, dbias), float32, 3x3, padding 1, N=64:
     the two LeNet-sized layers (1 -> 8 at 28x28, 8 -> 16 at 14x14) and the 28x28 capstone's
-    layers (1 -> 16 at 28x28, 16 -> 32 at 14x14). Contenders: ``cnn_helpers._fast`` (with a
-    reused workspace, as a layer uses it), today's ``conv.conv2d_with_cols`` +
-    ``conv.conv2d_backward``, ``torch.nn.functional.conv2d`` with autograd, and the loop versions
-    (timed on ``LOOP_BATCH`` images and scaled linearly to N=64, because they take seconds).
-(b) 2x2 max pooling forward + backward on the capstone's two pooling inputs.
-(c) One training epoch, Adam, batch 64, against the same network in PyTorch with the same
-    initial weights visiting the same batches: the 28x28 capstone network on 3,500 images, and
-    ``small_cnn`` on the 8x8 digits. The NumPy networks are built from ``cnn_helpers.layers``;
-    the "fast" variant swaps in ``FastConv2D`` / ``FastMaxPool2D`` below, which are the course's
-    layers with their math routed through ``cnn_helpers._fast`` (until the layers call ``_fast``
-    themselves).
-(d) Peak memory of one training step of the capstone network.
+    layers (1 -> 16 at 28x28, 16 -> 32 at 14x14). Contenders:
+    - the layer path: ``cnn_helpers._fast`` with a reused ``ConvWorkspace``, the calls
+      ``layers.Conv2D`` makes (its backward reuses the forward's columns);
+    - the public functional API ``conv.conv2d`` + ``conv.conv2d_backward``: no workspace, and
+      the backward is given the forward's arguments, not a cache, so it rebuilds the columns;
+    - ``torch.nn.functional.conv2d`` with autograd;
+    - the three GEMMs of an im2col convolution alone, on ready-made matrices (the arithmetic);
+    - the loop versions, timed on ``LOOP_BATCH`` image(s) and scaled linearly to N=64, in
+      their own few rounds interleaved with the layer path (they take seconds).
+(b) 2x2 max pooling forward + backward on the capstone's two pooling inputs: the layer path
+    (``_fast``, as ``layers.MaxPool2D`` calls it), ``pooling.max_pool2d`` + its backward, torch.
+(c) One training epoch, Adam (lr 3e-3), softmax cross-entropy, against the same network in
+    PyTorch with the same initial weights (checked on the first batch) visiting the same batches:
+    the 28x28 capstone network ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))`` on the
+    3,500 training digits of ``load_mnist_sample()``, at batch 32 (lesson 08's recipe) and 64,
+    and the 8x8 ``small_cnn()`` on the 8x8 digits at batch 64.
+(d) Peak memory of one training step of the capstone network, batch 64.
 (e) Start-up: a fresh interpreter importing the package vs NumPy alone.
+
+The OpenBLAS kernel: OpenBLAS picks its kernels for the CPU it finds, unless the environment
+variable ``OPENBLAS_CORETYPE`` names one. The machine line prints the kernel threadpoolctl
+reports and the ``OPENBLAS_*`` variables that were set, so a table says what it measured.
 
 This is a script, not a test: timings on shared machines vary by tens of percent.
 """
@@ -30,6 +41,7 @@ This is a script, not a test: timings on shared machines vary by tens of percent
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import statistics
@@ -43,16 +55,9 @@ from pathlib import Path
 import numpy as np
 
 from cnn_helpers import _fast, conv, pooling
-from cnn_helpers.data import load_digits
-from cnn_helpers.layers import (
-    Conv2D,
-    Dense,
-    Flatten,
-    MaxPool2D,
-    ReLU,
-    SoftmaxCrossEntropy,
-)
-from cnn_helpers.model import Sequential, small_cnn
+from cnn_helpers.data import load_digits, load_mnist_sample
+from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, SoftmaxCrossEntropy
+from cnn_helpers.model import small_cnn
 from cnn_helpers.optim import Adam
 
 THREADS = 2
@@ -63,93 +68,31 @@ CONV_CASES = [  # (label, N, C, F, H=W)
     ("capstone 2: N=64, 16->32 ch, 14x14", 64, 16, 32, 14),
 ]
 POOL_CASES = [("N=64, 16 ch, 28x28", (64, 16, 28, 28)), ("N=64, 32 ch, 14x14", (64, 32, 14, 14))]
-LOOP_BATCH = 2  # the loop versions run on this many images, then are scaled to N
-CAPSTONE_IMAGES = 3500
+LOOP_BATCH = 1  # the loop versions run on this many images, then are scaled to N
+SECTIONS = ("conv", "pool", "epoch", "memory", "startup")
 ROOT = Path(__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------------------------
-# The course's layers with the fast kernels composed in (benchmark only)
+# The networks
 # ----------------------------------------------------------------------------------------------
 
 
-class FastConv2D(Conv2D):
-    """``layers.Conv2D`` whose forward and backward call ``cnn_helpers._fast`` with a workspace."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._workspace = _fast.ConvWorkspace()
-        self._cache = None
-
-    def forward(self, x):
-        x = self._input(x, 4, "(N, C, H, W)").astype(self.dtype, copy=False)
-        out, self._cache = _fast.conv2d_forward(
-            x, self.params["W"], self.params["b"], self.stride, self.padding, self._workspace
-        )
-        return self._remember_output(out)
-
-    def backward(self, dout):
-        dout = self._dout(dout).astype(self.dtype, copy=False)
-        dx, self.grads["W"], self.grads["b"] = _fast.conv2d_backward(dout, self._cache, self.needs_input_grad)
-        return dx
-
-
-class FastMaxPool2D(MaxPool2D):
-    """``layers.MaxPool2D`` whose forward and backward call ``cnn_helpers._fast``."""
-
-    def forward(self, x):
-        out, self._cache = _fast.max_pool2d_forward(self._input(x, 4, "(N, C, H, W)"), self.size, self.stride)
-        return self._remember_output(out)
-
-    def backward(self, dout):
-        return _fast.max_pool2d_backward(self._dout(dout), self._cache)
-
-
-def with_fast_kernels(model):
-    """A copy of ``model`` whose Conv2D / MaxPool2D layers are the fast ones, sharing the same weights."""
-    layers = []
-    for layer in model.layers:
-        if type(layer) is Conv2D:
-            fast = FastConv2D(
-                layer.in_channels,
-                layer.out_channels,
-                layer.kernel_size,
-                stride=layer.stride,
-                padding=layer.padding,
-                dtype=layer.dtype,
-            )
-            fast.params = layer.params  # the same arrays: identical initial weights
-            fast.needs_input_grad = layer.needs_input_grad
-            layers.append(fast)
-        elif type(layer) is MaxPool2D:
-            layers.append(FastMaxPool2D(size=layer.size, stride=layer.stride))
-        else:
-            layers.append(layer)
-    return Sequential(*layers)
-
-
 def capstone_cnn(seed=0):
-    """The 28x28 capstone network: [Conv2D 3x3 pad 1 - ReLU - MaxPool 2] x 2 (16, 32 ch) - Flatten - Dense."""
-    rng = np.random.default_rng(seed)
-    model = Sequential(
-        Conv2D(1, 16, 3, padding=1, rng=rng),
-        ReLU(),
-        MaxPool2D(2),
-        Conv2D(16, 32, 3, padding=1, rng=rng),
-        ReLU(),
-        MaxPool2D(2),
-        Flatten(),
-        Dense(32 * 7 * 7, 10, rng=rng),
+    """Lesson 08's 28x28 network, as ``small_cnn`` builds it.
+
+    [Conv2D 3x3 pad 1 - ReLU - MaxPool2D 2] x 2 (16, 32 channels) - Flatten - Dense(1568, 10);
+    the first convolution skips its input gradient.
+    """
+    return small_cnn(input_shape=(1, 28, 28), channels=(16, 32), seed=seed)
+
+
+def describe_network(model):
+    """'Conv2D(1, 16, ...) - ReLU - ...' from the model's layers."""
+    return " - ".join(
+        repr(layer) if isinstance(layer, (Conv2D, Dense, MaxPool2D)) else type(layer).__name__
+        for layer in model.layers
     )
-    model.layers[0].needs_input_grad = False  # as small_cnn: nothing uses the images' gradient
-    return model
-
-
-def copy_model(model):
-    """An independent copy (own arrays) of a Sequential of course layers."""
-    import copy
-
-    return copy.deepcopy(model)
 
 
 def torch_twin(torch, model):
@@ -235,10 +178,11 @@ def spread(values, unit=1000.0):
     return f"{low:.{digits}f} / {mid:.{digits}f} / {high:.{digits}f}"
 
 
-def ratio(samples, a, b):
+def ratio(samples, a, b, digits=2):
     """'median ratio (min ratio)' of contender a over b; the min is the steadier one on a busy machine."""
     mid = statistics.median(samples[a]) / statistics.median(samples[b])
-    return f"{mid:.2f}x ({min(samples[a]) / min(samples[b]):.2f}x)"
+    low = min(samples[a]) / min(samples[b])
+    return f"{mid:,.{digits}f}x ({low:,.{digits}f}x)"
 
 
 def load_text():
@@ -251,20 +195,20 @@ def load_text():
 # ----------------------------------------------------------------------------------------------
 
 
-def conv_contenders(torch, n, c, f, size, rng, with_loops):
+def conv_contenders(torch, n, c, f, size, rng):
     x = rng.standard_normal((n, c, size, size)).astype(np.float32)
     w = (rng.standard_normal((f, c, 3, 3)) * np.sqrt(2 / (9 * c))).astype(np.float32)
     b = np.zeros(f, dtype=np.float32)
     dout = rng.standard_normal((n, f, size, size)).astype(np.float32)
     workspace = _fast.ConvWorkspace()
 
-    def numpy_fast():
-        _, cache = _fast.conv2d_forward(x, w, b, (1, 1), (1, 1), workspace)
+    def layer_path():  # what layers.Conv2D.forward / backward call
+        _, cache = _fast.conv2d_forward(x, w, b, (1, 1), (1, 1), workspace=workspace)
         _fast.conv2d_backward(dout, cache)
 
-    def numpy_today():
-        _, cols = conv.conv2d_with_cols(x, w, b, stride=1, padding=1)
-        conv.conv2d_backward(dout, x, w, stride=1, padding=1, cols=cols)
+    def functional():  # the public API: the backward gets the forward's arguments and rebuilds the columns
+        conv.conv2d(x, w, b, stride=1, padding=1)
+        conv.conv2d_backward(dout, x, w, b, stride=1, padding=1)
 
     tx = torch.tensor(x, requires_grad=True)
     tw = torch.tensor(w, requires_grad=True)
@@ -276,10 +220,10 @@ def conv_contenders(torch, n, c, f, size, rng, with_loops):
         torch.nn.functional.conv2d(tx, tw, tb, padding=1).backward(tdout)
 
     # The arithmetic alone: the three matrix products of an im2col convolution with no wasted
-    # columns (forward, dweight, dcols), on ready-made matrices. No NumPy version can beat this.
+    # columns (forward, dweight, dcols), on ready-made matrices.
     positions = n * size * size
     w_rows, cols = w.reshape(f, -1), rng.standard_normal((c * 9, positions)).astype(np.float32)
-    dout_rows = dout.transpose(1, 0, 2, 3).reshape(f, -1)
+    dout_rows = np.ascontiguousarray(dout.transpose(1, 0, 2, 3).reshape(f, -1))
     products = [np.empty((f, positions), np.float32), np.empty((c * 9, positions), np.float32)]
 
     def gemm_floor():
@@ -287,32 +231,30 @@ def conv_contenders(torch, n, c, f, size, rng, with_loops):
         _ = dout_rows @ cols.T
         np.matmul(w_rows.T, dout_rows, out=products[1])
 
-    contenders = {
-        "fast": (numpy_fast, 10, 1.0),
-        "today": (numpy_today, 10, 1.0),
+    small_x, small_dout = x[:LOOP_BATCH], dout[:LOOP_BATCH]
+
+    def loops():
+        conv.conv2d_loops(small_x, w, b, stride=1, padding=1)
+        conv.conv2d_backward_loops(small_dout, small_x, w, b, stride=1, padding=1)
+
+    main = {
+        "layer": (layer_path, 10, 1.0),
+        "functional": (functional, 10, 1.0),
         "torch": (pytorch, 10, 1.0),
         "gemm": (gemm_floor, 10, 1.0),
     }
-    if with_loops:
-        small_x, small_dout = x[:LOOP_BATCH], dout[:LOOP_BATCH]
-
-        def numpy_loops():
-            conv.conv2d_loops(small_x, w, b, stride=1, padding=1)
-            conv.conv2d_backward_loops(small_dout, small_x, w, stride=1, padding=1)
-
-        contenders["loops"] = (numpy_loops, 1, n / LOOP_BATCH)
-    return contenders
+    return main, {"loops": (loops, 1, n / LOOP_BATCH), "layer": (layer_path, 10, 1.0)}
 
 
 def pool_contenders(torch, shape, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     dout = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(np.float32)
 
-    def numpy_fast():
+    def layer_path():  # what layers.MaxPool2D.forward / backward call
         _, cache = _fast.max_pool2d_forward(x, (2, 2), (2, 2))
         _fast.max_pool2d_backward(dout, cache)
 
-    def numpy_today():
+    def functional():
         pooling.max_pool2d(x, size=2)
         pooling.max_pool2d_backward(dout, x, size=2)
 
@@ -322,7 +264,7 @@ def pool_contenders(torch, shape, rng):
         tx.grad = None
         torch.nn.functional.max_pool2d(tx, 2).backward(tdout)
 
-    return {"fast": (numpy_fast, 10, 1.0), "today": (numpy_today, 10, 1.0), "torch": (pytorch, 10, 1.0)}
+    return {"layer": (layer_path, 10, 1.0), "functional": (functional, 10, 1.0), "torch": (pytorch, 10, 1.0)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -331,43 +273,37 @@ def pool_contenders(torch, shape, rng):
 
 
 def capstone_images():
-    """3,500 training images (N, 1, 28, 28) float32 with labels, and where they came from."""
-    if (ROOT / "data" / "mnist-sample.npz").exists():
-        try:
-            from cnn_helpers.data import load_mnist_sample
-
-            sample = load_mnist_sample(seed=0)
-            return sample.x_train.astype(np.float32), sample.y_train.astype(np.int64), "data/mnist-sample.npz"
-        except (ImportError, AttributeError, OSError, ValueError) as error:
-            print(f"    (data/mnist-sample.npz exists but could not be loaded: {error}; using random images)")
-    rng = np.random.default_rng(0)
-    x = rng.random((CAPSTONE_IMAGES, 1, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, CAPSTONE_IMAGES)
-    return x, y, f"{CAPSTONE_IMAGES:,} random 28x28 float32 images"
+    """Lesson 08's 3,500 training digits (N, 1, 28, 28) float32 and their labels."""
+    sample = load_mnist_sample(seed=0)
+    return sample.x_train, sample.y_train
 
 
-def epoch_contenders(torch, model, x, y, batch_size=64, lr=3e-3, rounds=1):
-    """Epoch functions for the fast NumPy net, today's NumPy net and PyTorch, from one set of weights.
+def epoch_contenders(torch, model, x, y, batch_size, lr=3e-3, rounds=1):
+    """Epoch functions for the NumPy net (the course's layers) and PyTorch, from one set of weights.
 
     Every contender's k-th epoch visits the batches of the k-th shared permutation.
     """
     permutations = [np.random.default_rng(k).permutation(len(x)) for k in range(rounds + 2)]
-    twin = torch_twin(torch, model)
+    net = copy.deepcopy(model)
+    twin = torch_twin(torch, net)
     torch_optimizer = torch.optim.Adam(twin.parameters(), lr=lr)
     tx, ty = torch.tensor(x), torch.tensor(y)
+    # Same network, same weights: the first batch's scores must agree before any timing.
+    with torch.no_grad():
+        theirs = twin(tx[:batch_size]).numpy()
+    gap = float(np.abs(net.forward(x[:batch_size]) - theirs).max())
+    if gap > 1e-4 * max(1.0, float(np.abs(theirs).max())):
+        raise AssertionError(f"the NumPy and PyTorch networks disagree by {gap:.3g} on the first batch")
 
-    def numpy_epoch_for(net):
-        optimizer, loss, epochs = Adam(net, lr=lr), SoftmaxCrossEntropy(), iter(permutations)
+    optimizer, loss, numpy_epochs = Adam(net, lr=lr), SoftmaxCrossEntropy(), iter(permutations)
 
-        def epoch():
-            order = next(epochs)
-            for start in range(0, len(x), batch_size):
-                batch = order[start : start + batch_size]
-                loss.forward(net.forward(x[batch]), y[batch])
-                net.backward(loss.backward())
-                optimizer.step()
-
-        return epoch
+    def numpy_epoch():
+        order = next(numpy_epochs)
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            loss.forward(net.forward(x[batch]), y[batch])
+            net.backward(loss.backward())
+            optimizer.step()
 
     torch_epochs = iter(permutations)
 
@@ -379,25 +315,12 @@ def epoch_contenders(torch, model, x, y, batch_size=64, lr=3e-3, rounds=1):
             torch.nn.functional.cross_entropy(twin(tx[batch]), ty[batch]).backward()
             torch_optimizer.step()
 
-    fast_net = with_fast_kernels(copy_model(model))
-    today_net = copy_model(model)
-    # Same network, same weights: the first batch's scores must agree before any timing.
-    with torch.no_grad():
-        theirs = twin(tx[:batch_size]).numpy()
-    for net in (fast_net, today_net):
-        gap = float(np.abs(net.forward(x[:batch_size]) - theirs).max())
-        if gap > 1e-3 * max(1.0, float(np.abs(theirs).max())):
-            raise AssertionError(f"the NumPy and PyTorch networks disagree by {gap:.3g} on the first batch")
-    return {
-        "fast": (numpy_epoch_for(fast_net), 1, 1.0),
-        "today": (numpy_epoch_for(today_net), 1, 1.0),
-        "torch": (torch_epoch, 1, 1.0),
-    }
+    return {"numpy": (numpy_epoch, 1, 1.0), "torch": (torch_epoch, 1, 1.0)}, gap
 
 
 def numpy_step_memory(x, y, batch_size=64):
-    """tracemalloc peak of one steady-state training step of the fast capstone net, and its workspaces."""
-    net = with_fast_kernels(capstone_cnn())
+    """tracemalloc peak of one steady-state training step of the capstone net, and its conv workspaces."""
+    net = capstone_cnn()
     optimizer, loss = Adam(net, lr=3e-3), SoftmaxCrossEntropy()
 
     def step():
@@ -413,7 +336,7 @@ def numpy_step_memory(x, y, batch_size=64):
     held = sum(
         buffer.nbytes
         for layer in net.layers
-        if isinstance(layer, FastConv2D)
+        if isinstance(layer, Conv2D)
         for buffer in layer._workspace.buffers().values()
     )
     return peak, held
@@ -423,7 +346,7 @@ RSS_PROBE = """
 import sys, numpy as np
 sys.path.insert(0, {bench!r})
 import run
-x, y, _ = run.capstone_images()
+x, y = run.capstone_images()
 xb, yb = x[:64], y[:64]
 if {framework!r} == "torch":
     import torch
@@ -438,7 +361,7 @@ if {framework!r} == "torch":
 else:
     from cnn_helpers.layers import SoftmaxCrossEntropy
     from cnn_helpers.optim import Adam
-    net = run.with_fast_kernels(run.capstone_cnn())
+    net = run.capstone_cnn()
     optimizer, loss = Adam(net, lr=3e-3), SoftmaxCrossEntropy()
     def step():
         loss.forward(net.forward(xb), yb)
@@ -476,9 +399,22 @@ def rss_growth_kib(framework):
 # ----------------------------------------------------------------------------------------------
 
 
-def machine_line(torch):
+def blas_kernels():
+    """[(library and version, kernel, threads)] of every BLAS threadpoolctl finds loaded."""
     from threadpoolctl import threadpool_info
 
+    return [
+        (
+            f"{info.get('internal_api')} {info.get('version')}",
+            info.get("architecture", "?"),
+            info.get("num_threads"),
+        )
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+
+
+def machine_line(torch):
     cpu = platform.processor() or "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -487,49 +423,59 @@ def machine_line(torch):
                 break
     except OSError:
         pass
-    blas = [
-        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture', '?')} kernels, "
-        f"{info.get('num_threads')} threads)"
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
+    blas = [f"{library} ({kernel} kernels, {count} threads)" for library, kernel, count in blas_kernels()]
+    settings = {name: value for name, value in os.environ.items() if name.startswith("OPENBLAS_")}
+    chosen = (
+        "OpenBLAS environment: " + ", ".join(f"{name}={value}" for name, value in sorted(settings.items()))
+        if settings
+        else "no OPENBLAS_* variables set: OpenBLAS chose its kernel for this CPU"
+    )
     return (
         f"CPU: {cpu}, {os.cpu_count()} logical CPUs; NumPy BLAS: {', '.join(blas) or 'unknown'}; "
         f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"python {platform.python_version()}"
+        f"python {platform.python_version()}\n{chosen}"
     )
 
 
-def conv_table(torch, rounds, rng, thread_count):
+def conv_table(torch, rounds, loop_rounds, rng, thread_count):
     print(
         f"\n(a) conv layer forward + backward (dx, dW, db), float32, 3x3, padding 1 -- {thread_count} thread(s), "
         f"load {load_text()}"
     )
+    print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins)")
     print(
-        f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins); "
-        f"loops timed on N={LOOP_BATCH} and scaled to N=64\n"
+        "    layer path: `_fast` + a reused workspace, as `layers.Conv2D` runs it (backward reuses the columns)"
     )
     print(
-        "| case | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`conv.py`) | today / PyTorch "
-        "| its 3 GEMMs alone | GEMMs / PyTorch | loops (ms, median) | loops / `_fast` |"
+        "    functional: `conv.conv2d` + `conv.conv2d_backward` (no workspace; the backward rebuilds the columns)"
+    )
+    if loop_rounds:
+        print(
+            f"    loops: `conv2d_loops` + `conv2d_backward_loops` on N={LOOP_BATCH}, scaled to N=64, "
+            f"{loop_rounds} rounds interleaved with the layer path"
+        )
+    print(
+        "\n| case | NumPy layer path | PyTorch | layer / PyTorch | NumPy functional | functional / PyTorch "
+        "| its 3 GEMMs alone | GEMMs / PyTorch | loops (ms, median) | loops / layer |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    summary = []
     for label, n, c, f, size in CONV_CASES:
-        samples = interleaved(
-            conv_contenders(torch, n, c, f, size, rng, with_loops=thread_count == THREADS), rounds
-        )
-        med = {name: statistics.median(values) for name, values in samples.items()}
-        loops = (
-            f"{1000 * med['loops']:,.0f} | {med['loops'] / med['fast']:,.0f}x ({min(samples['loops']) / min(samples['fast']):,.0f}x)"
-            if "loops" in med
-            else "(2-thread table) | "
-        )
+        main, with_loops = conv_contenders(torch, n, c, f, size, rng)
+        samples = interleaved(main, rounds)
+        loops, loop_samples = "(not run) | ", None
+        if loop_rounds:
+            loop_samples = interleaved(with_loops, loop_rounds)
+            loops = f"{1000 * statistics.median(loop_samples['loops']):,.0f} | {ratio(loop_samples, 'loops', 'layer', 0)}"
+        summary.append((label, samples, loop_samples))
         print(
-            f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | "
-            f"{ratio(samples, 'fast', 'torch')} | {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} "
-            f"| {spread(samples['gemm'])} | {ratio(samples, 'gemm', 'torch')} | {loops} |",
+            f"| {label} | {spread(samples['layer'])} | {spread(samples['torch'])} | "
+            f"{ratio(samples, 'layer', 'torch')} | {spread(samples['functional'])} | "
+            f"{ratio(samples, 'functional', 'torch')} | {spread(samples['gemm'])} | {ratio(samples, 'gemm', 'torch')} "
+            f"| {loops} |",
             flush=True,
         )
+    return summary
 
 
 def pool_table(torch, rounds, rng, thread_count):
@@ -538,48 +484,113 @@ def pool_table(torch, rounds, rng, thread_count):
     )
     print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins)\n")
     print(
-        "| input | NumPy `_fast` | PyTorch | `_fast` / PyTorch | NumPy today (`pooling.py`) | today / PyTorch |"
+        "| input | NumPy layer path (`_fast`) | PyTorch | layer / PyTorch | NumPy functional (`pooling.py`) "
+        "| functional / PyTorch |"
     )
     print("|---|---:|---:|---:|---:|---:|")
     for label, shape in POOL_CASES:
         samples = interleaved(pool_contenders(torch, shape, rng), rounds)
         print(
-            f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
-            f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |",
+            f"| {label} | {spread(samples['layer'])} | {spread(samples['torch'])} | "
+            f"{ratio(samples, 'layer', 'torch')} | {spread(samples['functional'])} | "
+            f"{ratio(samples, 'functional', 'torch')} |",
             flush=True,
         )
+
+
+def epoch_networks(capstone):
+    x28, y28 = capstone
+    digits = load_digits()
+    net28, net8 = capstone_cnn(), small_cnn(seed=0)
+    return [
+        (
+            f"capstone 28x28, batch 32 ({net28.num_params:,} parameters), {len(x28):,} MNIST training digits",
+            net28,
+            x28,
+            y28,
+            32,
+        ),
+        (
+            f"capstone 28x28, batch 64 ({net28.num_params:,} parameters), {len(x28):,} MNIST training digits",
+            net28,
+            x28,
+            y28,
+            64,
+        ),
+        (
+            f"small_cnn() 8x8, batch 64 ({net8.num_params:,} parameters), {len(digits.x_train):,} 8x8 digits",
+            net8,
+            digits.x_train,
+            digits.y_train,
+            64,
+        ),
+    ]
 
 
 def epoch_table(torch, rounds, thread_count, capstone):
-    x28, y28, source = capstone
-    digits = load_digits()
-    nets = [
-        (f"capstone 28x28 ({capstone_cnn().num_params:,} parameters), {source}", capstone_cnn(), x28, y28),
-        (
-            f"small_cnn 8x8 ({small_cnn(seed=0).num_params:,} parameters), digits ({len(digits.x_train):,} images)",
-            small_cnn(seed=0),
-            digits.x_train,
-            digits.y_train,
-        ),
-    ]
-    print(f"\n(c) one training epoch, Adam, batch 64 -- {thread_count} thread(s), load {load_text()}")
-    print(f"    ms per epoch, min / median / max of {rounds} rounds; ratios of medians (of mins)\n")
-    print("| network | NumPy + `_fast` | PyTorch | `_fast` / PyTorch | NumPy today | today / PyTorch |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, model, x, y in nets:
-        samples = interleaved(epoch_contenders(torch, model, x, y, rounds=rounds), rounds)
+    print(
+        f"\n(c) one training epoch, Adam (lr 3e-3), softmax cross-entropy -- {thread_count} thread(s), "
+        f"load {load_text()}"
+    )
+    print(
+        f"    ms per epoch, min / median / max of {rounds} rounds; ratios of medians (of mins); the same "
+        "initial weights (largest first-batch score gap printed) and batches for both\n"
+    )
+    print("| network | NumPy (course layers) | PyTorch | NumPy / PyTorch | first-batch gap |")
+    print("|---|---:|---:|---:|---:|")
+    summary = []
+    for label, model, x, y, batch_size in epoch_networks(capstone):
+        contenders, gap = epoch_contenders(torch, model, x, y, batch_size, rounds=rounds)
+        samples = interleaved(contenders, rounds)
+        summary.append((label, samples))
         print(
-            f"| {label} | {spread(samples['fast'])} | {spread(samples['torch'])} | {ratio(samples, 'fast', 'torch')} "
-            f"| {spread(samples['today'])} | {ratio(samples, 'today', 'torch')} |",
+            f"| {label} | {spread(samples['numpy'])} | {spread(samples['torch'])} | "
+            f"{ratio(samples, 'numpy', 'torch')} | {gap:.1e} |",
             flush=True,
         )
+    return summary
+
+
+def summary_tables(conv_rows, epoch_rows):
+    """The project README's two speed tables (medians), from the rows measured above."""
+
+    def ms(values):
+        mid = 1000 * statistics.median(values)
+        return f"{mid:,.0f} ms" if mid >= 1000 else f"{mid:.1f} ms" if mid >= 100 else f"{mid:.2f} ms"
+
+    print("\n(f) summary for the project README: medians of the tables above, ratios of medians")
+    for thread_count, rows in conv_rows.items():
+        print(
+            f"\n| conv layer, forward + backward (3x3, padding 1), {thread_count} thread(s) "
+            "| NumPy | loops | PyTorch | NumPy / PyTorch | loops / NumPy |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, samples, loop_samples in rows:
+            layer, theirs = statistics.median(samples["layer"]), statistics.median(samples["torch"])
+            if loop_samples is None:
+                loops = "(1-thread table) | "
+            else:
+                loops = (
+                    f"{ms(loop_samples['loops'])} | "
+                    f"{statistics.median(loop_samples['loops']) / statistics.median(loop_samples['layer']):,.0f}x"
+                )
+            print(
+                f"| {label.split(': ', 1)[1]} | {ms(samples['layer'])} | {loops.split(' | ')[0]} | {ms(samples['torch'])} "
+                f"| {layer / theirs:.2f}x | {loops.split(' | ')[1]} |"
+            )
+    for thread_count, rows in epoch_rows.items():
+        print(f"\n| one training epoch, Adam, {thread_count} thread(s) | NumPy | PyTorch | NumPy / PyTorch |")
+        print("|---|---:|---:|---:|")
+        for label, samples in rows:
+            mid = statistics.median(samples["numpy"]) / statistics.median(samples["torch"])
+            print(f"| {label} | {ms(samples['numpy'])} | {ms(samples['torch'])} | {mid:.2f}x |")
 
 
 def memory_table(capstone):
-    x, y, _ = capstone
+    x, y = capstone
     peak, held = numpy_step_memory(x, y)
     print("\n(d) memory of one training step of the capstone network, batch 64\n")
-    print("| measure | NumPy + `_fast` | PyTorch |")
+    print("| measure | NumPy (course layers) | PyTorch |")
     print("|---|---:|---:|")
     print(
         f"| tracemalloc peak of a steady-state step (NumPy allocations only) | {peak / 2**20:.1f} MiB | n/a |"
@@ -599,40 +610,6 @@ def memory_table(capstone):
     )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per comparison")
-    parser.add_argument("--quick", action="store_true", help="3 rounds: a smoke test, not a measurement")
-    args = parser.parse_args(argv)
-    rounds = 3 if args.quick else args.rounds
-    epoch_rounds = 3 if args.quick else max(5, rounds // 2)
-
-    import torch
-
-    torch.set_num_threads(THREADS)
-    print(machine_line(torch))
-    print(
-        f"load average (1 / 5 / 15 min) at start: {load_text()}; {rounds} interleaved rounds "
-        f"({epoch_rounds} for epochs)"
-    )
-    capstone = capstone_images()
-    for thread_count in (THREADS, 1):
-        rng = np.random.default_rng(0)
-        with threads(torch, thread_count):
-            conv_table(torch, rounds, rng, thread_count)
-            pool_table(torch, rounds, rng, thread_count)
-            epoch_table(torch, epoch_rounds, thread_count, capstone)
-    memory_table(capstone)
-    print("\n(e) start-up: a fresh interpreter importing the package vs importing NumPy alone\n")
-    imports = import_times(rounds)
-    print("| import | seconds | / numpy |")
-    print("|---|---:|---:|")
-    for label, seconds in imports.items():
-        print(f"| `{label}` | {seconds:.3f} | {seconds / imports['numpy']:.2f}x |")
-    print(f"\nload average (1 / 5 / 15 min) at the end: {load_text()}")
-    print("Targets: conv fwd+bwd <= 1.5x PyTorch and >= 100x faster than loops; epochs <= 1.0x PyTorch.")
-
-
 def import_times(rounds):
     """Median wall time of a fresh ``python -c 'import ...'``, interleaved, for each import line."""
     lines = {
@@ -642,12 +619,89 @@ def import_times(rounds):
         "cnn_helpers.layers, cnn_helpers.training",
     }
     samples = {label: [] for label in lines}
-    for _ in range(max(rounds, 5)):
+    for _ in range(rounds):
         for label, code in lines.items():
             started = time.perf_counter()
             subprocess.run([sys.executable, "-c", code], check=True)
             samples[label].append(time.perf_counter() - started)
     return {label: float(np.median(values)) for label, values in samples.items()}
+
+
+def startup_table(rounds):
+    print("\n(e) start-up: a fresh interpreter importing the package vs importing NumPy alone\n")
+    imports = import_times(rounds)
+    print("| import | seconds (median) | / numpy |")
+    print("|---|---:|---:|")
+    for label, seconds in imports.items():
+        print(f"| `{label}` | {seconds:.3f} | {seconds / imports['numpy']:.2f}x |")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="interleaved rounds per comparison (default 15)"
+    )
+    parser.add_argument(
+        "--epoch-rounds",
+        type=int,
+        default=None,
+        help="rounds for the epochs (default rounds // 2, at least 5)",
+    )
+    parser.add_argument(
+        "--loop-rounds",
+        type=int,
+        default=3,
+        help="rounds for the loop versions, in the first thread setting only; 0 skips them (default 3)",
+    )
+    parser.add_argument(
+        "--threads", default=f"1,{THREADS}", help=f"thread counts to measure, in order (default 1,{THREADS})"
+    )
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}"
+    )
+    parser.add_argument("--quick", action="store_true", help="3 rounds: a smoke test, not a measurement")
+    parser.add_argument("--kernel", action="store_true", help="print the machine line (BLAS kernel) and stop")
+    args = parser.parse_args(argv)
+    rounds = 3 if args.quick else args.rounds
+    epoch_rounds = 3 if args.quick else (args.epoch_rounds or max(5, rounds // 2))
+    loop_rounds = min(args.loop_rounds, 1) if args.quick else args.loop_rounds
+    sections = set(args.only.split(","))
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only takes sections of {SECTIONS}, got {sorted(unknown)}")
+    thread_counts = [int(count) for count in args.threads.split(",")]
+
+    import torch
+
+    torch.set_num_threads(THREADS)
+    print(machine_line(torch))
+    if args.kernel:
+        return
+    print(
+        f"load average (1 / 5 / 15 min) at start: {load_text()}; {rounds} interleaved rounds "
+        f"({epoch_rounds} for epochs, {loop_rounds} for the loop versions)"
+    )
+    capstone = capstone_images()
+    print(f"capstone network: {describe_network(capstone_cnn())}")
+    conv_rows, epoch_rows = {}, {}
+    for k, thread_count in enumerate(thread_counts):
+        rng = np.random.default_rng(0)
+        with threads(torch, thread_count):
+            if "conv" in sections:
+                conv_rows[thread_count] = conv_table(
+                    torch, rounds, loop_rounds if k == 0 else 0, rng, thread_count
+                )
+            if "pool" in sections:
+                pool_table(torch, rounds, rng, thread_count)
+            if "epoch" in sections:
+                epoch_rows[thread_count] = epoch_table(torch, epoch_rounds, thread_count, capstone)
+    if "memory" in sections:
+        memory_table(capstone)
+    if "startup" in sections:
+        startup_table(max(rounds, 5))
+    summary_tables(conv_rows, epoch_rows)
+    print(f"\nload average (1 / 5 / 15 min) at the end: {load_text()}")
+    print("Targets: conv fwd+bwd <= 1.5x PyTorch and >= 100x faster than loops; epochs <= 1.0x PyTorch.")
 
 
 if __name__ == "__main__":

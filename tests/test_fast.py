@@ -24,6 +24,7 @@ CONV_CASES = [
     (2, 3, 4, 9, 8, 3, 3, (2, 2), (1, 1)),  # stride 2
     (2, 2, 3, 10, 7, 3, 2, (3, 1), (0, 2)),  # unequal strides
     (1, 3, 2, 5, 5, 2, 2, (2, 2), (0, 0)),  # stride 2 leaving the last row and column unused
+    (2, 1, 12, 6, 5, 3, 3, (1, 1), (1, 1)),  # more filters (12) than column rows (9): dweight the other way
 ]
 CASE_IDS = [
     "x".join(map(str, case[:5])) + f"-k{case[5]}{case[6]}-s{case[7]}-p{case[8]}" for case in CONV_CASES
@@ -75,6 +76,30 @@ def test_conv_equals_the_loop_versions(case, dtype, layout):
     np.testing.assert_allclose(dx, want_dx, **_tolerance(dtype))
     np.testing.assert_allclose(dweight, want_dweight, **_tolerance(dtype))
     np.testing.assert_allclose(dbias, want_dbias, **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
+def test_batch_last_paths_for_big_maps_equal_the_loop_versions(case, dtype, monkeypatch):
+    # Big maps take two other paths of the batch-last layout: the input gradient one band of
+    # output rows at a time, and the copies back to (N, C, H, W) one channel at a time. Forced
+    # here on small cases: one output row per band, every map "big".
+    monkeypatch.setattr(_fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: False)
+    monkeypatch.setattr(_fast, "_DX_CHUNK_BYTES", 1)
+    monkeypatch.setattr(_fast, "_PER_CHANNEL_COPY_SIZE", 0)
+    x, weight, bias, dout = _conv_arrays(case, dtype, seed=4)
+    stride, padding = case[7], case[8]
+    workspace = _fast.ConvWorkspace()
+    for _ in range(2):  # the second time on the reused (dirty) buffers
+        out, cache = _fast.conv2d_forward(x, weight, bias, stride, padding, workspace)
+        np.testing.assert_allclose(
+            out, conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding), **_tolerance(dtype)
+        )
+        want = conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding)
+        for got, expected in zip(_fast.conv2d_backward(dout, cache), want, strict=True):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected, **_tolerance(dtype))
+    assert _fast.conv2d_forward(x, weight, None, stride, padding, workspace)[0].dtype == dtype  # no bias
 
 
 @pytest.mark.parametrize("case", CONV_CASES[:1] + CONV_CASES[7:8], ids=[CASE_IDS[0], CASE_IDS[7]])
