@@ -7,7 +7,6 @@ test_data_mnist.py, the image transforms in test_images.py.
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,17 +18,6 @@ from cnn_helpers import data
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_digits.py"
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Fail any attempt to open a network connection."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("this test must not use the network")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture
