@@ -388,23 +388,6 @@ def _col2im_overwrite(dout, x, weight, stride, padding):
     return padded[:, :, padding : padding + height, padding : padding + width]
 
 
-def _col2im_overwrite(dout, x, weight, stride, padding):
-    """dx of an im2col backward whose col2im assigns (=) instead of adding (+=)."""
-    dout, x, weight = (np.asarray(a, dtype=float) for a in (dout, x, weight))
-    n, channels, height, width = x.shape
-    filters, _, kernel_h, kernel_w = weight.shape
-    out_h, out_w = dout.shape[2:]
-    dcols = weight.reshape(filters, -1).T @ dout.transpose(1, 0, 2, 3).reshape(filters, -1)
-    dcols = dcols.reshape(channels, kernel_h, kernel_w, n, out_h, out_w)
-    padded = np.zeros((n, channels, height + 2 * padding, width + 2 * padding))
-    for i in range(kernel_h):
-        for j in range(kernel_w):
-            rows = slice(i, i + stride * (out_h - 1) + 1, stride)
-            cols = slice(j, j + stride * (out_w - 1) + 1, stride)
-            padded[:, :, rows, cols] = dcols[:, i, j].transpose(1, 0, 2, 3)
-    return padded[:, :, padding : padding + height, padding : padding + width]
-
-
 STRIDE_HINT = (
     "the stride was ignored in the backward pass: output (r, c) read the window starting "
     "at row r * stride, column c * stride, so its gradient goes back to that same window"
