@@ -141,7 +141,10 @@ def _read_only_paths(extra=()) -> list[Path]:
 
 def sandbox_command(folder: Path, harness: list[str], env=None, extra_read_only=()) -> list[str]:
     """The bwrap command line that runs ``harness`` with the grader's ``folder`` read-only at /grade/in."""
+    # The private /tmp comes first, so that a course or venv that lives under /tmp (a CI clone,
+    # say) is bound on top of it rather than hidden by it.
     command = [_bwrap_path(), *_namespace_args(), "--hostname", "grader"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     binds = _read_only_paths(extra_read_only)
     parents = sorted(
         {parent for path in binds for parent in path.parents if parent != Path("/")},
@@ -155,14 +158,6 @@ def sandbox_command(folder: Path, harness: list[str], env=None, extra_read_only=
         else:
             command += ["--ro-bind", str(path), str(path)]
     command += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/tmp",
         "--perms",
         "0700",
         "--tmpfs",
