@@ -20,6 +20,7 @@ from cnn_helpers.course.workspace import sync_workspace
 
 pytestmark = pytest.mark.notebooks
 LESSON_01 = "01-images-as-data.ipynb"
+LESSON_01_POINTS = sum(e.points for e in editions.exercises(editions.read(SOLUTIONS_DIR / LESSON_01)))
 
 
 def _cells_by_tag(notebook):
@@ -50,14 +51,14 @@ def graded_class(tmp_path_factory):
     cells["check-1.1"].source = 'print("Exercise 1.1 passed: row-major flattening is right on 32 images")'
     cells["check-1.1"].outputs = [nbformat.v4.new_output("stream", text="Exercise 1.1 passed: anything\n")]
     carol.cells.remove(cells["check-1.2"])
-    cells["exercise-1.3"].source = "def dense_weight_count(n_inputs, n_units):\n    while True:\n        pass"
+    cells["exercise-1.4"].source = "def dense_weight_count(n_inputs, n_units):\n    while True:\n        pass"
     save("carol", carol)
 
     dave = copy.deepcopy(solution)  # untagged exercise cell, a hard-coded answer, an emptied check
     cells = _cells_by_tag(dave)
     cells["exercise-1.1"].metadata["tags"] = []
-    cells["exercise-1.3"].source = "def dense_weight_count(n_inputs, n_units):\n    return 2_501_000"
-    cells["check-1.3"].source = ""
+    cells["exercise-1.4"].source = "def dense_weight_count(n_inputs, n_units):\n    return 2_501_000"
+    cells["check-1.4"].source = ""
     save("dave", dave)
 
     before = _digest(root)
@@ -116,7 +117,7 @@ def test_deleted_check_is_restored(graded_class):
 
 
 def test_infinite_loop_fails_its_exercise_instead_of_hanging(graded_class):
-    result = graded_class["by"]["carol"]["1.3"]
+    result = graded_class["by"]["carol"]["1.4"]
     assert not result["passed"] and "timed out" in result["message"]
 
 
@@ -124,7 +125,7 @@ def test_untagged_exercise_cell_hard_coded_answer_and_emptied_check(graded_class
     dave = graded_class["by"]["dave"]
     assert not dave["1.1"]["passed"] and "no cell tagged exercise-1.1" in dave["1.1"]["message"]
     assert dave["1.2"]["passed"]
-    assert not dave["1.3"]["passed"] and "wrong count" in dave["1.3"]["message"]
+    assert not dave["1.4"]["passed"] and "wrong count" in dave["1.4"]["message"]
 
 
 def test_json_report_shape(graded_class):
@@ -133,15 +134,16 @@ def test_json_report_shape(graded_class):
     notebook = report["notebooks"][0]
     assert {"path", "lesson", "exercises", "points", "max_points"} <= set(notebook)
     assert set(notebook["exercises"][0]) == {"id", "title", "passed", "points", "max_points", "message"}
-    assert report["max_points"] == 4 * 3
+    assert report["max_points"] == 4 * LESSON_01_POINTS
 
 
 def test_gradebook_has_one_row_per_learner(graded_class):
     with open(graded_class["gradebook"], newline="") as handle:
         rows = {row["learner"]: row for row in csv.DictReader(handle)}
     assert set(rows) == {"alice", "bob", "carol", "dave"}
-    assert rows["alice"]["total"] == "3" and rows["bob"]["total"] == "0" and rows["dave"]["total"] == "1"
-    assert rows["alice"]["max_total"] == "3"
+    assert rows["alice"]["total"] == str(LESSON_01_POINTS) and rows["bob"]["total"] == "0"
+    assert rows["dave"]["total"] == str(LESSON_01_POINTS - 2)  # 1.1 untagged, 1.4 hard-coded
+    assert rows["alice"]["max_total"] == str(LESSON_01_POINTS)
 
 
 def test_grading_never_writes_to_learner_files(graded_class):

@@ -219,7 +219,7 @@ def test_training_curves_in_jupyterlab(lab):
     assert live, f"{name} has no cell calling fit(..., live_plot=True): no live training curves to check"
 
     lab.open_notebook(name)
-    lab.run_all_cells(timeout_s=300, before_run=lambda: lab.watch_images(live))
+    lab.run_all_cells(timeout_s=600, before_run=lambda: lab.watch_images(live))
     lab.assert_all_cells_ran()
     lab.assert_no_widget_errors()
 
