@@ -204,18 +204,41 @@ def test_padding_explorer_in_jupyterlab(lab):
 # Lesson 08: live training curves (and the feature maps, if the lesson shows them)
 
 
-def cells_containing(lab, name: str, text: str) -> list[int]:
-    """Indices (0-based, all cells) of the working copy's code cells whose source contains ``text``."""
+def cells_calling_with(lab, name: str, keyword: str, value) -> list[int]:
+    """Indices (0-based, all cells) of the working copy's code cells that call something with ``keyword=value``.
+
+    The source is parsed, so a cell that only defines such a function, or names the keyword in
+    a docstring or a comment, is not counted: only a real call draws anything.
+    """
+    import ast
+
     import nbformat
 
     notebook = nbformat.read(str(lab.server.root_dir / name), as_version=4)
-    return [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and text in cell.source]
+    found = []
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: not a cell this looks for
+            continue
+        if any(
+            isinstance(node, ast.Call)
+            and any(
+                k.arg == keyword and isinstance(k.value, ast.Constant) and k.value.value == value
+                for k in node.keywords
+            )
+            for node in ast.walk(tree)
+        ):
+            found.append(i)
+    return found
 
 
 @needs_lesson("08-a-trainable-cnn.ipynb")
 def test_training_curves_in_jupyterlab(lab):
     name = "08-a-trainable-cnn.ipynb"
-    live = cells_containing(lab, name, "live_plot=True")
+    live = cells_calling_with(lab, name, "live_plot", True)
     assert live, f"{name} has no cell calling fit(..., live_plot=True): no live training curves to check"
 
     lab.open_notebook(name)
