@@ -14,7 +14,8 @@ notebooks run).
     the two LeNet-sized layers (1 -> 8 at 28x28, 8 -> 16 at 14x14) and the 28x28 capstone's
     layers (1 -> 16 at 28x28, 16 -> 32 at 14x14). Contenders:
     - the layer path: ``cnn_helpers._fast`` with a reused ``ConvWorkspace``, the calls
-      ``layers.Conv2D`` makes (its backward reuses the forward's columns);
+      ``layers.Conv2D`` makes (its backward reuses the forward's columns), given ``x`` and
+      ``dout`` stored image index last, as a layer inside a network gets them;
     - the public functional API ``conv.conv2d`` + ``conv.conv2d_backward``: no workspace, and
       the backward is given the forward's arguments, not a cache, so it rebuilds the columns;
     - ``torch.nn.functional.conv2d`` with autograd;
@@ -22,7 +23,8 @@ notebooks run).
     - the loop versions, timed on ``LOOP_BATCH`` image(s) and scaled linearly to N=64, in
       their own few rounds interleaved with the layer path (they take seconds).
 (b) 2x2 max pooling forward + backward on the capstone's two pooling inputs: the layer path
-    (``_fast``, as ``layers.MaxPool2D`` calls it), ``pooling.max_pool2d`` + its backward, torch.
+    (``_fast``, as ``layers.MaxPool2D`` calls it, on arrays stored image index last),
+    ``pooling.max_pool2d`` + its backward, torch.
 (c) One training epoch, Adam (lr 3e-3), softmax cross-entropy, against the same network in
     PyTorch with the same initial weights (checked on the first batch) visiting the same batches:
     the 28x28 capstone network ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))`` on the
@@ -195,16 +197,25 @@ def load_text():
 # ----------------------------------------------------------------------------------------------
 
 
+def in_network_order(array):
+    """A copy of an (N, C, H, W) array stored image index last, as `_fast` stores its outputs."""
+    return np.ascontiguousarray(array.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
 def conv_contenders(torch, n, c, f, size, rng):
     x = rng.standard_normal((n, c, size, size)).astype(np.float32)
     w = (rng.standard_normal((f, c, 3, 3)) * np.sqrt(2 / (9 * c))).astype(np.float32)
     b = np.zeros(f, dtype=np.float32)
     dout = rng.standard_normal((n, f, size, size)).astype(np.float32)
     workspace = _fast.ConvWorkspace()
+    # Inside a network the layer gets x and dout in the memory order `_fast` gives its arrays
+    # (image index last: a MaxPool2D's output, a ReLU's gradient), so the layer path is timed so;
+    # a one-channel first layer gets the data batch as it is.
+    x_net, dout_net = (x if c == 1 else in_network_order(x)), in_network_order(dout)
 
     def layer_path():  # what layers.Conv2D.forward / backward call
-        _, cache = _fast.conv2d_forward(x, w, b, (1, 1), (1, 1), workspace=workspace)
-        _fast.conv2d_backward(dout, cache)
+        _, cache = _fast.conv2d_forward(x_net, w, b, (1, 1), (1, 1), workspace=workspace)
+        _fast.conv2d_backward(dout_net, cache)
 
     def functional():  # the public API: the backward gets the forward's arguments and rebuilds the columns
         conv.conv2d(x, w, b, stride=1, padding=1)
@@ -250,9 +261,11 @@ def pool_contenders(torch, shape, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     dout = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(np.float32)
 
+    x_net, dout_net = in_network_order(x), in_network_order(dout)  # as a Conv2D - ReLU gives them
+
     def layer_path():  # what layers.MaxPool2D.forward / backward call
-        _, cache = _fast.max_pool2d_forward(x, (2, 2), (2, 2))
-        _fast.max_pool2d_backward(dout, cache)
+        _, cache = _fast.max_pool2d_forward(x_net, (2, 2), (2, 2))
+        _fast.max_pool2d_backward(dout_net, cache)
 
     def functional():
         pooling.max_pool2d(x, size=2)
@@ -444,7 +457,8 @@ def conv_table(torch, rounds, loop_rounds, rng, thread_count):
     )
     print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins)")
     print(
-        "    layer path: `_fast` + a reused workspace, as `layers.Conv2D` runs it (backward reuses the columns)"
+        "    layer path: `_fast` + a reused workspace, as `layers.Conv2D` runs it (backward reuses the columns; "
+        "x and dout stored image index last, as in a network)"
     )
     print(
         "    functional: `conv.conv2d` + `conv.conv2d_backward` (no workspace; the backward rebuilds the columns)"

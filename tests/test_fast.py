@@ -81,12 +81,11 @@ def test_conv_equals_the_loop_versions(case, dtype, layout):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
 def test_batch_last_paths_for_big_maps_equal_the_loop_versions(case, dtype, monkeypatch):
-    # Big maps take two other paths of the batch-last layout: the input gradient one band of
-    # output rows at a time, and the copies back to (N, C, H, W) one channel at a time. Forced
-    # here on small cases: one output row per band, every map "big".
+    # Big maps take another path of the strided layout: the input gradient one band of output
+    # rows at a time, each band's slice-adds clipped to the map. Forced here on small cases:
+    # one output row per band.
     monkeypatch.setattr(_fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: False)
     monkeypatch.setattr(_fast, "_DX_CHUNK_BYTES", 1)
-    monkeypatch.setattr(_fast, "_PER_CHANNEL_COPY_SIZE", 0)
     x, weight, bias, dout = _conv_arrays(case, dtype, seed=4)
     stride, padding = case[7], case[8]
     workspace = _fast.ConvWorkspace()
