@@ -507,8 +507,9 @@ class ReLU(Layer):
 
     def forward(self, x):
         x = as_array("x", x)
-        self._positive = x > 0
-        return self._remember_output(np.maximum(x, 0))
+        out = np.maximum(x, 0)  # keeps x's memory order (a Conv2D's output is stored image index last)
+        self._positive = out > 0  # the same as x > 0 (NaN too), read from the compact output
+        return self._remember_output(out)
 
     def backward(self, dout):
         dout = self._dout(dout)
