@@ -191,6 +191,53 @@ def test_float32_stays_float32_with_no_float64_temporaries(case, layout, monkeyp
         assert array.dtype == np.float32
 
 
+def test_a_float32_network_and_its_adam_step_stay_float32(monkeypatch):
+    # Conv2D - ReLU - MaxPool2D twice, Flatten, Dense, the loss and one Adam step: every output,
+    # every gradient passed back, every parameter gradient, the parameters and Adam's state stay
+    # float32, and neither _fast nor the optimiser makes a float64 array on the way.
+    from cnn_helpers import optim
+    from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, SoftmaxCrossEntropy
+    from cnn_helpers.model import Sequential
+
+    model = Sequential(
+        Conv2D(1, 4, 3, padding=1, rng=0),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(4, 6, 3, padding=1, rng=1),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(6 * 2 * 2, 3, rng=2),
+    )
+    fast_guard, optim_guard = _Float64Guard(), _Float64Guard()
+    monkeypatch.setattr(_fast, "np", fast_guard)
+    monkeypatch.setattr(optim, "np", optim_guard)  # from the optimiser's set-up on
+    optimiser, loss = optim.Adam(model, lr=1e-2), SoftmaxCrossEntropy()
+    x = np.random.default_rng(0).standard_normal((5, 1, 8, 8)).astype(np.float32)
+    labels = np.array([0, 1, 2, 1, 0])
+    for _ in range(2):  # the second step runs on reused workspaces and Adam state
+        outputs = []
+        h = x
+        for layer in model.layers:
+            h = layer.forward(h)
+            outputs.append(h)
+        loss.forward(h, labels)
+        grads_in = []
+        dout = loss.backward()
+        assert dout.dtype == np.float32
+        for layer in reversed(model.layers):
+            dout = layer.backward(dout)
+            grads_in.append(dout)
+        optimiser.step()
+    assert fast_guard.calls > 10 and optim_guard.calls > 8  # the guards really stood in for numpy
+    for array in outputs + grads_in:
+        assert array.dtype == np.float32
+    for layer, name, param in model.parameters():
+        assert param.dtype == layer.grads[name].dtype == np.float32, (layer, name)
+    for state in optimiser.m + optimiser.v:
+        assert state.dtype == np.float32
+
+
 def test_float64_stays_float64():
     x, weight, bias, dout = _conv_arrays(CONV_CASES[0], np.float64)
     out, cache = _fast.conv2d_forward(x, weight, bias, (1, 1), (1, 1))
