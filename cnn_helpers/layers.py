@@ -454,7 +454,8 @@ class MaxPool2D(_Pool2D):
     def forward(self, x):
         """x shape (N, C, H, W) -> out shape (N, C, OH, OW); keeps what the backward needs."""
         x = self._input(x, 4, "(N, C, H, W)")
-        self.output_shape(x.shape[1:])  # the window must fit
+        if self.size[0] > x.shape[2] or self.size[1] > x.shape[3]:
+            self.output_shape(x.shape[1:])  # the window does not fit: raises the error that says so
         out, self._cache = _fast.max_pool2d_forward(x, self.size, self.stride)
         self._x = x
         return self._remember_output(out)
