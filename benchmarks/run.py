@@ -32,6 +32,9 @@ notebooks run).
     and the 8x8 ``small_cnn()`` on the 8x8 digits at batch 64.
 (d) Peak memory of one training step of the capstone network, batch 64.
 (e) Start-up: a fresh interpreter importing the package vs NumPy alone.
+(g) Where an epoch's time goes (first thread setting only): every layer's forward and backward,
+    the loss, the optimiser step and the batch indexing of the capstone network at batch 32,
+    NumPy against PyTorch's per-module forward, whole backward and optimiser step.
 
 The OpenBLAS kernel: OpenBLAS picks its kernels for the CPU it finds, unless the environment
 variable ``OPENBLAS_CORETYPE`` names one. The machine line prints the kernel threadpoolctl
@@ -71,7 +74,7 @@ CONV_CASES = [  # (label, N, C, F, H=W)
 ]
 POOL_CASES = [("N=64, 16 ch, 28x28", (64, 16, 28, 28)), ("N=64, 32 ch, 14x14", (64, 32, 14, 14))]
 LOOP_BATCH = 1  # the loop versions run on this many images, then are scaled to N
-SECTIONS = ("conv", "pool", "epoch", "memory", "startup")
+SECTIONS = ("conv", "pool", "epoch", "profile", "memory", "startup")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -329,6 +332,120 @@ def epoch_contenders(torch, model, x, y, batch_size, lr=3e-3, rounds=1):
             torch_optimizer.step()
 
     return {"numpy": (numpy_epoch, 1, 1.0), "torch": (torch_epoch, 1, 1.0)}, gap
+
+
+class _Stopwatch:
+    """Adds up the wall time of calls to wrapped methods, by label."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def wrap(self, owner, method, label):
+        function = getattr(owner, method)
+
+        def timed_call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, method, timed_call)  # an instance attribute: only this object is timed
+
+
+def epoch_profile(torch, model, x, y, batch_size, rounds, lr=3e-3):
+    """ms per epoch spent in each piece, for the NumPy net and its PyTorch twin (same batches).
+
+    NumPy: every layer's forward and backward, the loss, Adam's step and the batch indexing,
+    timed around each call. PyTorch: every module's forward (hooks), then the whole backward
+    and the optimiser step (autograd runs the backward as one call). The timers add a few
+    microseconds per call; the epoch totals are measured without them in table (c).
+    """
+    net = copy.deepcopy(model)
+    twin = torch_twin(torch, net)
+    watch, theirs = _Stopwatch(), {}
+    for k, layer in enumerate(net.layers):
+        watch.wrap(layer, "forward", f"{k} {type(layer).__name__} forward")
+    for k, layer in reversed(list(enumerate(net.layers))):
+        watch.wrap(layer, "backward", f"{k} {type(layer).__name__} backward")
+    optimizer, loss = Adam(net, lr=lr), SoftmaxCrossEntropy()
+    watch.wrap(loss, "forward", "loss forward")
+    watch.wrap(loss, "backward", "loss backward")
+    watch.wrap(optimizer, "step", "optimiser step")
+    started = {}
+    for k, module in enumerate(twin):
+        label = f"{k} forward"  # matched to our layer k's forward
+        module.register_forward_pre_hook(
+            lambda *_, label=label: started.__setitem__(label, time.perf_counter())
+        )
+        module.register_forward_hook(
+            lambda *_, label=label: theirs.__setitem__(
+                label, theirs.get(label, 0.0) + time.perf_counter() - started[label]
+            )
+        )
+    torch_optimizer = torch.optim.Adam(twin.parameters(), lr=lr)
+    tx, ty = torch.tensor(x), torch.tensor(y)
+
+    def both_epochs(seed):
+        order = np.random.default_rng(seed).permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            begin = time.perf_counter()
+            batch = order[start : start + batch_size]
+            xb, yb = x[batch], y[batch]
+            watch.seconds["batch indexing"] = (
+                watch.seconds.get("batch indexing", 0.0) + time.perf_counter() - begin
+            )
+            loss.forward(net.forward(xb), yb)
+            net.backward(loss.backward())
+            optimizer.step()
+        torch_order = torch.from_numpy(order)
+        for start in range(0, len(x), batch_size):
+            batch = torch_order[start : start + batch_size]
+            torch_optimizer.zero_grad()
+            scores = twin(tx[batch])
+            begin = time.perf_counter()
+            value = torch.nn.functional.cross_entropy(scores, ty[batch])
+            theirs["loss forward"] = theirs.get("loss forward", 0.0) + time.perf_counter() - begin
+            begin = time.perf_counter()
+            value.backward()
+            theirs["whole backward"] = theirs.get("whole backward", 0.0) + time.perf_counter() - begin
+            begin = time.perf_counter()
+            torch_optimizer.step()
+            theirs["optimiser step"] = theirs.get("optimiser step", 0.0) + time.perf_counter() - begin
+
+    both_epochs(0)  # warm-up
+    watch.seconds.clear()
+    theirs.clear()
+    for seed in range(1, rounds + 1):
+        both_epochs(seed)
+    return (
+        {label: 1000 * value / rounds for label, value in watch.seconds.items()},
+        {label: 1000 * value / rounds for label, value in theirs.items()},
+    )
+
+
+def profile_table(torch, rounds, thread_count, capstone):
+    x, y = capstone
+    print(
+        f"\n(g) where an epoch's time goes: the capstone network, batch 32 -- {thread_count} thread(s), "
+        f"load {load_text()}"
+    )
+    print(
+        f"    ms per epoch, mean of {rounds} epochs, timed around each call (a few us per call of "
+        "timer overhead); PyTorch's backward runs as one autograd call\n"
+    )
+    ours, theirs = epoch_profile(torch, capstone_cnn(), x, y, 32, rounds)
+    print("| piece | NumPy (course layers) | PyTorch |")
+    print("|---|---:|---:|")
+    backward_total = 0.0
+    for label, value in ours.items():
+        if label.endswith("backward") and label != "loss backward":
+            backward_total += value
+        words = label.split()
+        twin_label = f"{words[0]} forward" if words[0].isdigit() and words[-1] == "forward" else label
+        print(f"| {label} | {value:.1f} | {f'{theirs[twin_label]:.1f}' if twin_label in theirs else ''} |")
+    print(f"| all layers' backward | {backward_total:.1f} | {theirs.get('whole backward', 0.0):.1f} |")
+    print(f"| sum of the pieces | {sum(ours.values()):.1f} | {sum(theirs.values()):.1f} |")
 
 
 def numpy_step_memory(x, y, batch_size=64):
@@ -709,6 +826,8 @@ def main(argv=None):
                 pool_table(torch, rounds, rng, thread_count)
             if "epoch" in sections:
                 epoch_rows[thread_count] = epoch_table(torch, epoch_rounds, thread_count, capstone)
+            if "profile" in sections and k == 0:
+                profile_table(torch, epoch_rounds, thread_count, capstone)
     if "memory" in sections:
         memory_table(capstone)
     if "startup" in sections:
