@@ -101,6 +101,37 @@ def test_batch_last_paths_for_big_maps_equal_the_loop_versions(case, dtype, monk
     assert _fast.conv2d_forward(x, weight, None, stride, padding, workspace)[0].dtype == dtype  # no bias
 
 
+def _stored_image_index_last(array):
+    """The same (N, C, H, W) values, stored (C, H, W, N): how _fast hands arrays from layer to layer."""
+    return np.ascontiguousarray(array.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "case",
+    CONV_CASES + [(2, 2, 3, 1, 2, 5, 5, (1, 1), (2, 2))],  # + kernel rows that see only padding
+    ids=CASE_IDS + ["2x2x3x1x2-k55-s(1, 1)-p(2, 2)"],
+)
+def test_inputs_stored_image_index_last_equal_the_loop_versions(case, dtype, layout):
+    # Inside a network x and dout come stored image index last (x's transpose is then contiguous,
+    # and dout is used without a copy).
+    x, weight, bias, dout = _conv_arrays(case, dtype, seed=5)
+    stride, padding = case[7], case[8]
+    workspace = _fast.ConvWorkspace()
+    want = (
+        conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
+        *conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding),
+    )
+    for _ in range(2):  # the second time on the reused (dirty) buffers
+        out, cache = _fast.conv2d_forward(
+            _stored_image_index_last(x), weight, bias, stride, padding, workspace
+        )
+        got = (out, *_fast.conv2d_backward(_stored_image_index_last(dout), cache))
+        for ours, theirs in zip(got, want, strict=True):
+            assert ours.dtype == dtype
+            np.testing.assert_allclose(ours, theirs, **_tolerance(dtype))
+
+
 @pytest.mark.parametrize("case", CONV_CASES[:1] + CONV_CASES[7:8], ids=[CASE_IDS[0], CASE_IDS[7]])
 def test_conv_without_bias_and_without_input_gradient(case, layout):
     x, weight, _, dout = _conv_arrays(case, np.float64, bias=False)
