@@ -14,7 +14,8 @@ notebooks run).
     the two LeNet-sized layers (1 -> 8 at 28x28, 8 -> 16 at 14x14) and the 28x28 capstone's
     layers (1 -> 16 at 28x28, 16 -> 32 at 14x14). Contenders:
     - the layer path: ``cnn_helpers._fast`` with a reused ``ConvWorkspace``, the calls
-      ``layers.Conv2D`` makes (its backward reuses the forward's columns);
+      ``layers.Conv2D`` makes (its backward reuses the forward's columns), given ``x`` and
+      ``dout`` stored image index last, as a layer inside a network gets them;
     - the public functional API ``conv.conv2d`` + ``conv.conv2d_backward``: no workspace, and
       the backward is given the forward's arguments, not a cache, so it rebuilds the columns;
     - ``torch.nn.functional.conv2d`` with autograd;
@@ -22,7 +23,8 @@ notebooks run).
     - the loop versions, timed on ``LOOP_BATCH`` image(s) and scaled linearly to N=64, in
       their own few rounds interleaved with the layer path (they take seconds).
 (b) 2x2 max pooling forward + backward on the capstone's two pooling inputs: the layer path
-    (``_fast``, as ``layers.MaxPool2D`` calls it), ``pooling.max_pool2d`` + its backward, torch.
+    (``_fast``, as ``layers.MaxPool2D`` calls it, on arrays stored image index last),
+    ``pooling.max_pool2d`` + its backward, torch.
 (c) One training epoch, Adam (lr 3e-3), softmax cross-entropy, against the same network in
     PyTorch with the same initial weights (checked on the first batch) visiting the same batches:
     the 28x28 capstone network ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))`` on the
@@ -30,6 +32,9 @@ notebooks run).
     and the 8x8 ``small_cnn()`` on the 8x8 digits at batch 64.
 (d) Peak memory of one training step of the capstone network, batch 64.
 (e) Start-up: a fresh interpreter importing the package vs NumPy alone.
+(g) Where an epoch's time goes (first thread setting only): every layer's forward and backward,
+    the loss, the optimiser step and the batch indexing of the capstone network at batch 32,
+    NumPy against PyTorch's per-module forward, whole backward and optimiser step.
 
 The OpenBLAS kernel: OpenBLAS picks its kernels for the CPU it finds, unless the environment
 variable ``OPENBLAS_CORETYPE`` names one. The machine line prints the kernel threadpoolctl
@@ -69,7 +74,7 @@ CONV_CASES = [  # (label, N, C, F, H=W)
 ]
 POOL_CASES = [("N=64, 16 ch, 28x28", (64, 16, 28, 28)), ("N=64, 32 ch, 14x14", (64, 32, 14, 14))]
 LOOP_BATCH = 1  # the loop versions run on this many images, then are scaled to N
-SECTIONS = ("conv", "pool", "epoch", "memory", "startup")
+SECTIONS = ("conv", "pool", "epoch", "profile", "memory", "startup")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -195,16 +200,25 @@ def load_text():
 # ----------------------------------------------------------------------------------------------
 
 
+def in_network_order(array):
+    """A copy of an (N, C, H, W) array stored image index last, as `_fast` stores its outputs."""
+    return np.ascontiguousarray(array.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
 def conv_contenders(torch, n, c, f, size, rng):
     x = rng.standard_normal((n, c, size, size)).astype(np.float32)
     w = (rng.standard_normal((f, c, 3, 3)) * np.sqrt(2 / (9 * c))).astype(np.float32)
     b = np.zeros(f, dtype=np.float32)
     dout = rng.standard_normal((n, f, size, size)).astype(np.float32)
     workspace = _fast.ConvWorkspace()
+    # Inside a network the layer gets x and dout in the memory order `_fast` gives its arrays
+    # (image index last: a MaxPool2D's output, a ReLU's gradient), so the layer path is timed so;
+    # a one-channel first layer gets the data batch as it is.
+    x_net, dout_net = (x if c == 1 else in_network_order(x)), in_network_order(dout)
 
     def layer_path():  # what layers.Conv2D.forward / backward call
-        _, cache = _fast.conv2d_forward(x, w, b, (1, 1), (1, 1), workspace=workspace)
-        _fast.conv2d_backward(dout, cache)
+        _, cache = _fast.conv2d_forward(x_net, w, b, (1, 1), (1, 1), workspace=workspace)
+        _fast.conv2d_backward(dout_net, cache)
 
     def functional():  # the public API: the backward gets the forward's arguments and rebuilds the columns
         conv.conv2d(x, w, b, stride=1, padding=1)
@@ -250,9 +264,11 @@ def pool_contenders(torch, shape, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     dout = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(np.float32)
 
+    x_net, dout_net = in_network_order(x), in_network_order(dout)  # as a Conv2D - ReLU gives them
+
     def layer_path():  # what layers.MaxPool2D.forward / backward call
-        _, cache = _fast.max_pool2d_forward(x, (2, 2), (2, 2))
-        _fast.max_pool2d_backward(dout, cache)
+        _, cache = _fast.max_pool2d_forward(x_net, (2, 2), (2, 2))
+        _fast.max_pool2d_backward(dout_net, cache)
 
     def functional():
         pooling.max_pool2d(x, size=2)
@@ -316,6 +332,120 @@ def epoch_contenders(torch, model, x, y, batch_size, lr=3e-3, rounds=1):
             torch_optimizer.step()
 
     return {"numpy": (numpy_epoch, 1, 1.0), "torch": (torch_epoch, 1, 1.0)}, gap
+
+
+class _Stopwatch:
+    """Adds up the wall time of calls to wrapped methods, by label."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def wrap(self, owner, method, label):
+        function = getattr(owner, method)
+
+        def timed_call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, method, timed_call)  # an instance attribute: only this object is timed
+
+
+def epoch_profile(torch, model, x, y, batch_size, rounds, lr=3e-3):
+    """ms per epoch spent in each piece, for the NumPy net and its PyTorch twin (same batches).
+
+    NumPy: every layer's forward and backward, the loss, Adam's step and the batch indexing,
+    timed around each call. PyTorch: every module's forward (hooks), then the whole backward
+    and the optimiser step (autograd runs the backward as one call). The timers add a few
+    microseconds per call; the epoch totals are measured without them in table (c).
+    """
+    net = copy.deepcopy(model)
+    twin = torch_twin(torch, net)
+    watch, theirs = _Stopwatch(), {}
+    for k, layer in enumerate(net.layers):
+        watch.wrap(layer, "forward", f"{k} {type(layer).__name__} forward")
+    for k, layer in reversed(list(enumerate(net.layers))):
+        watch.wrap(layer, "backward", f"{k} {type(layer).__name__} backward")
+    optimizer, loss = Adam(net, lr=lr), SoftmaxCrossEntropy()
+    watch.wrap(loss, "forward", "loss forward")
+    watch.wrap(loss, "backward", "loss backward")
+    watch.wrap(optimizer, "step", "optimiser step")
+    started = {}
+    for k, module in enumerate(twin):
+        label = f"{k} forward"  # matched to our layer k's forward
+        module.register_forward_pre_hook(
+            lambda *_, label=label: started.__setitem__(label, time.perf_counter())
+        )
+        module.register_forward_hook(
+            lambda *_, label=label: theirs.__setitem__(
+                label, theirs.get(label, 0.0) + time.perf_counter() - started[label]
+            )
+        )
+    torch_optimizer = torch.optim.Adam(twin.parameters(), lr=lr)
+    tx, ty = torch.tensor(x), torch.tensor(y)
+
+    def both_epochs(seed):
+        order = np.random.default_rng(seed).permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            begin = time.perf_counter()
+            batch = order[start : start + batch_size]
+            xb, yb = x[batch], y[batch]
+            watch.seconds["batch indexing"] = (
+                watch.seconds.get("batch indexing", 0.0) + time.perf_counter() - begin
+            )
+            loss.forward(net.forward(xb), yb)
+            net.backward(loss.backward())
+            optimizer.step()
+        torch_order = torch.from_numpy(order)
+        for start in range(0, len(x), batch_size):
+            batch = torch_order[start : start + batch_size]
+            torch_optimizer.zero_grad()
+            scores = twin(tx[batch])
+            begin = time.perf_counter()
+            value = torch.nn.functional.cross_entropy(scores, ty[batch])
+            theirs["loss forward"] = theirs.get("loss forward", 0.0) + time.perf_counter() - begin
+            begin = time.perf_counter()
+            value.backward()
+            theirs["whole backward"] = theirs.get("whole backward", 0.0) + time.perf_counter() - begin
+            begin = time.perf_counter()
+            torch_optimizer.step()
+            theirs["optimiser step"] = theirs.get("optimiser step", 0.0) + time.perf_counter() - begin
+
+    both_epochs(0)  # warm-up
+    watch.seconds.clear()
+    theirs.clear()
+    for seed in range(1, rounds + 1):
+        both_epochs(seed)
+    return (
+        {label: 1000 * value / rounds for label, value in watch.seconds.items()},
+        {label: 1000 * value / rounds for label, value in theirs.items()},
+    )
+
+
+def profile_table(torch, rounds, thread_count, capstone):
+    x, y = capstone
+    print(
+        f"\n(g) where an epoch's time goes: the capstone network, batch 32 -- {thread_count} thread(s), "
+        f"load {load_text()}"
+    )
+    print(
+        f"    ms per epoch, mean of {rounds} epochs, timed around each call (a few us per call of "
+        "timer overhead); PyTorch's backward runs as one autograd call\n"
+    )
+    ours, theirs = epoch_profile(torch, capstone_cnn(), x, y, 32, rounds)
+    print("| piece | NumPy (course layers) | PyTorch |")
+    print("|---|---:|---:|")
+    backward_total = 0.0
+    for label, value in ours.items():
+        if label.endswith("backward") and label != "loss backward":
+            backward_total += value
+        words = label.split()
+        twin_label = f"{words[0]} forward" if words[0].isdigit() and words[-1] == "forward" else label
+        print(f"| {label} | {value:.1f} | {f'{theirs[twin_label]:.1f}' if twin_label in theirs else ''} |")
+    print(f"| all layers' backward | {backward_total:.1f} | {theirs.get('whole backward', 0.0):.1f} |")
+    print(f"| sum of the pieces | {sum(ours.values()):.1f} | {sum(theirs.values()):.1f} |")
 
 
 def numpy_step_memory(x, y, batch_size=64):
@@ -444,7 +574,8 @@ def conv_table(torch, rounds, loop_rounds, rng, thread_count):
     )
     print(f"    ms per call, min / median / max of {rounds} rounds; ratios of medians (of mins)")
     print(
-        "    layer path: `_fast` + a reused workspace, as `layers.Conv2D` runs it (backward reuses the columns)"
+        "    layer path: `_fast` + a reused workspace, as `layers.Conv2D` runs it (backward reuses the columns; "
+        "x and dout stored image index last, as in a network)"
     )
     print(
         "    functional: `conv.conv2d` + `conv.conv2d_backward` (no workspace; the backward rebuilds the columns)"
@@ -695,6 +826,8 @@ def main(argv=None):
                 pool_table(torch, rounds, rng, thread_count)
             if "epoch" in sections:
                 epoch_rows[thread_count] = epoch_table(torch, epoch_rounds, thread_count, capstone)
+            if "profile" in sections and k == 0:
+                profile_table(torch, epoch_rounds, thread_count, capstone)
     if "memory" in sections:
         memory_table(capstone)
     if "startup" in sections:

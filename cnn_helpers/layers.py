@@ -454,7 +454,8 @@ class MaxPool2D(_Pool2D):
     def forward(self, x):
         """x shape (N, C, H, W) -> out shape (N, C, OH, OW); keeps what the backward needs."""
         x = self._input(x, 4, "(N, C, H, W)")
-        self.output_shape(x.shape[1:])  # the window must fit
+        if self.size[0] > x.shape[2] or self.size[1] > x.shape[3]:
+            self.output_shape(x.shape[1:])  # the window does not fit: raises the error that says so
         out, self._cache = _fast.max_pool2d_forward(x, self.size, self.stride)
         self._x = x
         return self._remember_output(out)
@@ -507,8 +508,9 @@ class ReLU(Layer):
 
     def forward(self, x):
         x = as_array("x", x)
-        self._positive = x > 0
-        return self._remember_output(np.maximum(x, 0))
+        out = np.maximum(x, 0)  # keeps x's memory order (a Conv2D's output is stored image index last)
+        self._positive = out > 0  # the same as x > 0 (NaN too), read from the compact output
+        return self._remember_output(out)
 
     def backward(self, dout):
         dout = self._dout(dout)

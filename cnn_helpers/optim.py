@@ -217,8 +217,19 @@ class Adam(Optimiser):
             as_float("betas[1]", betas[1], minimum=0.0, below=1.0),
         )
         self.eps = as_float("eps", eps, minimum=0.0)
-        self.m = [np.zeros_like(param) for _, _, param in self._triples]
-        self.v = [np.zeros_like(param) for _, _, param in self._triples]
+        # All running averages live in one flat array per quantity (m, v, and scratch for the
+        # gradient and the step), so a step is a dozen whole-model array operations instead of
+        # a dozen per parameter. self.m[i] and self.v[i] are views shaped like parameter i.
+        params = [param for _, _, param in self._triples]
+        dtype = np.result_type(*params)
+        sizes = [param.size for param in params]
+        ends = np.cumsum(sizes).tolist()
+        self._slices = [slice(end - size, end) for size, end in zip(sizes, ends, strict=True)]
+        total = ends[-1]
+        self._m_flat, self._v_flat = np.zeros(total, dtype), np.zeros(total, dtype)
+        self._grad_flat, self._step_flat = np.empty(total, dtype), np.empty(total, dtype)
+        self.m = [self._m_flat[part].reshape(p.shape) for part, p in zip(self._slices, params, strict=True)]
+        self.v = [self._v_flat[part].reshape(p.shape) for part, p in zip(self._slices, params, strict=True)]
 
     def step(self) -> None:
         """Update every parameter in place from its current gradient."""
@@ -226,16 +237,23 @@ class Adam(Optimiser):
         t = self.steps + 1
         step_size = self.lr / (1 - beta1**t)
         root_correction = math.sqrt(1 - beta2**t)
-        for (layer, name, param), m, v in zip(self._triples, self.m, self.v, strict=True):
-            grad = self._gradient(layer, name, param)
-            m *= beta1
-            m += (1 - beta1) * grad
-            v *= beta2
-            v += (1 - beta2) * np.square(grad)
-            denominator = np.sqrt(v)
-            denominator /= root_correction
-            denominator += self.eps
-            param -= step_size * (m / denominator)
+        grad, step, m, v = self._grad_flat, self._step_flat, self._m_flat, self._v_flat
+        for (layer, name, param), part in zip(self._triples, self._slices, strict=True):
+            grad[part].reshape(param.shape)[...] = self._gradient(layer, name, param)
+        m *= beta1
+        np.multiply(grad, 1 - beta1, out=step)
+        m += step  # m = beta1 * m + (1 - beta1) * grad
+        v *= beta2
+        np.square(grad, out=step)
+        step *= 1 - beta2
+        v += step  # v = beta2 * v + (1 - beta2) * grad**2
+        np.sqrt(v, out=step)
+        step /= root_correction
+        step += self.eps  # the denominator
+        np.divide(m, step, out=step)
+        step *= step_size
+        for (_, _, param), part in zip(self._triples, self._slices, strict=True):
+            param -= step[part].reshape(param.shape)
         self.steps = t
 
     def __repr__(self):

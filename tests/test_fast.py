@@ -81,12 +81,11 @@ def test_conv_equals_the_loop_versions(case, dtype, layout):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CONV_CASES, ids=CASE_IDS)
 def test_batch_last_paths_for_big_maps_equal_the_loop_versions(case, dtype, monkeypatch):
-    # Big maps take two other paths of the batch-last layout: the input gradient one band of
-    # output rows at a time, and the copies back to (N, C, H, W) one channel at a time. Forced
-    # here on small cases: one output row per band, every map "big".
+    # Big maps take another path of the strided layout: the input gradient one band of output
+    # rows at a time, each band's slice-adds clipped to the map. Forced here on small cases:
+    # one output row per band.
     monkeypatch.setattr(_fast, "_uses_flat_grid", lambda x_shape, kernel_hw, stride, padding: False)
     monkeypatch.setattr(_fast, "_DX_CHUNK_BYTES", 1)
-    monkeypatch.setattr(_fast, "_PER_CHANNEL_COPY_SIZE", 0)
     x, weight, bias, dout = _conv_arrays(case, dtype, seed=4)
     stride, padding = case[7], case[8]
     workspace = _fast.ConvWorkspace()
@@ -100,6 +99,37 @@ def test_batch_last_paths_for_big_maps_equal_the_loop_versions(case, dtype, monk
             assert got.dtype == dtype
             np.testing.assert_allclose(got, expected, **_tolerance(dtype))
     assert _fast.conv2d_forward(x, weight, None, stride, padding, workspace)[0].dtype == dtype  # no bias
+
+
+def _stored_image_index_last(array):
+    """The same (N, C, H, W) values, stored (C, H, W, N): how _fast hands arrays from layer to layer."""
+    return np.ascontiguousarray(array.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "case",
+    CONV_CASES + [(2, 2, 3, 1, 2, 5, 5, (1, 1), (2, 2))],  # + kernel rows that see only padding
+    ids=CASE_IDS + ["2x2x3x1x2-k55-s(1, 1)-p(2, 2)"],
+)
+def test_inputs_stored_image_index_last_equal_the_loop_versions(case, dtype, layout):
+    # Inside a network x and dout come stored image index last (x's transpose is then contiguous,
+    # and dout is used without a copy).
+    x, weight, bias, dout = _conv_arrays(case, dtype, seed=5)
+    stride, padding = case[7], case[8]
+    workspace = _fast.ConvWorkspace()
+    want = (
+        conv.conv2d_loops(x, weight, bias, stride=stride, padding=padding),
+        *conv.conv2d_backward_loops(dout, x, weight, bias, stride=stride, padding=padding),
+    )
+    for _ in range(2):  # the second time on the reused (dirty) buffers
+        out, cache = _fast.conv2d_forward(
+            _stored_image_index_last(x), weight, bias, stride, padding, workspace
+        )
+        got = (out, *_fast.conv2d_backward(_stored_image_index_last(dout), cache))
+        for ours, theirs in zip(got, want, strict=True):
+            assert ours.dtype == dtype
+            np.testing.assert_allclose(ours, theirs, **_tolerance(dtype))
 
 
 @pytest.mark.parametrize("case", CONV_CASES[:1] + CONV_CASES[7:8], ids=[CASE_IDS[0], CASE_IDS[7]])
@@ -190,6 +220,53 @@ def test_float32_stays_float32_with_no_float64_temporaries(case, layout, monkeyp
     assert guard.calls > 10  # the guard really stood in for numpy
     for array in [out, dx, dweight, dbias, cache.cols, pool_out, pool_dx, *workspace.buffers().values()]:
         assert array.dtype == np.float32
+
+
+def test_a_float32_network_and_its_adam_step_stay_float32(monkeypatch):
+    # Conv2D - ReLU - MaxPool2D twice, Flatten, Dense, the loss and one Adam step: every output,
+    # every gradient passed back, every parameter gradient, the parameters and Adam's state stay
+    # float32, and neither _fast nor the optimiser makes a float64 array on the way.
+    from cnn_helpers import optim
+    from cnn_helpers.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, SoftmaxCrossEntropy
+    from cnn_helpers.model import Sequential
+
+    model = Sequential(
+        Conv2D(1, 4, 3, padding=1, rng=0),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(4, 6, 3, padding=1, rng=1),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(6 * 2 * 2, 3, rng=2),
+    )
+    fast_guard, optim_guard = _Float64Guard(), _Float64Guard()
+    monkeypatch.setattr(_fast, "np", fast_guard)
+    monkeypatch.setattr(optim, "np", optim_guard)  # from the optimiser's set-up on
+    optimiser, loss = optim.Adam(model, lr=1e-2), SoftmaxCrossEntropy()
+    x = np.random.default_rng(0).standard_normal((5, 1, 8, 8)).astype(np.float32)
+    labels = np.array([0, 1, 2, 1, 0])
+    for _ in range(2):  # the second step runs on reused workspaces and Adam state
+        outputs = []
+        h = x
+        for layer in model.layers:
+            h = layer.forward(h)
+            outputs.append(h)
+        loss.forward(h, labels)
+        grads_in = []
+        dout = loss.backward()
+        assert dout.dtype == np.float32
+        for layer in reversed(model.layers):
+            dout = layer.backward(dout)
+            grads_in.append(dout)
+        optimiser.step()
+    assert fast_guard.calls > 10 and optim_guard.calls > 8  # the guards really stood in for numpy
+    for array in outputs + grads_in:
+        assert array.dtype == np.float32
+    for layer, name, param in model.parameters():
+        assert param.dtype == layer.grads[name].dtype == np.float32, (layer, name)
+    for state in optimiser.m + optimiser.v:
+        assert state.dtype == np.float32
 
 
 def test_float64_stays_float64():
