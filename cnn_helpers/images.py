@@ -226,7 +226,7 @@ def pad_to(x: ArrayLike, size: int | tuple[int, int]) -> np.ndarray:
 
 
 def shift_images(x: ArrayLike, dy: int, dx: int, canvas: int | tuple[int, int] | None = None) -> np.ndarray:
-    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06, 08, 09).
+    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06, 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
 
