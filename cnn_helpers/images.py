@@ -16,6 +16,8 @@ Moving and shrinking images:
 - ``shift_images``: move images by whole pixels (lessons 01, 06 and 09).
 - ``block_average``: shrink an image by averaging blocks of pixels (lesson 07, and
   ``cnn_helpers.data.load_photo``).
+- ``warp_images``: rotate, scale, shear and shift images by any amounts, with bilinear
+  interpolation (lesson 08's data augmentation: every digit warped a little differently).
 """
 
 from __future__ import annotations
@@ -224,7 +226,7 @@ def pad_to(x: ArrayLike, size: int | tuple[int, int]) -> np.ndarray:
 
 
 def shift_images(x: ArrayLike, dy: int, dx: int, canvas: int | tuple[int, int] | None = None) -> np.ndarray:
-    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06, 08, 09).
+    """Shift images by whole pixels, filling the uncovered border with zeros (lessons 01, 06, 09).
 
     Pixel ``(r, c)`` moves to ``(r + dy, c + dx)``; pixels pushed past the edge are lost.
 
@@ -555,3 +557,129 @@ def mnist_style(image: ArrayLike, *, box: int = 20, size: int = 28) -> np.ndarra
         digit, 0.0, 1.0
     )
     return field
+
+
+# Small random warps of whole images (lesson 08's data augmentation)
+
+
+def _per_image(name, value, n):
+    """``value`` (a number or one number per image) as a float64 array of shape (n,)."""
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError(
+            f"{name} must be a number or an array of {n} numbers (one per image), got {describe(value)}"
+        )
+    array = as_array(name, value, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full(n, float(array))
+    if array.shape != (n,):
+        raise ValueError(
+            f"{name} must be a number or an array of shape ({n},) (one per image), got shape {array.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must hold finite numbers, got NaN or infinity")
+    return array
+
+
+def warp_images(
+    x: ArrayLike,
+    *,
+    angle: ArrayLike = 0.0,
+    scale: ArrayLike = 1.0,
+    shear: ArrayLike = 0.0,
+    shift: ArrayLike = (0.0, 0.0),
+) -> np.ndarray:
+    """Rotate, scale, shear and shift images about their centre, with bilinear interpolation (lesson 08).
+
+    Each output pixel reads the input at the point the transformation brings onto it, mixing
+    the four nearest input pixels by how close they are (bilinear interpolation); points outside
+    the image read 0. Around the image's centre ``((H - 1) / 2, (W - 1) / 2)``, a point at row
+    offset ``r`` and column offset ``c`` first moves by the shear, ``c -> c + tan(shear) r``,
+    then turns by ``angle`` and is multiplied by ``scale``, and finally moves by ``shift``.
+    Each parameter is one number for every image, or one number per image (random warps for data
+    augmentation, a different one for every digit).
+
+    Parameters
+    ----------
+    x : ndarray, shape (H, W), (N, H, W) or (N, C, H, W)
+        One image or a batch; all channels of an image get that image's warp.
+    angle : float or ndarray, shape (N,), optional
+        Rotation in degrees, counter-clockwise as the image is drawn (row 0 at the top), so
+        ``angle=90`` gives ``np.rot90`` of a square image.
+    scale : float or ndarray, shape (N,), optional
+        Size factor, > 0: 1.1 makes the content 10 % larger, 0.9 smaller.
+    shear : float or ndarray, shape (N,), optional
+        Shear angle in degrees, strictly between -90 and 90: rows below the centre slide to the
+        right by ``tan(shear)`` pixels per row (for positive values), rows above it to the left.
+    shift : (dy, dx) or ndarray, shape (N, 2), optional
+        Move down and to the right, in pixels (any real numbers), after the other steps.
+
+    Returns
+    -------
+    ndarray, the shape and float dtype of ``x`` (integer images come back as float64)
+
+    Examples
+    --------
+    A quarter turn, and a shift by half a pixel (each output pixel is the mean of two):
+
+    >>> image = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> warp_images(image, angle=90)
+    array([[2., 4.],
+           [1., 3.]])
+    >>> warp_images(image, shift=(0, 0.5))
+    array([[0.5, 1.5],
+           [1.5, 3.5]])
+    """
+    x = as_images("x", x)
+    batch = x[None] if x.ndim == 2 else x  # (N, ..., H, W)
+    n, (height, width) = batch.shape[0], batch.shape[-2:]
+    angle = _per_image("angle", angle, n)
+    scale = _per_image("scale", scale, n)
+    if np.any(scale <= 0):
+        raise ValueError(f"scale must be > 0, got {scale[scale <= 0][0]:g}")
+    shear = _per_image("shear", shear, n)
+    if np.any(np.abs(shear) >= 90):
+        raise ValueError(
+            f"shear must be strictly between -90 and 90 degrees, got {shear[np.abs(shear) >= 90][0]:g}"
+        )
+    if isinstance(shift, (str, bytes)):
+        raise TypeError(f"shift must be a (dy, dx) pair or an array of shape ({n}, 2), got {describe(shift)}")
+    shift = as_array("shift", shift, dtype=np.float64)
+    if shift.shape == (2,):
+        shift = np.broadcast_to(shift, (n, 2))
+    if shift.shape != (n, 2):
+        raise ValueError(
+            f"shift must be a (dy, dx) pair or an array of shape ({n}, 2), got shape {shift.shape}"
+        )
+    if not np.all(np.isfinite(shift)):
+        raise ValueError("shift must hold finite numbers, got NaN or infinity")
+
+    theta, tan_shear = np.deg2rad(angle), np.tan(np.deg2rad(shear))
+    cos, sin = np.cos(theta), np.sin(theta)
+    # (row, col) offsets from the centre: output = scale * rotation @ shear_matrix @ input
+    rotation = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)  # (N, 2, 2)
+    shearing = np.zeros((n, 2, 2))
+    shearing[:, 0, 0] = shearing[:, 1, 1] = 1.0
+    shearing[:, 1, 0] = tan_shear
+    inverse = np.linalg.inv(scale[:, None, None] * rotation @ shearing)  # output offset -> input offset
+    centre = np.array([(height - 1) / 2, (width - 1) / 2])
+    offset = centre - np.einsum("nij,nj->ni", inverse, centre + shift)  # (N, 2)
+    dtype = batch.dtype  # float32 images are warped in float32 (fast), float64 in float64
+    inverse, offset = inverse.astype(dtype), offset.astype(dtype)
+    rows, cols = (
+        axis.ravel().astype(dtype) for axis in np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    )
+    # where each output pixel reads the input; beyond one pixel outside the image every neighbour is 0,
+    # so clipping the point there changes nothing and keeps every neighbour inside a zero border
+    source_rows = np.clip(inverse[:, 0, :1] * rows + inverse[:, 0, 1:] * cols + offset[:, :1], -1, height)
+    source_cols = np.clip(inverse[:, 1, :1] * rows + inverse[:, 1, 1:] * cols + offset[:, 1:], -1, width)
+    top, left = np.floor(source_rows), np.floor(source_cols)
+    down, right = source_rows - top, source_cols - left  # how far past the top-left neighbour, in [0, 1)
+    padded_width = width + 3
+    padded = np.pad(batch.reshape(n, -1, height, width), [(0, 0), (0, 0), (1, 2), (1, 2)])  # zero border
+    flat = padded.reshape(n, padded.shape[1], -1)  # (N, channels, (H + 3) * (W + 3))
+    index = ((top.astype(np.intp) + 1) * padded_width + left.astype(np.intp) + 1)[:, None, :]
+    out = np.take_along_axis(flat, index, axis=2) * ((1 - down) * (1 - right))[:, None, :]
+    out += np.take_along_axis(flat, index + 1, axis=2) * ((1 - down) * right)[:, None, :]
+    out += np.take_along_axis(flat, index + padded_width, axis=2) * (down * (1 - right))[:, None, :]
+    out += np.take_along_axis(flat, index + padded_width + 1, axis=2) * (down * right)[:, None, :]
+    return out.reshape(x.shape)

@@ -14,6 +14,7 @@ from cnn_helpers.images import (
     shift_images,
     shuffle_pixels,
     unflatten,
+    warp_images,
 )
 
 # ---------------------------------------------------------------- flatten_image and unflatten
@@ -252,3 +253,114 @@ def test_pad_to_puts_an_odd_extra_row_below():
 def test_pad_to_refuses_a_smaller_canvas():
     with pytest.raises(ValueError, match=r"size \(6, 10\) is smaller than the images, which are \(8, 8\)"):
         pad_to(np.zeros((8, 8)), (6, 10))
+
+
+# ---------------------------------------------------------------- warp_images (lesson 08's augmentation)
+
+
+def test_warp_images_with_identity_parameters_returns_the_input(rng):
+    x = rng.random((3, 2, 7, 9)).astype(np.float32)
+    out = warp_images(x, angle=0, scale=1, shear=0, shift=(0, 0))
+    assert out.shape == x.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out, x, atol=1e-6)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3, -1])
+def test_warp_images_quarter_turns_equal_rot90(rng, turns):
+    image = rng.random((6, 6))
+    np.testing.assert_allclose(warp_images(image, angle=90 * turns), np.rot90(image, turns), atol=1e-12)
+
+
+@pytest.mark.parametrize(("dy", "dx"), [(1, 0), (0, -2), (-1, 3)])
+def test_warp_images_whole_pixel_shifts_equal_shift_images(rng, dy, dx):
+    x = rng.random((4, 1, 8, 8))
+    np.testing.assert_allclose(warp_images(x, shift=(dy, dx)), shift_images(x, dy, dx), atol=1e-12)
+
+
+def test_warp_images_gives_each_image_its_own_parameters(rng):
+    x = rng.random((3, 1, 6, 6))
+    angle, scale, shear = np.array([90.0, 0.0, 30.0]), np.array([1.0, 1.2, 0.8]), np.array([0.0, 10.0, -5.0])
+    shift = np.array([[0.0, 0.0], [0.5, -1.0], [2.0, 0.3]])
+    together = warp_images(x, angle=angle, scale=scale, shear=shear, shift=shift)
+    for i in range(3):
+        alone = warp_images(x[i], angle=angle[i], scale=scale[i], shear=shear[i], shift=tuple(shift[i]))
+        np.testing.assert_allclose(together[i], alone, atol=1e-12)
+    np.testing.assert_allclose(together[0, 0], np.rot90(x[0, 0]), atol=1e-12)
+
+
+def _scipy_warp(image, angle, scale, shear, shift):
+    """The same warp written as scipy.ndimage.affine_transform's output -> input mapping."""
+    ndimage = pytest.importorskip("scipy.ndimage")
+    theta, k = np.deg2rad(angle), np.tan(np.deg2rad(shear))
+    forward = (
+        scale
+        * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+        @ np.array([[1.0, 0.0], [k, 1.0]])
+    )
+    inverse = np.linalg.inv(forward)
+    centre = (np.array(image.shape) - 1) / 2
+    offset = centre - inverse @ (centre + np.asarray(shift, dtype=float))
+    return ndimage.affine_transform(image, inverse, offset=offset, order=1, mode="grid-constant", cval=0.0)
+
+
+@pytest.mark.parametrize(
+    ("angle", "scale", "shear", "shift"),
+    [
+        (13.0, 1.0, 0.0, (0.0, 0.0)),
+        (-11.0, 0.9, 0.0, (0.4, -1.3)),
+        (7.0, 1.1, 12.0, (-2.0, 0.7)),
+        (0.0, 1.0, -20.0, (0, 0)),
+        (25.0, 0.6, 0.0, (3.0, -4.5)),
+        (-40.0, 1.7, 15.0, (-6.0, 9.0)),
+    ],
+)
+def test_warp_images_matches_scipy_ndimage(rng, angle, scale, shear, shift):
+    image = rng.random((9, 12))
+    expected = _scipy_warp(image, angle, scale, shear, shift)
+    out = warp_images(image, angle=angle, scale=scale, shear=shear, shift=shift)
+    np.testing.assert_allclose(out, expected, atol=1e-10)
+
+
+def test_warp_images_reads_zeros_far_outside_the_image(rng):
+    x = rng.random((2, 1, 5, 5)).astype(np.float32)
+    np.testing.assert_array_equal(warp_images(x, shift=(0, 20)), np.zeros_like(x))
+    np.testing.assert_array_equal(warp_images(x, shift=(-7.5, 0.25)), np.zeros_like(x))
+
+
+def test_warp_images_positive_angle_turns_counter_clockwise():
+    image = np.zeros((5, 5))
+    image[2, 4] = 1.0  # right of the centre
+    out = warp_images(image, angle=90)
+    assert out[0, 2] == pytest.approx(1.0) and out.sum() == pytest.approx(1.0)  # now above it
+
+
+def test_warp_images_keeps_integer_images_as_float64():
+    out = warp_images(np.ones((3, 3), dtype=np.int64))
+    assert out.dtype == np.float64
+
+
+def test_warp_images_validates():
+    x = np.zeros((2, 1, 5, 5))
+    with pytest.raises(ValueError, match=r"x must be an image \(H, W\) or a batch"):
+        warp_images(np.zeros(5))
+    with pytest.raises(
+        ValueError,
+        match=r"angle must be a number or an array of shape \(2,\) \(one per image\), got shape \(3,\)",
+    ):
+        warp_images(x, angle=[1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="scale must be a number or an array of 2 numbers"):
+        warp_images(x, scale="big")
+    with pytest.raises(TypeError, match="angle must be a number"):
+        warp_images(x, angle=True)
+    with pytest.raises(ValueError, match="scale must be > 0, got -1"):
+        warp_images(x, scale=-1.0)
+    with pytest.raises(ValueError, match="shear must be strictly between -90 and 90 degrees, got 90"):
+        warp_images(x, shear=90)
+    with pytest.raises(
+        ValueError, match=r"shift must be a \(dy, dx\) pair or an array of shape \(2, 2\), got shape \(3,\)"
+    ):
+        warp_images(x, shift=(1, 2, 3))
+    with pytest.raises(ValueError, match="angle must hold finite numbers"):
+        warp_images(x, angle=np.nan)
+    with pytest.raises(ValueError, match="shift must hold finite numbers"):
+        warp_images(x, shift=(np.inf, 0))

@@ -300,7 +300,10 @@ def check_softmax_cross_entropy(softmax_cross_entropy):
 
 
 def _dense_cases(rng):
-    cases = [("the lesson's layer: 4 flattened maps of 1,568 numbers into 10 scores", 4, 1568, 10)]
+    cases = [
+        ("the lesson's first dense layer: 4 flattened maps of 1,568 numbers into 128", 4, 1568, 128),
+        ("the lesson's last dense layer: 4 vectors of 128 numbers into 10 scores", 4, 128, 10),
+    ]
     for n, d, k in [(3, 4, 4), (5, 6, 6), (2, 3, 3)]:  # square W: transposes keep shapes
         cases.append((f"a square layer, N={n}, D=K={d}", n, d, k))
     for _ in range(10):
