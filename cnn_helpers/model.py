@@ -250,10 +250,11 @@ def small_cnn(
 
     The networks the lessons use (parameter counts in the examples below):
 
-    - lesson 08, the 8x8 digits: ``small_cnn(channels=(16, 32))``;
+    - the 8x8 digits: ``small_cnn()`` (the benchmark's 8x8 epoch);
     - lesson 09, digits on a 14x14 canvas: its ``make_cnn`` has the layers of
       ``small_cnn(input_shape=(1, 14, 14), channels=(8, 16))``;
-    - the capstone, 28x28 digits: ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32))``.
+    - lesson 08's capstone, 28x28 digits: ``small_cnn(input_shape=(1, 28, 28), channels=(16, 32),
+      num_classes=128)`` followed by ``ReLU`` and ``Dense(128, 10)`` (its ``capstone_cnn``).
 
     Parameters
     ----------
@@ -277,12 +278,12 @@ def small_cnn(
     (3, 10)
     >>> model.num_params                     # (32*9 + 32) + (64*32*9 + 64) + (64*2*2*10 + 10)
     21386
-    >>> small_cnn(channels=(16, 32)).num_params          # lesson 08
+    >>> small_cnn(channels=(16, 32)).num_params          # 8x8 digits, fewer channels
     6090
     >>> small_cnn(input_shape=(1, 14, 14), channels=(8, 16)).layers[-1]   # lesson 09: 16 maps of 3x3
     Dense(144, 10)
     >>> capstone = small_cnn(input_shape=(1, 28, 28), channels=(16, 32))
-    >>> capstone.layers[-1], capstone.num_params   # (16*9 + 16) + (32*16*9 + 32) + (32*7*7*10 + 10)
+    >>> capstone.layers[-1], capstone.num_params   # 10 classes straight away: (16*9 + 16) + (32*16*9 + 32) + (32*7*7*10 + 10)
     (Dense(1568, 10), 20490)
     """
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
